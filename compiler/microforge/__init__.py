@@ -1,0 +1,3 @@
+"""microforge: trained, quantized neural networks -> C for microcontrollers."""
+
+__version__ = "0.1.0"

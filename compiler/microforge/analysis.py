@@ -1,0 +1,109 @@
+"""Per-layer figures shared by `inspect`, metadata.json and the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import ops
+from .ir import Graph
+from .plan.memory import MemoryPlan, plan_memory
+
+
+@dataclass
+class LayerSummary:
+    index: int
+    op: str
+    name: str
+    input_shapes: list[list[int]]
+    output_shapes: list[list[int]]
+    params: int  # elements of constant inputs (weights, bias)
+    param_bytes: int
+    macs: int
+    scratch_bytes: int
+
+
+@dataclass
+class ModelSummary:
+    graph: Graph
+    plan: MemoryPlan
+    layers: list[LayerSummary] = field(default_factory=list)
+    weights_bytes: int = 0  # bytes of const arrays actually emitted (set by the C backend)
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def params(self) -> int:
+        return sum(layer.params for layer in self.layers)
+
+    def to_metadata(self, format_version: int, cname: str, kernels: list[str]) -> dict:
+        g = self.graph
+
+        def io(name: str) -> dict:
+            t = g.tensor(name)
+            q = t.quant
+            return {
+                "name": name,
+                "shape": list(t.shape),
+                "dtype": t.dtype,
+                "scale": float(q.s) if q else None,
+                "zero_point": q.zp if q else None,
+                "arena_offset": self.plan.tensor_offset[name],
+                "bytes": t.nbytes,
+            }
+
+        return {
+            "format_version": format_version,
+            "generator": "microforge",
+            "name": cname,
+            "arena_bytes": self.plan.arena_bytes,
+            "arena_lower_bound_bytes": self.plan.lower_bound,
+            "weights_bytes": self.weights_bytes,
+            "params": self.params,
+            "macs": self.macs,
+            "kernels": kernels,
+            "inputs": [io(n) for n in g.inputs],
+            "outputs": [io(n) for n in g.outputs],
+            "layers": [
+                {
+                    "index": layer.index,
+                    "op": layer.op,
+                    "name": layer.name,
+                    "input_shapes": layer.input_shapes,
+                    "output_shapes": layer.output_shapes,
+                    "params": layer.params,
+                    "param_bytes": layer.param_bytes,
+                    "macs": layer.macs,
+                    "scratch_bytes": layer.scratch_bytes,
+                }
+                for layer in self.layers
+            ],
+            "arena": [
+                {"tensors": s.tensors or [s.key], "offset": s.offset, "bytes": s.size, "first_layer": s.first, "last_layer": s.last}
+                for s in sorted(self.plan.slots, key=lambda s: s.offset)
+            ],
+        }
+
+
+def summarize(graph: Graph) -> ModelSummary:
+    summary = ModelSummary(graph=graph, plan=plan_memory(graph))
+    for i, node in enumerate(graph.nodes):
+        opdef = ops.get(node.op)
+        consts = [graph.tensor(n) for n in node.inputs if n is not None and graph.tensor(n).is_const]
+        # an alias op's constant operand is a shape, not a parameter
+        weights = [] if opdef.alias else consts
+        summary.layers.append(
+            LayerSummary(
+                index=i,
+                op=node.op,
+                name=node.name,
+                input_shapes=[list(graph.tensor(n).shape) for n in node.inputs if n is not None and not graph.tensor(n).is_const],
+                output_shapes=[list(graph.tensor(n).shape) for n in node.outputs],
+                params=sum(t.size for t in weights),
+                param_bytes=sum(t.nbytes for t in weights),
+                macs=opdef.macs(node, graph),
+                scratch_bytes=opdef.scratch_bytes(node, graph),
+            )
+        )
+    return summary
