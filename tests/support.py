@@ -1,0 +1,81 @@
+"""Shared test helpers: build one-op graphs and check reference == C == TFLM bit for bit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from microforge.backends.c.emit import emit_c
+from microforge.backends.tflite.writer import write_tflite
+from microforge.ir import DTYPES, Graph, Node, QuantParams, Tensor
+from microforge.reference import run_reference
+from microforge.validate.host import run_host
+from microforge.validate.tflm import run_tflm
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "models"
+
+
+def act(name: str, shape, scale: float, zero_point: int, dtype: str = "int8") -> Tensor:
+    """A quantized activation tensor."""
+    return Tensor(name, tuple(shape), dtype, QuantParams([scale], [zero_point]))
+
+
+def const(name: str, data: np.ndarray, scale=None, zero_point=None, axis: int | None = None) -> Tensor:
+    """A constant tensor; quantized when `scale` is given (per-channel when it is an array)."""
+    data = np.asarray(data)
+    dtype = {np.dtype(v): k for k, v in DTYPES.items()}[data.dtype]
+    quant = None
+    if scale is not None:
+        scale = np.atleast_1d(np.asarray(scale, dtype=np.float32))
+        zp = np.zeros(scale.shape, np.int64) if zero_point is None else zero_point
+        quant = QuantParams(scale, zp, axis if scale.size > 1 else None)
+    return Tensor(name, tuple(data.shape), dtype, quant, data)
+
+
+def one_op_graph(op: str, inputs: list[Tensor | None], outputs: list[Tensor], attrs=None, name: str = "case") -> Graph:
+    g = Graph(name=name)
+    for t in inputs + outputs:
+        if t is not None:
+            g.add_tensor(t)
+    g.nodes.append(Node(op, outputs[0].name, [t.name if t is not None else None for t in inputs], [t.name for t in outputs], attrs))
+    g.inputs = [t.name for t in inputs if t is not None and not t.is_const]
+    g.outputs = [t.name for t in outputs]
+    return g
+
+
+def random_inputs(graph: Graph, rng: np.random.Generator, count: int) -> list[list[np.ndarray]]:
+    samples = []
+    for _ in range(count):
+        sample = []
+        for name in graph.inputs:
+            t = graph.tensor(name)
+            info = np.iinfo(DTYPES[t.dtype])
+            sample.append(rng.integers(info.min, info.max, size=t.shape, endpoint=True).astype(DTYPES[t.dtype]))
+        samples.append(sample)
+    return samples
+
+
+def run_all_three(graph: Graph, samples: list[list[np.ndarray]], outdir: Path, tflm: bool = True):
+    """Outputs of the integer reference, our generated C (host gcc) and TFLM, per sample."""
+    ref = [run_reference(graph, s) for s in samples]
+    emit_c(graph, outdir)
+    ours, _ = run_host(outdir, samples)
+    theirs = run_tflm(write_tflite(graph), samples) if tflm else None
+    return ref, ours, theirs
+
+
+def assert_bit_exact(graph: Graph, samples, outdir: Path, tflm: bool = True) -> None:
+    """Reference == C for every sample, and == TFLM when `tflm`."""
+    ref, ours, theirs = run_all_three(graph, samples, outdir, tflm)
+    for k, (r, o) in enumerate(zip(ref, ours)):
+        for i, (a, b) in enumerate(zip(r, o)):
+            assert a.dtype == b.dtype and a.shape == b.shape, (k, i, a.shape, b.shape)
+            diff = np.flatnonzero(a.astype(np.int64) != b.astype(np.int64))
+            assert diff.size == 0, f"sample {k} output {i}: reference != C at {diff.size} positions, first {diff[:5]}"
+        if theirs is not None:
+            for i, (a, b) in enumerate(zip(r, theirs[k])):
+                b = b.reshape(a.shape)
+                diff = np.flatnonzero(a.astype(np.int64) != b.astype(np.int64))
+                assert diff.size == 0, f"sample {k} output {i}: reference != TFLM at {diff.size} positions, first {diff[:5]}"
