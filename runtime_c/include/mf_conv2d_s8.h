@@ -1,0 +1,43 @@
+/**
+ * @file mf_conv2d_s8.h
+ * @brief int8 2-D convolution (TFLite CONV_2D, per-channel or per-tensor symmetric weights),
+ *        bit-exact with TFLM's reference_integer_ops::ConvPerChannel.
+ */
+#ifndef MF_CONV2D_S8_H
+#define MF_CONV2D_S8_H
+
+#include <stdint.h>
+
+#include "mf_types.h"
+
+typedef struct {
+    mf_dims input;          /**< [N, H, W, C_in], all >= 1 */
+    mf_dims filter;         /**< [C_out, KH, KW, C_in / groups] (OHWI), all >= 1; C_in % filter.c == 0 */
+    mf_dims output;         /**< [N, OH, OW, C_out]; output.n == input.n, output.c == filter.n */
+    int32_t stride_h;       /**< >= 1 */
+    int32_t stride_w;       /**< >= 1 */
+    int32_t dilation_h;     /**< >= 1 */
+    int32_t dilation_w;     /**< >= 1 */
+    int32_t pad_h;          /**< leading (top) padding, >= 0 */
+    int32_t pad_w;          /**< leading (left) padding, >= 0 */
+    int32_t input_offset;   /**< -input zero point, [-127, 128] */
+    int32_t output_offset;  /**< output zero point, [-128, 127] */
+    int32_t act_min;        /**< fused activation clamp, [-128, 127] */
+    int32_t act_max;        /**< fused activation clamp, [act_min, 127] */
+} mf_conv2d_params;
+
+/**
+ * output[n][y][x][o] = clamp(requant(sum_{ky,kx,i} (input[n][iy][ix][g*filter.c + i] + input_offset)
+ *                                    * filter[o][ky][kx][i] + bias[o]) + output_offset)
+ * with iy = y*stride_h - pad_h + ky*dilation_h, ix = x*stride_w - pad_w + kx*dilation_w,
+ * g = o / (C_out / groups); taps outside the input are skipped (zero padding in the real domain).
+ *
+ * @param quant   one multiplier/shift per output channel
+ * @param filter  OHWI, symmetric (zero point 0)
+ * @param bias    [C_out] int32, or NULL
+ * The int32 accumulator must not overflow (the compiler checks the worst case).
+ */
+void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
+                  const int8_t *filter, const int32_t *bias, int8_t *output);
+
+#endif /* MF_CONV2D_S8_H */

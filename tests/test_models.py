@@ -1,0 +1,62 @@
+"""The shared real models: compile -> host run -> bit-exact with TFLM's golden output and with TFLM on random inputs."""
+
+import numpy as np
+import pytest
+from support import SHARED
+
+from microforge.backends.c.emit import emit_c
+from microforge.errors import UnsupportedModelError
+from microforge.importers import load_model
+from microforge.validate.host import run_host
+from microforge.validate.tflm import run_tflm, tflm_arena_bytes
+
+INT8_MODELS = ["hello_world_int8", "micro_speech_quantized", "person_detect"]
+RANDOM_INPUTS = 20
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """Each model compiled once for every test in this module."""
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            out = tmp_path_factory.mktemp(name) / "out"
+            cache[name] = (emit_c(load_model(SHARED / "tflite" / f"{name}.tflite"), out), out)
+        return cache[name]
+
+    return get
+
+
+@pytest.mark.parametrize("model", INT8_MODELS)
+def test_model_bit_exact_with_tflm(model, compiled):
+    result, out = compiled(model)
+    golden = np.load(SHARED / "golden" / f"{model}.npz")
+    x0 = golden["x0"]
+    rng = np.random.default_rng(1234)
+    samples = [[x0]] + [[rng.integers(-128, 128, x0.shape, dtype=np.int8)] for _ in range(RANDOM_INPUTS)]
+    ours, _ = run_host(out, samples)
+    assert np.array_equal(ours[0][0], golden["y0"].reshape(ours[0][0].shape)), (ours[0][0], golden["y0"])
+    theirs = run_tflm((SHARED / "tflite" / f"{model}.tflite").read_bytes(), samples)
+    mismatched = [k for k, (a, b) in enumerate(zip(ours, theirs)) if not np.array_equal(a[0], b[0].reshape(a[0].shape))]
+    assert mismatched == [], f"{len(mismatched)}/{len(samples)} samples differ from TFLM"
+
+
+@pytest.mark.parametrize("model", INT8_MODELS)
+def test_arena_not_larger_than_tflm(model, compiled):
+    result, _ = compiled(model)
+    ours = result.summary.plan.arena_bytes
+    theirs = tflm_arena_bytes((SHARED / "tflite" / f"{model}.tflite").read_bytes())
+    assert result.summary.plan.lower_bound <= ours <= theirs, (ours, theirs)
+
+
+def test_lstm_model_reports_unsupported_op():
+    with pytest.raises(UnsupportedModelError, match=r"UNIDIRECTIONAL_SEQUENCE_LSTM"):
+        load_model(SHARED / "tflite" / "trained_lstm_int8.tflite")
+
+
+def test_svdf_model_reports_every_unsupported_node():
+    with pytest.raises(UnsupportedModelError) as info:
+        load_model(SHARED / "tflite" / "keyword_scrambled_8bit.tflite")
+    # 7 SVDF layers in that model, each named
+    assert str(info.value).count("(SVDF)") == 7
