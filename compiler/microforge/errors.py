@@ -12,6 +12,19 @@ class ModelFormatError(MicroforgeError):
 class UnsupportedModelError(MicroforgeError):
     """The model uses ops, types or shapes we do not support. Lists every offender."""
 
+    def __init__(self, message: str, nodes: list[tuple[str, str]] | None = None):
+        super().__init__(message)
+        self.nodes = list(nodes or [])  # (node name, op type) of every unsupported node
+
+    @classmethod
+    def for_nodes(cls, where: str, nodes: list[tuple[str, str]]) -> "UnsupportedModelError":
+        """One message naming every unsupported node, grouped by op type."""
+        by_type: dict[str, list[str]] = {}
+        for name, op_type in nodes:
+            by_type.setdefault(op_type, []).append(repr(name))
+        groups = "; ".join(f"{t} x{len(ns)}: {', '.join(ns)}" for t, ns in by_type.items())
+        return cls(f"{where}: {len(nodes)} unsupported node(s) [{', '.join(by_type)}]: {groups}", nodes)
+
 
 class ToolchainError(MicroforgeError):
     """A compiler or emulator is missing or failed."""

@@ -31,7 +31,7 @@ def _parse(buf: bytes, where: str):
     try:
         model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(buf, 0))
     except Exception as exc:  # flatbuffers raises struct.error/IndexError/... on corrupt data
-        raise ModelFormatError(f"{where}: corrupt or truncated TFLite file ({type(exc).__name__})") from None
+        raise ModelFormatError(f"{where}: corrupt or truncated TFLite file ({type(exc).__name__}: {exc})") from None
     if not model.subgraphs:
         raise ModelFormatError(f"{where}: TFLite model has no subgraph")
     return model
@@ -83,7 +83,7 @@ def import_tflite_bytes(buf: bytes, name: str = "model", where: str = "model") -
         names.append(tname)
         graph.add_tensor(_tensor(model, t, i, tname, where))
 
-    unsupported: list[str] = []
+    unsupported: list[tuple[str, str]] = []
     pending: list[tuple[Node, object]] = []
     for k, op in enumerate(sg.operators or []):
         builtin = _builtin_name(model, op.opcodeIndex)
@@ -92,14 +92,12 @@ def import_tflite_bytes(buf: bytes, name: str = "model", where: str = "model") -
         node_name = outputs[0] if outputs else f"op_{k}"
         opdef = ops.TFLITE_TO_OP.get(builtin)
         if opdef is None:
-            unsupported.append(f"{node_name!r} ({builtin})")
+            unsupported.append((node_name, builtin))
             continue
         node = Node(op=opdef.op, name=node_name, inputs=inputs, outputs=outputs)
         pending.append((node, op.builtinOptions))
     if unsupported:
-        raise UnsupportedModelError(
-            f"{where}: {len(unsupported)} unsupported op(s): " + ", ".join(unsupported)
-        )
+        raise UnsupportedModelError.for_nodes(where, unsupported)
 
     graph.inputs = [names[i] for i in sg.inputs]
     graph.outputs = [names[i] for i in sg.outputs]

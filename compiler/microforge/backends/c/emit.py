@@ -57,14 +57,17 @@ def _env() -> jinja2.Environment:
 def check_supported(graph: Graph) -> None:
     """Every problem with every node, in one message, before anything is generated."""
     problems = []
+    nodes = []
     for node in graph.nodes:
-        for reason in ops.get(node.op).check(node, graph):
-            problems.append(f"{node.name!r} ({node.op}): {reason}")
+        reasons = ops.get(node.op).check(node, graph)
+        if reasons:
+            nodes.append((node.name, node.op))
+            problems.append(f"{node.name!r} ({node.op}): {', '.join(reasons)}")
     for name in graph.inputs + graph.outputs:
         if graph.tensor(name).is_const:
             problems.append(f"graph input/output {name!r} is a constant")
     if problems:
-        raise UnsupportedModelError(f"{graph.name}: {len(problems)} unsupported node(s): " + "; ".join(problems))
+        raise UnsupportedModelError(f"{graph.name}: {len(problems)} unsupported node(s): " + "; ".join(problems), nodes)
 
 
 def _io(graph: Graph, plan: MemoryPlan, kind: str, names: list[str]) -> list[dict]:
