@@ -57,18 +57,18 @@ def random_inputs(graph: Graph, rng: np.random.Generator, count: int) -> list[li
     return samples
 
 
-def run_all_three(graph: Graph, samples: list[list[np.ndarray]], outdir: Path, tflm: bool = True):
+def run_all_three(graph: Graph, samples: list[list[np.ndarray]], outdir: Path, tflm: bool = True, sanitize: bool = False):
     """Outputs of the integer reference, our generated C (host gcc) and TFLM, per sample."""
     ref = [run_reference(graph, s) for s in samples]
     emit_c(graph, outdir)
-    ours, _ = run_host(outdir, samples)
+    ours, _ = run_host(outdir, samples, sanitize=sanitize)
     theirs = run_tflm(write_tflite(graph), samples) if tflm else None
     return ref, ours, theirs
 
 
-def assert_bit_exact(graph: Graph, samples, outdir: Path, tflm: bool = True) -> None:
-    """Reference == C for every sample, and == TFLM when `tflm`."""
-    ref, ours, theirs = run_all_three(graph, samples, outdir, tflm)
+def assert_bit_exact(graph: Graph, samples, outdir: Path, tflm: bool = True, sanitize: bool = False) -> None:
+    """Reference == C for every sample, and == TFLM when `tflm`. `sanitize` builds the C with ASan+UBSan."""
+    ref, ours, theirs = run_all_three(graph, samples, outdir, tflm, sanitize)
     for k, (r, o) in enumerate(zip(ref, ours)):
         for i, (a, b) in enumerate(zip(r, o)):
             assert a.dtype == b.dtype and a.shape == b.shape, (k, i, a.shape, b.shape)

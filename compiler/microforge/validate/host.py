@@ -15,6 +15,8 @@ from ..errors import MicroforgeError, ToolchainError
 from ..ir import DTYPES
 
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"]
+# Address + undefined-behaviour sanitizers: out-of-arena accesses, signed overflow, bad shifts.
+SANITIZE_FLAGS = ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
 
 
 @dataclass
@@ -34,7 +36,7 @@ def load_metadata(outdir: Path) -> dict:
     return json.loads(meta_path.read_text())
 
 
-def build_host(outdir: str | Path, cc: str = "gcc") -> Path:
+def build_host(outdir: str | Path, cc: str = "gcc", sanitize: bool = False) -> Path:
     """Compile the model and a runner with warnings as errors; cached until sources change."""
     outdir = Path(outdir)
     meta = load_metadata(outdir)
@@ -47,10 +49,10 @@ def build_host(outdir: str | Path, cc: str = "gcc") -> Path:
     template = jinja2.Template((Path(__file__).parent / "templates" / "host_runner.c.j2").read_text(), undefined=jinja2.StrictUndefined)
     runner_c.write_text(template.render(name=name, NAME=name.upper(), n_inputs=len(meta["inputs"]), n_outputs=len(meta["outputs"])))
     sources = [outdir / f"{name}.c", outdir / f"{name}_weights.c"] + [outdir / "runtime" / "kernels" / f"{k}.c" for k in meta["kernels"]]
-    exe = build / "runner"
+    exe = build / ("runner-sanitize" if sanitize else "runner")
     if exe.exists() and all(exe.stat().st_mtime >= s.stat().st_mtime for s in sources):
         return exe
-    cmd = [cc, *CFLAGS, f"-I{outdir}", f"-I{outdir / 'runtime' / 'include'}", str(runner_c), *map(str, sources), "-o", str(exe)]
+    cmd = [cc, *CFLAGS, *(SANITIZE_FLAGS if sanitize else []), f"-I{outdir}", f"-I{outdir / 'runtime' / 'include'}", str(runner_c), *map(str, sources), "-o", str(exe)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise ToolchainError(f"host build of {outdir} failed:\n{proc.stderr.strip()}")
@@ -92,11 +94,13 @@ def unpack_outputs(meta: dict, raw: bytes, count: int) -> list[list[np.ndarray]]
     return result
 
 
-def run_host(outdir: str | Path, samples: list[list[np.ndarray]], repeat: int = 0) -> tuple[list[list[np.ndarray]], float | None]:
+def run_host(
+    outdir: str | Path, samples: list[list[np.ndarray]], repeat: int = 0, sanitize: bool = False
+) -> tuple[list[list[np.ndarray]], float | None]:
     """Outputs for each sample (a list of input arrays), and µs per inference when repeat > 0."""
     outdir = Path(outdir)
     meta = load_metadata(outdir)
-    exe = build_host(outdir)
+    exe = build_host(outdir, sanitize=sanitize)
     work = outdir / "build" / "host"
     (work / "inputs.bin").write_bytes(pack_inputs(meta, samples))
     proc = subprocess.run([str(exe), str(work / "inputs.bin"), str(work / "outputs.bin"), str(repeat)], capture_output=True, text=True, timeout=600)
