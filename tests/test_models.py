@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from support import SHARED
 
-from microforge.backends.c.emit import emit_c
 from microforge.errors import UnsupportedModelError
 from microforge.importers import load_model
 from microforge.validate.host import run_host
@@ -14,18 +13,9 @@ INT8_MODELS = ["hello_world_int8", "micro_speech_quantized", "person_detect"]
 RANDOM_INPUTS = 20
 
 
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory):
-    """Each model compiled once for every test in this module."""
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            out = tmp_path_factory.mktemp(name) / "out"
-            cache[name] = (emit_c(load_model(SHARED / "tflite" / f"{name}.tflite"), out), out)
-        return cache[name]
-
-    return get
+@pytest.fixture
+def compiled(shared_compiled):
+    return shared_compiled
 
 
 @pytest.mark.parametrize("model", INT8_MODELS)

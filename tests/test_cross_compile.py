@@ -1,0 +1,51 @@
+"""Generated C compiles warning-free (-Wall -Wextra -Werror -pedantic) with the cross compilers, and
+the generated microforge.mk builds a program with make."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from microforge.validate.host import load_metadata
+
+CROSS = {
+    "arm-none-eabi-gcc": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
+    "riscv64-unknown-elf-gcc": ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs"],
+    "gcc": [],
+}
+FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c"]
+MODELS = ["hello_world_int8", "micro_speech_quantized", "person_detect"]
+
+
+def _sources(out):
+    meta = load_metadata(out)
+    name = meta["name"]
+    return [out / f"{name}.c", out / f"{name}_weights.c"] + [out / "runtime" / "kernels" / f"{k}.c" for k in meta["kernels"]]
+
+
+@pytest.mark.parametrize("cc", sorted(CROSS))
+@pytest.mark.parametrize("model", MODELS)
+def test_generated_c_compiles_warning_free(cc, model, shared_compiled, tmp_path):
+    assert shutil.which(cc), f"{cc} missing: run ./dev.sh setup as root (apt package {cc.replace('-gcc', '')})"
+    _, out = shared_compiled(model)
+    for src in _sources(out):
+        cmd = [cc, *CROSS[cc], *FLAGS, f"-I{out}", f"-I{out / 'runtime' / 'include'}", str(src), "-o", str(tmp_path / (src.stem + ".o"))]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_makefile_snippet_builds(shared_compiled, tmp_path):
+    _, out = shared_compiled("hello_world_int8")
+    (tmp_path / "main.c").write_text(
+        '#include <string.h>\n#include "hello_world_int8.h"\n'
+        "static uint8_t arena[HELLO_WORLD_INT8_ARENA_BYTES];\n"
+        "int main(void) { int8_t x = 0; memcpy(hello_world_int8_input(arena, 0), &x, 1);\n"
+        "  hello_world_int8_invoke(arena); return *(int8_t *)hello_world_int8_output(arena, 0) == 0 ? 1 : 0; }\n"
+    )
+    (tmp_path / "Makefile").write_text(
+        f"include {out}/microforge.mk\n"
+        "app: main.c $(HELLO_WORLD_INT8_SRCS)\n\t$(CC) -std=c99 -Wall -Werror $(HELLO_WORLD_INT8_CFLAGS) $^ -o $@\n"
+    )
+    proc = subprocess.run(["make", "-s", "app"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert subprocess.run([str(tmp_path / "app")]).returncode == 0
