@@ -1,0 +1,171 @@
+"""CONV_2D (int8 activations, int8 symmetric per-channel or per-tensor weights OHWI, int32 bias).
+
+Matches TFLM's reference_integer_ops::ConvPerChannel, including grouped convolution
+(input channels a multiple of the filter's input channels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..importers.schema import schema
+from ..quant import per_channel_multipliers, requantize
+from ._common import activation_code, activation_name, as_int64, check_activation, check_int8_quantized, output_clamp
+from ._conv_util import (
+    Window,
+    check_accumulator,
+    check_bias,
+    check_per_tensor,
+    check_weight_quant,
+    check_window_attrs,
+    dims_init,
+    padding_code,
+    padding_name,
+    patches,
+    window,
+)
+from .base import OpDef, TfliteOpOut, register
+
+
+@dataclass
+class Conv2DAttrs:
+    padding: str = "SAME"  # "SAME" | "VALID"
+    stride_h: int = 1
+    stride_w: int = 1
+    dilation_h: int = 1
+    dilation_w: int = 1
+    activation: str = "NONE"
+
+
+@dataclass
+class Conv2DPrepared:
+    win: Window
+    groups: int
+    input_offset: int
+    output_offset: int
+    act_min: int
+    act_max: int
+    multipliers: np.ndarray  # int32 [out_channels]
+    shifts: np.ndarray  # int32 [out_channels]
+
+
+def prepare(node, graph) -> Conv2DPrepared:
+    """Compile-time parameters, as TFLM's ConvPrepare / CalculateOpDataConv computes them."""
+    x, w, out = graph.inp(node, 0), graph.inp(node, 1), graph.out(node)
+    out_c, kh, kw, filter_in_c = w.shape
+    # PopulateConvolutionQuantizationParams: effective scale in double; a per-tensor scale is broadcast.
+    mults, shifts = per_channel_multipliers(x.quant.s, w.quant.scale, out.quant.s, out_c)
+    act_min, act_max = output_clamp(node.attrs.activation, out)
+    return Conv2DPrepared(
+        win=window(node.attrs, x.shape[1], x.shape[2], kh, kw),
+        groups=x.shape[3] // filter_in_c,
+        input_offset=-x.quant.zp,
+        output_offset=out.quant.zp,
+        act_min=act_min,
+        act_max=act_max,
+        multipliers=mults,
+        shifts=shifts,
+    )
+
+
+@register
+class Conv2D(OpDef):
+    op = "CONV_2D"
+    tflite_ops = ("CONV_2D",)
+    kernels = ("mf_conv2d_s8",)
+
+    def from_tflite(self, options, node, graph):
+        if options is None:
+            return Conv2DAttrs()
+        return Conv2DAttrs(
+            padding=padding_name(options.padding),
+            stride_h=int(options.strideH),
+            stride_w=int(options.strideW),
+            dilation_h=int(options.dilationHFactor),
+            dilation_w=int(options.dilationWFactor),
+            activation=activation_name(options.fusedActivationFunction),
+        )
+
+    def to_tflite(self, node, graph):
+        a = node.attrs
+        opts = schema.Conv2DOptionsT()
+        opts.padding = padding_code(a.padding)
+        opts.strideH, opts.strideW = a.stride_h, a.stride_w
+        opts.dilationHFactor, opts.dilationWFactor = a.dilation_h, a.dilation_w
+        opts.fusedActivationFunction = activation_code(a.activation)
+        return TfliteOpOut("CONV_2D", "Conv2DOptions", opts, version=3)
+
+    def check(self, node, graph):
+        a = node.attrs
+        problems = check_int8_quantized(node, graph, (0, 1)) + check_activation(a.activation) + check_window_attrs(a)
+        x, w, b, out = graph.inp(node, 0), graph.inp(node, 1), graph.inp(node, 2), graph.out(node)
+        if x is None or w is None:
+            return problems + ["needs an input and a filter"]
+        if len(x.shape) != 4 or len(w.shape) != 4 or len(out.shape) != 4:
+            return problems + ["input, filter and output must be rank 4 (NHWC, OHWI)"]
+        if not w.is_const:
+            problems.append("weights are not constant")
+        out_c, kh, kw, filter_in_c = w.shape
+        problems += check_weight_quant(w, out_c, axis=0) + check_bias(b, out_c) + check_per_tensor(x, out)
+        if x.shape[3] % filter_in_c != 0:
+            problems.append(f"input channels {x.shape[3]} are not a multiple of the filter's {filter_in_c}")
+        elif out_c % (x.shape[3] // filter_in_c) != 0:
+            problems.append(f"output channels {out_c} are not a multiple of the {x.shape[3] // filter_in_c} groups")
+        if problems:
+            return problems
+        win = window(a, x.shape[1], x.shape[2], kh, kw)
+        expected = (x.shape[0], win.out_h, win.out_w, out_c)
+        if tuple(out.shape) != expected:
+            problems.append(f"output shape {tuple(out.shape)} differs from TFLite's computed {expected}")
+        bias = b.data if b is not None else None
+        problems += check_accumulator(w.data.reshape(out_c, -1), bias, -x.quant.zp)
+        return problems
+
+    def reference(self, node, graph, inputs):
+        p = prepare(node, graph)
+        x = as_int64(inputs[0]) + p.input_offset
+        w = as_int64(inputs[1])
+        out_c, kh, kw, ci = w.shape
+        n = x.shape[0]
+        win = p.win
+        cols = patches(x, win).reshape(n, win.out_h, kh, win.out_w, kw, p.groups, ci)
+        wg = w.reshape(p.groups, out_c // p.groups, kh, kw, ci)
+        acc = np.einsum("nakbwgc,gokwc->nabgo", cols, wg).reshape(n, win.out_h, win.out_w, out_c)
+        if inputs[2] is not None:
+            acc = acc + as_int64(inputs[2]).reshape(-1)
+        return [requantize(acc, p.multipliers, p.shifts, p.output_offset, p.act_min, p.act_max)]
+
+    def macs(self, node, graph):
+        _, kh, kw, ci = graph.inp(node, 1).shape
+        return graph.out(node).size * kh * kw * ci
+
+    def emit_c(self, node, graph, c):
+        p = prepare(node, graph)
+        win = p.win
+        params = c.struct(
+            "mf_conv2d_params",
+            "params",
+            dict(
+                input=dims_init(graph.inp(node, 0).shape),
+                filter=dims_init(graph.inp(node, 1).shape),
+                output=dims_init(graph.out(node).shape),
+                stride_h=win.stride_h,
+                stride_w=win.stride_w,
+                dilation_h=win.dilation_h,
+                dilation_w=win.dilation_w,
+                pad_h=win.pad_h,
+                pad_w=win.pad_w,
+                input_offset=p.input_offset,
+                output_offset=p.output_offset,
+                act_min=p.act_min,
+                act_max=p.act_max,
+            ),
+        )
+        mult = c.const_array("mult", p.multipliers, "int32_t")
+        shift = c.const_array("shift", p.shifts, "int32_t")
+        quant = c.struct("mf_per_channel_quant", "quant", dict(multiplier=mult, shift=shift))
+        bias = c.tensor(node.inputs[2] if len(node.inputs) > 2 else None)
+        args = [params, quant, c.tensor(node.inputs[0]), c.tensor(node.inputs[1]), bias, c.tensor(node.outputs[0])]
+        return f"mf_conv2d_s8({', '.join(args)});"
