@@ -1,0 +1,39 @@
+"""MAX_POOL_2D (int8; input and output share their quantization, as TFLM requires)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _pool_util as pu
+from ._common import as_int64
+from .base import OpDef, register
+
+
+@register
+class MaxPool2D(OpDef):
+    op = "MAX_POOL_2D"
+    tflite_ops = ("MAX_POOL_2D",)
+    kernels = ("mf_maxpool_s8",)
+
+    def from_tflite(self, options, node, graph):
+        return pu.attrs_from_tflite(options)
+
+    def to_tflite(self, node, graph):
+        return pu.attrs_to_tflite("MAX_POOL_2D", node.attrs)
+
+    def check(self, node, graph):
+        return pu.check(node, graph)
+
+    def reference(self, node, graph, inputs):
+        p = pu.prepare(node, graph)
+        x = as_int64(inputs[0])
+        # Out-of-bounds taps are skipped: they count as int8 lowest, TFLM's starting value.
+        out = np.full((p.batches, p.out_h, p.out_w, p.channels), -128, np.int64)
+        for iy, ix, vy, vx in pu.taps(p):
+            valid = (vy[:, None] & vx[None, :])[None, :, :, None]
+            out = np.maximum(out, np.where(valid, pu.gather(x, iy, ix), -128))
+        return [np.clip(out, p.act_min, p.act_max)]
+
+    def emit_c(self, node, graph, c):
+        params = c.struct("mf_maxpool_params", "params", pu.struct_fields(pu.prepare(node, graph)))
+        return f"mf_maxpool_s8({params}, {c.tensor(node.inputs[0])}, {c.tensor(node.outputs[0])});"
