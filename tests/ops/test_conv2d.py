@@ -53,9 +53,9 @@ def random_case(rng, seed):
     w = (kw - 1) * dw + 1 + int(rng.integers(0, 9))
     cin = groups * int(rng.integers(1, 9))
     cout = groups * int(rng.integers(1, 9))
-    return conv_case(
-        rng, int(rng.integers(1, 3)), h, w, cin, cout, kh, kw, attrs, per_channel=seed % 7 != 3, bias=seed % 6 != 5, groups=groups
-    )
+    n = int(rng.integers(1, 3))
+    per_channel, bias = seed % 7 != 3, seed % 6 != 5
+    return conv_case(rng, n, h, w, cin, cout, kh, kw, attrs, per_channel=per_channel, bias=bias, groups=groups)
 
 
 @pytest.mark.parametrize("seed", range(14))
