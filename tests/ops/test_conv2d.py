@@ -154,3 +154,23 @@ def _assert_informative(g, samples):
     out = np.concatenate([run_reference(g, s)[0].ravel() for s in samples])
     if out.size >= 8:
         assert np.unique(out).size > 2, "degenerate case: outputs nearly constant"
+
+
+@pytest.mark.parametrize("model", ["person_detect", "micro_speech_quantized"])
+def test_every_conv_layer_of_model_matches_tflm(model):
+    """Every CONV_2D / DEPTHWISE_CONV_2D layer of a real model, fed the activations the integer reference
+    computes for the golden input: each layer's reference output == TFLM running that layer alone."""
+    data = (SHARED / "tflite" / f"{model}.tflite").read_bytes()
+    g = import_tflite_bytes(data, name=model)
+    x0 = np.load(SHARED / "golden" / f"{model}.npz")["x0"]
+    values = run_reference(g, [x0], keep=True)
+    checked = 0
+    for k, node in enumerate(g.nodes):
+        if node.op not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            continue
+        (theirs,) = run_tflm(_layer_model(data, k), [[values[node.inputs[0]]]])
+        ours = values[node.outputs[0]]
+        np.testing.assert_array_equal(ours, theirs[0].reshape(ours.shape), err_msg=f"layer {k} ({node.op})")
+        assert np.unique(ours).size > 1, f"layer {k}: constant output, the check would be weak"
+        checked += 1
+    assert checked == {"person_detect": 28, "micro_speech_quantized": 1}[model]
