@@ -9,7 +9,7 @@ quantization (scale within 1e-6, same zero point), so we reject anything else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
