@@ -5,7 +5,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from microforge.validate.host import load_metadata
 
 CROSS = {

@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-from support import act, assert_bit_exact, const, random_inputs
-
 from microforge.ir import Graph, Node
 from microforge.ops.fully_connected import FullyConnectedAttrs
 from microforge.plan.memory import ALIGN, plan_memory
+from support import act, assert_bit_exact, const, random_inputs
 
 
 def random_fc_dag(seed: int) -> Graph:

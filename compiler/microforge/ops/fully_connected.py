@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..importers.schema import schema
-from ..quant import quantize_multiplier, per_channel_multipliers, requantize
+from ..quant import per_channel_multipliers, quantize_multiplier, requantize
 from ._common import activation_code, activation_name, as_int64, check_activation, check_int8_quantized, output_clamp
 from .base import OpDef, TfliteOpOut, register
 

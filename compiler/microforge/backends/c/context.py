@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...ir import C_TYPES, DTYPES, Graph
+from ...plan.memory import MemoryPlan
 
 _NP_OF_CTYPE = {c: DTYPES[d] for d, c in C_TYPES.items() if d != "bool"}
-from ...plan.memory import MemoryPlan
 
 
 @dataclass
@@ -89,7 +89,7 @@ def c_float(v: float) -> str:
     """A float literal that round-trips float32 exactly."""
     if not np.isfinite(v):
         raise ValueError(f"non-finite constant {v}")
-    s = "%.9g" % float(np.float32(v))
+    s = f"{float(np.float32(v)):.9g}"
     if not any(ch in s for ch in ".e"):
         s += ".0"
     return s + "f"
