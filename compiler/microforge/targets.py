@@ -1,0 +1,82 @@
+"""Target profiles (targets/<name>.toml): what chip, how to build for it, how to run it, what it costs."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import MicroforgeError
+from .resources import targets_dir
+
+
+@dataclass(frozen=True)
+class MemoryRegion:
+    name: str  # e.g. "flash", "sram", "dtcm", "psram"
+    kind: str  # "flash" (read-only, holds code and weights) or "ram"
+    size: int  # bytes
+    base: int | None = None
+
+
+@dataclass(frozen=True)
+class QemuConfig:
+    machine: str  # e.g. "mps2-an386"
+    system: str  # "qemu-system-arm" or "qemu-system-riscv32"
+    board: str  # folder under targets/boards/ with startup code and linker script
+    cpu: str | None = None  # -cpu, when the machine's default is not the core we want
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    description: str
+    core: str  # e.g. "cortex-m4", "rv32imc", "xtensa-lx7", "host"
+    arch: str  # "arm", "riscv", "xtensa", "host"
+    clock_hz: int
+    toolchain: str | None  # C compiler executable; None when Debian has none (Xtensa)
+    toolchain_apt: str | None  # the apt package that provides it
+    cflags: tuple[str, ...]
+    kernels: str  # kernel variant: "reference", "arm_dsp", "arm_mve", "riscv"
+    memory: tuple[MemoryRegion, ...]
+    qemu: QemuConfig | None
+    cycles_per_instruction: float  # cost model: cycles ≈ instructions × this (an estimate)
+    sources: tuple[str, ...] = field(default=())  # where the figures come from
+
+    @property
+    def flash_bytes(self) -> int:
+        return sum(r.size for r in self.memory if r.kind == "flash")
+
+    @property
+    def ram_bytes(self) -> int:
+        """The largest single RAM region (the arena must fit in one region)."""
+        return max((r.size for r in self.memory if r.kind == "ram"), default=0)
+
+
+def available_targets() -> list[str]:
+    return sorted(p.stem for p in targets_dir().glob("*.toml"))
+
+
+def load_target(name: str) -> Target:
+    path = targets_dir() / f"{name}.toml"
+    if not path.is_file():
+        raise MicroforgeError(f"unknown target {name!r}; available: {', '.join(available_targets())}")
+    try:
+        d = tomllib.loads(path.read_text())
+        qemu = d.get("qemu")
+        return Target(
+            name=name,
+            description=d["description"],
+            core=d["core"],
+            arch=d["arch"],
+            clock_hz=int(d["clock_hz"]),
+            toolchain=d.get("toolchain"),
+            toolchain_apt=d.get("toolchain_apt"),
+            cflags=tuple(d.get("cflags", [])),
+            kernels=d.get("kernels", "reference"),
+            memory=tuple(MemoryRegion(name=k, **v) for k, v in d.get("memory", {}).items()),
+            qemu=QemuConfig(**qemu) if qemu else None,
+            cycles_per_instruction=float(d.get("cost", {}).get("cycles_per_instruction", 1.0)),
+            sources=tuple(d.get("sources", [])),
+        )
+    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise MicroforgeError(f"{path}: invalid target profile ({type(exc).__name__}: {exc})") from None
