@@ -78,3 +78,13 @@ def test_mean_check_rejects():
     g = mean_case(rng, (1, 4, 4, 3), [1, 2], keep_dims=True, same_quant=True)
     g.tensor("axis").data = None
     assert any("constant int32" in r for r in ops.get("MEAN").check(g.nodes[0], g))
+
+
+def test_mean_scalar_axis(tmp_path):
+    """A rank-0 axis tensor (TFLM counts it as one axis): mean over channels, axis -1."""
+    rng = np.random.default_rng(11)
+    x = act("x", (1, 3, 4, 10), 0.03, 5)
+    y = act("y", (1, 3, 4), 0.01, -20)
+    g = one_op_graph("MEAN", [x, const("axis", np.asarray(-1, dtype=np.int32))], [y], MeanAttrs(False))
+    assert ops.get("MEAN").check(g.nodes[0], g) == []
+    assert_bit_exact(g, random_inputs(g, rng, 4), tmp_path / "out")
