@@ -75,3 +75,5 @@ def test_add_check_rejects(tmp_path):
     assert any("broadcast" in r for r in ops.get("ADD").check(g.nodes[0], g))
     g = add_case(rng, (1, 3), (4, 3), (1, 3))
     assert any("output shape" in r for r in ops.get("ADD").check(g.nodes[0], g))
+    g = add_case(rng, (1, 3), (1, 3), (1, 3), scales=(0.5, 0.1, 1e-7))
+    assert any("out of TFLM's range" in r for r in ops.get("ADD").check(g.nodes[0], g))

@@ -90,6 +90,11 @@ class Add(OpDef):
         for i in (0, 1):
             if graph.inp(node, i).quant.per_channel:
                 problems.append(f"input {i} is per-channel quantized; ADD needs per-tensor scales")
+        s1, s2 = (float(np.float32(graph.inp(node, i).quant.s)) for i in (0, 1))
+        so = float(np.float32(graph.out(node).quant.s))
+        # TFLM CHECK-fails (QuantizeMultiplierSmallerThanOneExp) unless every multiplier is in (0, 1).
+        if min(s1, s2, so) <= 0 or 2 * max(s1, s2) >= (1 << LEFT_SHIFT) * so:
+            problems.append(f"scales {s1:g}, {s2:g} -> {so:g} out of TFLM's range (output scale too small)")
         return problems + check_broadcast(node, graph)
 
     def reference(self, node, graph, inputs):
