@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
-from support import act, assert_bit_exact, one_op_graph, random_inputs, run_all_three
-
 from microforge import ops
+from microforge.backends.c.emit import emit_c
 from microforge.ops.softmax import SoftmaxAttrs, prepare, softmax_scaling
+from microforge.reference import run_reference
+from microforge.validate.host import run_host
+from support import act, assert_bit_exact, one_op_graph, random_inputs, run_all_three
 
 OUT_QUANT = {"int8": (1 / 256, -128), "int16": (1 / 65536, -32768)}
 
@@ -124,3 +126,16 @@ def test_softmax_check_rejects():
     g = softmax_case((1, 10), 0.1, 0)
     g.tensor("x").dtype = "uint8"
     assert check(g.nodes[0], g)
+
+
+@pytest.mark.parametrize("out_dtype", ["int8", "int16"])
+def test_softmax_c_under_sanitizers(out_dtype, tmp_path):
+    """Left shift 31 (diff_min 0), the smallest multiplier, a row TFLM aborts on: no UB under ASan/UBSan."""
+    rng = np.random.default_rng(40)
+    for k, (scale, shape) in enumerate([(100.0, (2, 50)), (1.6e-8, (3, 40)), (0.1, (1, 700))]):
+        g = softmax_case(shape, scale, 3, 1.0, out_dtype)
+        samples = samples_for(g, rng, 2)
+        emit_c(g, tmp_path / f"out{k}")
+        ours, _ = run_host(tmp_path / f"out{k}", samples, sanitize=True)
+        for s, o in zip(samples, ours, strict=True):
+            assert np.array_equal(run_reference(g, s)[0], o[0])

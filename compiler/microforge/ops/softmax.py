@@ -48,8 +48,10 @@ def softmax_scaling(beta: float, input_scale: float) -> tuple[int, int, int]:
     PreprocessSoftmaxScaling in double (beta and scale are float32 in the model), capped at
     2^31 - 1; then diff_min = -floor(CalculateInputRadius(5, left_shift)).
     """
-    real = min(float(np.float32(beta)) * float(np.float32(input_scale)) * float(1 << (31 - SCALED_DIFF_INTEGER_BITS)),
-               float(2**31 - 1))
+    real = min(
+        float(np.float32(beta)) * float(np.float32(input_scale)) * float(1 << (31 - SCALED_DIFF_INTEGER_BITS)),
+        float(2**31 - 1),
+    )
     if not real > 1.0:
         raise ValueError(f"beta * input_scale * 2^26 = {real} must be > 1 (QuantizeMultiplierGreaterThanOne)")
     multiplier, shift = quantize_multiplier(real)
@@ -114,8 +116,10 @@ class Softmax(OpDef):
             problems.append("per-channel input quantization not supported")
         scale, zp, tol = OUTPUT_QUANT[out.dtype]
         if out.quant.zp != zp or abs(float(out.quant.s) - scale) > tol * scale:
-            problems.append(f"{out.dtype} output must have scale {scale:g} and zero point {zp} "
-                            f"(has {out.quant.s:g}, {out.quant.zp})")
+            problems.append(
+                f"{out.dtype} output must have scale {scale:g} and zero point {zp} "
+                f"(has {out.quant.s:g}, {out.quant.zp})"
+            )
         if not x.shape:
             problems.append("input must have rank >= 1")
         try:
