@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-from support import act, assert_bit_exact, one_op_graph, random_inputs
-
 from microforge import ops
 from microforge.ops._pool_util import PoolAttrs, out_size
+from support import act, assert_bit_exact, one_op_graph, random_inputs
 
 OP = "AVERAGE_POOL_2D"
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]

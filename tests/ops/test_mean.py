@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-from support import act, assert_bit_exact, const, one_op_graph, random_inputs
-
 from microforge import ops
 from microforge.ops.mean import MeanAttrs, mean_multiplier
+from support import act, assert_bit_exact, const, one_op_graph, random_inputs
 
 
 def mean_case(rng, shape, axes, keep_dims, same_quant, scales=None):

@@ -8,8 +8,8 @@ quantization (scale within 1e-6, same zero point), so we reject anything else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
