@@ -80,7 +80,9 @@ class Concatenation(OpDef):
         for name in node.inputs:
             t = graph.tensor(name)
             if len(t.shape) != rank or any(a != b for k, (a, b) in enumerate(zip(t.shape, out.shape)) if k != axis):
-                problems.append(f"input {name!r} shape {list(t.shape)} does not fit output {list(out.shape)} on axis {axis}")
+                problems.append(
+                    f"input {name!r} shape {list(t.shape)} does not fit output {list(out.shape)} on axis {axis}"
+                )
             else:
                 total += t.shape[axis]
             if t.quant is not None and out.quant is not None and not same_quant(t.quant, out.quant):

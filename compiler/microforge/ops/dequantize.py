@@ -13,7 +13,8 @@ _SUFFIX = {"int8": "s8", "int16": "s16"}
 def dequantize_values(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     # One float32 multiply of the exactly representable difference, as the C kernel and TFLM do it.
     diff = (np.asarray(q, dtype=np.int64) - zero_point).astype(np.float32)
-    return (np.float32(scale) * diff).astype(np.float32)
+    with np.errstate(over="ignore"):  # huge scales overflow to inf, as in C
+        return (np.float32(scale) * diff).astype(np.float32)
 
 
 @register

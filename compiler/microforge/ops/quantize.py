@@ -114,7 +114,8 @@ class Quantize(OpDef):
         x, out = graph.inp(node, 0), graph.out(node)
         io = f"{c.tensor(node.inputs[0])}, {c.tensor(node.outputs[0])}, {out.size}"
         if x.dtype == "float32":
-            params = c.struct("mf_quantize_params", "params", dict(scale=np.float32(out.quant.s), zero_point=out.quant.zp))
+            fields = dict(scale=np.float32(out.quant.s), zero_point=out.quant.zp)
+            params = c.struct("mf_quantize_params", "params", fields)
             return f"mf_quantize_f32_{_SUFFIX[out.dtype]}({params}, {io});"
         p = prepare_requantize(node, graph)
         params = c.struct(
