@@ -9,8 +9,8 @@
 static int32_t mf_softmax_exp(const mf_softmax_params *params, int32_t diff)
 {
     /* MultiplyByQuantizedMultiplierGreaterThanOne: diff_min keeps diff * 2^shift inside int32. */
-    const int32_t rescaled =
-        mf_sat_rounding_doubling_high_mul((int32_t)((uint32_t)diff << params->input_left_shift), params->input_multiplier);
+    const int32_t shifted = (int32_t)((uint32_t)diff << params->input_left_shift);
+    const int32_t rescaled = mf_sat_rounding_doubling_high_mul(shifted, params->input_multiplier);
     return mf_fp_exp_on_negative_values(rescaled, MF_SOFTMAX_SCALED_DIFF_INTEGER_BITS);
 }
 
