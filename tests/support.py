@@ -65,16 +65,24 @@ def run_all_three(graph: Graph, samples: list[list[np.ndarray]], outdir: Path, t
     return ref, ours, theirs
 
 
+def _bits(a: np.ndarray) -> np.ndarray:
+    """Integers compared by value; floats by their raw bits (so -0.0 != 0.0 and NaNs compare)."""
+    a = np.asarray(a)
+    if a.dtype.kind == "f":
+        return a.view(np.dtype(f"i{a.dtype.itemsize}")).astype(np.int64)
+    return a.astype(np.int64)
+
+
 def assert_bit_exact(graph: Graph, samples, outdir: Path, tflm: bool = True, sanitize: bool = False) -> None:
     """Reference == C for every sample, and == TFLM when `tflm`. `sanitize` builds the C with ASan+UBSan."""
     ref, ours, theirs = run_all_three(graph, samples, outdir, tflm, sanitize)
     for k, (r, o) in enumerate(zip(ref, ours)):
         for i, (a, b) in enumerate(zip(r, o)):
             assert a.dtype == b.dtype and a.shape == b.shape, (k, i, a.shape, b.shape)
-            diff = np.flatnonzero(a.astype(np.int64) != b.astype(np.int64))
+            diff = np.flatnonzero(_bits(a) != _bits(b))
             assert diff.size == 0, f"sample {k} output {i}: reference != C at {diff.size} positions, first {diff[:5]}"
         if theirs is not None:
             for i, (a, b) in enumerate(zip(r, theirs[k])):
-                b = b.reshape(a.shape)
-                diff = np.flatnonzero(a.astype(np.int64) != b.astype(np.int64))
+                b = b.reshape(a.shape).astype(a.dtype)
+                diff = np.flatnonzero(_bits(a) != _bits(b))
                 assert diff.size == 0, f"sample {k} output {i}: reference != TFLM at {diff.size} positions, first {diff[:5]}"
