@@ -29,7 +29,7 @@ from .. import ops
 from ..errors import UnsupportedModelError
 from ..ir import Graph, Node, QuantParams, Tensor
 from ..quant import activation_range
-from .onnx_layout import Layout, identity, permute, same_memory_order
+from .onnx_layout import NHWC_OF_NCHW, Layout, identity, permute, same_memory_order
 from .schema import schema
 
 INT8_MIN, INT8_MAX = -128, 127
@@ -171,6 +171,11 @@ class Converter:
     def as_layout(self, act: Act, target: Layout, onnx_shape: tuple[int, ...]) -> str:
         """IR tensor holding `act` in `target` layout; a free view when the bytes agree, else rejected."""
         if act.layout == target:
+            return act.name
+        if act.name in self._inputs.values() and not any(act.name in n.inputs for n in self.graph.nodes):
+            # A graph input nobody read yet takes the layout its first consumer wants (NCHW -> NHWC).
+            self.graph.tensor(act.name).shape = permute(onnx_shape, target)
+            act.layout = target
             return act.name
         key = (act.name, target)
         if key not in self._relayout:
@@ -380,16 +385,40 @@ class Converter:
                 if isinstance(v, Deq):  # output DequantizeLinear: the IR output is the int8 tensor
                     v = v.act
                 if isinstance(v, Act):
-                    self.graph.outputs.append(self.as_layout(v, identity(len(v.layout)), self.shape(out.name)))
+                    shape, ident = self.shape(out.name), identity(len(v.layout))
+                    # 4-D outputs stay NHWC (like the inputs) when ONNX order would need a transpose.
+                    keep = v.layout == NHWC_OF_NCHW and not same_memory_order(shape, v.layout, ident)
+                    self.graph.outputs.append(v.name if keep else self.as_layout(v, ident, shape))
                 elif not isinstance(v, Bad):
                     raise Reject("is not an int8 (or dequantized int8) tensor")
             except Reject as exc:
                 self.problems.append(f"graph output {out.name!r}: {exc}")
+        self._collapse_views()
         for t in self.graph.tensors.values():
             if t.dtype == "int8" and t.quant is None and not t.is_const:
                 self.problems.append(f"int8 tensor {t.name!r} never gets quantization parameters (no DequantizeLinear)")
         if self.problems:
             raise UnsupportedModelError(f"{self.where}: {len(self.problems)} problem(s): " + "; ".join(self.problems))
+
+    def _collapse_views(self) -> None:
+        """RESHAPE of a RESHAPE reads the first one's input; views nobody reads are dropped."""
+        nodes = self.graph.nodes
+        producer = {n.outputs[0]: n for n in nodes}
+        for n in nodes:
+            src = producer.get(n.inputs[0]) if n.op == "RESHAPE" else None
+            while src is not None and src.op == "RESHAPE":
+                n.inputs[0] = src.inputs[0]
+                src = producer.get(src.inputs[0])
+        while True:
+            read = {i for n in nodes for i in n.inputs} | set(self.graph.outputs)
+            dead = [n for n in nodes if n.op == "RESHAPE" and n.outputs[0] not in read]
+            if not dead:
+                break
+            for n in dead:
+                nodes.remove(n)
+                for t in n.outputs + n.inputs[1:]:
+                    if t is not None and t not in read | set(n.inputs[:1]):
+                        self.graph.tensors.pop(t, None)
 
 
 def attr_dict(node: onnx.NodeProto) -> dict[str, Any]:
