@@ -15,14 +15,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+from rich.console import Console
+from rich.table import Table
+
 from microforge.backends.c.emit import emit_c
 from microforge.errors import MicroforgeError, UnsupportedModelError
 from microforge.importers import load_model
 from microforge.validate.host import run_host
 from microforge.validate.sizes import code_and_weights_bytes
 from microforge.validate.tflm import run_tflm, tflm_arena_bytes
-from rich.console import Console
-from rich.table import Table
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "models"
 MODELS = ["hello_world_int8", "micro_speech_quantized", "person_detect", "trained_lstm_int8", "keyword_scrambled_8bit"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
 from microforge.backends.c.emit import emit_c
 from microforge.backends.tflite.writer import write_tflite
 from microforge.ir import DTYPES, Graph, Node, QuantParams, Tensor

@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
+
 from microforge.backends.c.emit import emit_c
 from microforge.cli import main
 from microforge.errors import ModelFormatError, UnsupportedModelError
 from microforge.importers import load_model
 from microforge.ops.fully_connected import FullyConnectedAttrs
+
 from support import SHARED, act, const, one_op_graph
 
 PERSON = SHARED / "tflite" / "person_detect.tflite"

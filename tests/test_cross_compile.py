@@ -5,6 +5,7 @@ import shutil
 import subprocess
 
 import pytest
+
 from microforge.validate.host import load_metadata
 
 CROSS = {

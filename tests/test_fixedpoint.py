@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from microforge import fixedpoint as fp
 
 ROOT = Path(__file__).resolve().parents[1]

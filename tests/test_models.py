@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+
 from microforge.errors import UnsupportedModelError
 from microforge.importers import load_model
 from microforge.validate.host import run_host
 from microforge.validate.tflm import run_tflm, tflm_arena_bytes
+
 from support import SHARED
 
 INT8_MODELS = ["hello_world_int8", "micro_speech_quantized", "person_detect"]

@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
+
 from microforge.ops.add import AddAttrs
+
 from support import act, assert_bit_exact, const, one_op_graph, random_inputs
 
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]

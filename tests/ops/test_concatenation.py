@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from support import act, assert_bit_exact, const, one_op_graph, random_inputs
 
 from microforge.ops import get
 from microforge.ops.concatenation import ConcatenationAttrs
+
+from support import act, assert_bit_exact, const, one_op_graph, random_inputs
 
 
 def concat_case(rng, rank, n_inputs, axis, with_const=False, scale=None, zp=None):

@@ -3,7 +3,6 @@
 import flatbuffers
 import numpy as np
 import pytest
-from support import SHARED, act, assert_bit_exact, const, one_op_graph, random_inputs
 
 from microforge import ops
 from microforge.backends.tflite.writer import write_tflite
@@ -13,6 +12,8 @@ from microforge.ops._conv_util import out_size
 from microforge.ops.depthwise_conv2d import DepthwiseConv2DAttrs
 from microforge.reference import run_reference
 from microforge.validate.tflm import run_tflm
+
+from support import SHARED, act, assert_bit_exact, const, one_op_graph, random_inputs
 
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 

@@ -6,11 +6,12 @@ outputs are compared here on their raw bits.
 
 import numpy as np
 import pytest
-from support import act, random_inputs, run_all_three
 
 from microforge.ir import Graph, Node, Tensor
 from microforge.ops import get
 from microforge.ops.dequantize import dequantize_values
+
+from support import act, random_inputs, run_all_three
 
 
 def assert_float_bits_equal(graph, samples, outdir):

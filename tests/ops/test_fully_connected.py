@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from support import act, assert_bit_exact, const, one_op_graph
 
 from microforge.ops.fully_connected import FullyConnectedAttrs
+
+from support import act, assert_bit_exact, const, one_op_graph
 
 
 def fc_case(rng, batches, in_depth, out_depth, per_channel, activation, bias=True, keep_dims=False):

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+
 from microforge import ops
 from microforge.ops._pool_util import PoolAttrs, out_size
+
 from support import act, assert_bit_exact, one_op_graph, random_inputs
 
 OP = "MAX_POOL_2D"

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+
 from microforge import ops
 from microforge.ops.mean import MeanAttrs, mean_multiplier
+
 from support import act, assert_bit_exact, const, one_op_graph, random_inputs
 
 

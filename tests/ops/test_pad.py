@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from support import act, assert_bit_exact, const, one_op_graph, random_inputs
 
 from microforge.ops import get
+
+from support import act, assert_bit_exact, const, one_op_graph, random_inputs
 
 
 def pad_case(rng, op, rank, scale=None, zp=None, value=None, paddings=None):

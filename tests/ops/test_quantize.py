@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-from support import act, assert_bit_exact, one_op_graph, random_inputs
 
 from microforge.ir import Graph, Node, Tensor
 from microforge.ops import get
 from microforge.ops.quantize import REQUANT_PAIRS, affine_quantize
+
+from support import act, assert_bit_exact, one_op_graph, random_inputs
 
 
 def float_samples(rng, shape, scale, zero_point, count, dtype="int8"):

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from support import act, assert_bit_exact, const, one_op_graph, random_inputs
 
 from microforge.backends.tflite.writer import write_tflite
 from microforge.importers.tflite import import_tflite_bytes
@@ -13,6 +12,8 @@ from microforge.ops.squeeze import SqueezeAttrs
 from microforge.plan.memory import plan_memory
 from microforge.reference import run_reference
 from microforge.validate.tflm import run_tflm
+
+from support import act, assert_bit_exact, const, one_op_graph, random_inputs
 
 
 def random_shape(rng, rank, max_dim=6):
@@ -63,7 +64,7 @@ def chain_graph(rng, kind, view_first):
     x = g.add_tensor(act("x", in_shape, scale, zp))
     if view_first:
         op, extra, attrs, shape = view_node(rng, kind, x)
-        v = g.add_tensor(act("v", shape, scale, zp))
+        g.add_tensor(act("v", shape, scale, zp))
         y = g.add_tensor(act("y", shape, float(rng.uniform(0.01, 0.2)), int(rng.integers(-128, 128))))
         nodes = [Node(op, "v", ["x"] + [t.name for t in extra], ["v"], attrs), Node("QUANTIZE", "y", ["v"], ["y"])]
     else:

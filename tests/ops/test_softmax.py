@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
+
 from microforge import ops
 from microforge.backends.c.emit import emit_c
 from microforge.ops.softmax import SoftmaxAttrs, prepare, softmax_scaling
 from microforge.reference import run_reference
 from microforge.validate.host import run_host
+
 from support import act, assert_bit_exact, one_op_graph, random_inputs, run_all_three
 
 OUT_QUANT = {"int8": (1 / 256, -128), "int16": (1 / 65536, -32768)}

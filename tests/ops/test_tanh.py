@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
+
 from microforge import ops
 from microforge.backends.c.emit import emit_c
 from microforge.ir import Graph, Node
 from microforge.reference import run_reference
 from microforge.validate.host import run_host
+
 from support import act, assert_bit_exact, one_op_graph, random_inputs
 
 OP, OUT_SCALE, OUT_ZP = "TANH", 1 / 128, 0

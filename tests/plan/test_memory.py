@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+
 from microforge.ir import Graph, Node
 from microforge.ops.fully_connected import FullyConnectedAttrs
 from microforge.plan.memory import ALIGN, plan_memory
+
 from support import act, assert_bit_exact, const, random_inputs
 
 

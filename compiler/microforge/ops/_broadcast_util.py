@@ -36,11 +36,6 @@ def input_strides(in_shape: tuple[int, ...], out_dims: tuple[int, int, int, int]
     return strides[0], strides[1], strides[2], strides[3]
 
 
-def c_array(values) -> str:
-    """A brace initializer for a small int array member of a params struct."""
-    return "{" + ", ".join(str(int(v)) for v in values) + "}"
-
-
 def check_broadcast(node: Node, graph: Graph) -> list[str]:
     """Rank <= 4 and an output shape equal to the broadcast of the two input shapes."""
     a, b, out = graph.inp(node, 0), graph.inp(node, 1), graph.out(node)

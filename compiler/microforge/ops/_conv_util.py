@@ -146,8 +146,3 @@ def check_per_tensor(*tensors: Tensor | None) -> list[str]:
         if t is not None and t.quant is not None and t.quant.per_channel
     ]
 
-
-def dims_init(shape: tuple[int, ...]) -> str:
-    """C initializer of an `mf_dims` from an NHWC shape."""
-    n, h, w, c = (int(d) for d in shape)
-    return f"{{{n}, {h}, {w}, {c}}}"

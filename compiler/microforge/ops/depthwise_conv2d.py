@@ -20,7 +20,6 @@ from ._conv_util import (
     check_per_tensor,
     check_weight_quant,
     check_window_attrs,
-    dims_init,
     padding_code,
     padding_name,
     patches,
@@ -152,8 +151,8 @@ class DepthwiseConv2D(OpDef):
             "mf_depthwise_conv2d_params",
             "params",
             dict(
-                input=dims_init(graph.inp(node, 0).shape),
-                output=dims_init(graph.out(node).shape),
+                input=tuple(graph.inp(node, 0).shape),
+                output=tuple(graph.out(node).shape),
                 filter_h=win.kh,
                 filter_w=win.kw,
                 depth_multiplier=node.attrs.depth_multiplier,

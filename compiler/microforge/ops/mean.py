@@ -17,7 +17,6 @@ import numpy as np
 
 from ..importers.schema import schema
 from ..quant import QRANGE, quantize_multiplier, requantize
-from ._broadcast_util import c_array
 from ._common import as_int64, check_int8_quantized
 from .base import OpDef, TfliteOpOut, dims4, register
 
@@ -134,7 +133,5 @@ class Mean(OpDef):
     def emit_c(self, node, graph, c):
         p = prepare(node, graph)
         fields = {k: v for k, v in vars(p).items() if k != "count"}
-        for k in ("out_ext", "red_ext", "strides"):
-            fields[k] = c_array(fields[k])
         params = c.struct("mf_mean_params", "params", fields)
         return f"mf_mean_s8({params}, {c.tensor(node.inputs[0])}, {c.tensor(node.outputs[0])});"

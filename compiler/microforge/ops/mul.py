@@ -8,7 +8,7 @@ import numpy as np
 
 from ..importers.schema import schema
 from ..quant import quantize_multiplier, requantize
-from ._broadcast_util import c_array, check_broadcast, input_strides
+from ._broadcast_util import check_broadcast, input_strides
 from ._common import activation_code, activation_name, as_int64, check_activation, check_int8_quantized, output_clamp
 from .base import OpDef, TfliteOpOut, dims4, register
 
@@ -90,8 +90,6 @@ class Mul(OpDef):
     def emit_c(self, node, graph, c):
         p = prepare(node, graph)
         fields = dict(vars(p))
-        for k in ("dims", "in1_strides", "in2_strides"):
-            fields[k] = c_array(fields[k])
         params = c.struct("mf_mul_params", "params", fields)
         args = [params, c.tensor(node.inputs[0]), c.tensor(node.inputs[1]), c.tensor(node.outputs[0])]
         return f"mf_mul_s8({', '.join(args)});"

@@ -88,9 +88,9 @@ class _PadBase(OpDef):
             "mf_pad_params",
             "params",
             dict(
-                input_dims="{%d, %d, %d, %d}" % p.input_dims,
-                output_dims="{%d, %d, %d, %d}" % p.output_dims,
-                pad_before="{%d, %d, %d, %d}" % p.pad_before,
+                input_dims=tuple(p.input_dims),
+                output_dims=tuple(p.output_dims),
+                pad_before=tuple(p.pad_before),
                 pad_value=p.pad_value,
             ),
         )

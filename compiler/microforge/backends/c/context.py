@@ -69,6 +69,9 @@ class CContext:
 
 
 def _c_value(v: object) -> str:
+    """A C initializer: ints, floats, identifiers/expressions (str), and sequences as brace lists."""
+    if isinstance(v, (tuple, list, np.ndarray)):
+        return "{" + ", ".join(_c_value(x) for x in v) + "}"
     if isinstance(v, bool):
         return "1" if v else "0"
     if isinstance(v, (int, np.integer)):
