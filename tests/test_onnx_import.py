@@ -162,14 +162,14 @@ def _float_model(rng: np.random.Generator, dw_pads: list[int]) -> onnx.ModelProt
     return model
 
 
-def _ort_quantize(model: onnx.ModelProto, tmp: Path, rng, per_channel: bool, act_type: str) -> Path:
+def _ort_quantize(model: onnx.ModelProto, tmp: Path, rng, per_channel: bool, act_type: str, shape=(1, 3, 8, 8)) -> Path:
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     onnx.save(model, tmp / "float.onnx")
     # sympy (for onnxruntime's symbolic shape inference) is not installed; ONNX's own inference suffices here.
     quant_pre_process(str(tmp / "float.onnx"), str(tmp / "pre.onnx"), skip_symbolic_shape=True)
-    calib = [{"x": rng.standard_normal((1, 3, 8, 8)).astype(np.float32)} for _ in range(16)]
+    calib = [{"x": rng.standard_normal(shape).astype(np.float32)} for _ in range(16)]
 
     class Reader(CalibrationDataReader):
         def __init__(self):
@@ -224,6 +224,71 @@ def test_ort_quantize_static_model(tmp_path, dw_pads, per_channel, act_type):
     layer = np.concatenate([d for x in xs[:6] for d in per_layer_diff(g, ort_int8_values(path, {"x": x}))])
     print(f"  per layer: max |diff| {layer.max()} LSB, mismatches {(layer != 0).mean():.1%}")
     assert layer.max() <= 1
+
+
+def _float_model2(rng: np.random.Generator) -> onnx.ModelProto:
+    def init(name, shape, scale=0.3):
+        return numpy_helper.from_array((rng.standard_normal(shape) * scale).astype(np.float32), name)
+
+    inits = [init("w1", (6, 4, 3, 3)), init("b1", (6,), 0.1), init("w2", (6, 4, 1, 1)), init("b2", (6,), 0.1),
+             numpy_helper.from_array(np.array([0, 0, 1, 2, 0, 0, 2, 1], np.int64), "pads"),
+             numpy_helper.from_array(np.array([2, 3], np.int64), "axes")]
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], "conv_a", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["x", "w2", "b2"], ["c2"], "conv_b", kernel_shape=[1, 1]),
+        helper.make_node("Concat", ["c1", "c2"], ["cat"], "concat", axis=1),
+        helper.make_node("Pad", ["cat", "pads"], ["p"], "pad"),
+        helper.make_node("Sigmoid", ["p"], ["s"], "sigmoid"),
+        helper.make_node("Tanh", ["p"], ["t"], "tanh"),
+        helper.make_node("Mul", ["s", "t"], ["m"], "mul"),
+        helper.make_node("ReduceMean", ["m", "axes"], ["y"], "mean", keepdims=0),
+    ]
+    graph = helper.make_graph(nodes, "small2", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 12])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 8
+    return model
+
+
+def test_ort_concat_pad_sigmoid_tanh_mul_mean(tmp_path):
+    rng = np.random.default_rng(21)
+    path = _ort_quantize(_float_model2(rng), tmp_path, rng, True, "QInt8", shape=(1, 4, 6, 6))
+    with pytest.raises(UnsupportedModelError, match="'y'.*float result of MEAN 'mean'; it needs a QuantizeLinear"):
+        load_model(path)  # onnxruntime leaves ReduceMean in float
+    # Close it with a Q/DQ pair that keeps the input's parameters (as onnxruntime does for pools), so the
+    # comparison does not magnify rounding differences by a much finer output scale.
+    q = onnx.load(path)
+    mean = next(n for n in q.graph.node if n.op_type == "ReduceMean")
+    dq_in = next(n for n in q.graph.node if n.output[0] == mean.input[0])
+    mean.output[0] = "y_f"
+    q.graph.node.extend([helper.make_node("QuantizeLinear", ["y_f", *dq_in.input[1:]], ["y_q"], "q_y"),
+                         helper.make_node("DequantizeLinear", ["y_q", *dq_in.input[1:]], ["y"], "dq_y")])
+    onnx.save(q, path)
+
+    g = load_model(path)
+    assert [n.op for n in g.nodes if n.op != "QUANTIZE"] == [
+        "CONV_2D", "CONV_2D", "CONCATENATION", "PAD", "LOGISTIC", "TANH", "MUL", "MEAN"]
+    assert next(n for n in g.nodes if n.op == "CONCATENATION").attrs.axis == 3
+    pad = next(n for n in g.nodes if n.op == "PAD")
+    np.testing.assert_array_equal(g.tensor(pad.inputs[1]).data, [[0, 0], [1, 2], [2, 1], [0, 0]])
+    assert g.tensor(g.outputs[0]).shape == (1, 12)
+
+    tin, tout = g.tensor(g.inputs[0]), g.tensor(g.outputs[0])
+    xs = [rng.standard_normal((1, 4, 6, 6)).astype(np.float32) for _ in range(16)]
+    samples = [[np.clip(np.rint(x / tin.quant.s) + tin.quant.zp, -128, 127).astype(np.int8).transpose(0, 2, 3, 1)]
+               for x in xs]
+    ours = run_c(g, samples, tmp_path / "out")
+    ref = [run_reference(g, s)[0] for s in samples]
+    assert lsb_diff(ours, ref)[0] == 0, "generated C != integer reference"
+    assert lsb_diff([t[0] for t in run_tflm(write_tflite(g), samples)], ref)[0] == 0, "TFLM != integer reference"
+    qsess = ort.InferenceSession(str(path))
+    theirs = [np.clip(np.rint(qsess.run(None, {"x": x})[0] / tout.quant.s) + tout.quant.zp, -128, 127) for x in xs]
+    worst, share = lsb_diff(ours, theirs)
+    layer = np.concatenate([d for x in xs[:6] for d in per_layer_diff(g, ort_int8_values(path, {"x": x}))])
+    print(f"concat/pad/sigmoid/tanh/mul/mean: ours vs onnxruntime end to end max |diff| {worst} LSB, mismatches "
+          f"{share:.1%}; per layer max {layer.max()} LSB, mismatches {(layer != 0).mean():.1%}")
+    assert layer.max() <= 1
+    assert worst <= 1
 
 
 # ------------------------------------------------------------------ hand-written QDQ graphs (tf2onnx style)

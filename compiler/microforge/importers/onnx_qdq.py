@@ -389,6 +389,8 @@ class Converter:
                     # 4-D outputs stay NHWC (like the inputs) when ONNX order would need a transpose.
                     keep = v.layout == NHWC_OF_NCHW and not same_memory_order(shape, v.layout, ident)
                     self.graph.outputs.append(v.name if keep else self.as_layout(v, ident, shape))
+                elif isinstance(v, Pending):
+                    raise Reject(f"is the float result of {v.op or 'an activation'} {v.name!r}; it needs a QuantizeLinear")
                 elif not isinstance(v, Bad):
                     raise Reject("is not an int8 (or dequantized int8) tensor")
             except Reject as exc:
