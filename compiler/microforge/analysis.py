@@ -58,7 +58,9 @@ class ModelSummary:
             "generator": "microforge",
             "name": cname,
             "arena_bytes": self.plan.arena_bytes,
+            # largest total of simultaneously live tensors; in-place overlap can plan below it
             "arena_lower_bound_bytes": self.plan.lower_bound,
+            "inplace_overlaps": [{"output": o, "input": i} for o, i in self.plan.overlapped_pairs],
             "weights_bytes": self.weights_bytes,
             "params": self.params,
             "macs": self.macs,

@@ -51,8 +51,8 @@ def totals_lines(summary: ModelSummary) -> list[str]:
     lines = [
         f"MACs per inference : {summary.macs:,}",
         f"parameters         : {summary.params:,}",
-        f"arena (planned)    : {plan.arena_bytes:,} bytes  (lower bound, largest set of simultaneously live tensors: "
-        f"{plan.lower_bound:,} bytes)",
+        f"arena (planned)    : {plan.arena_bytes:,} bytes  (largest set of simultaneously live tensors: "
+        f"{plan.lower_bound:,} bytes; {len(plan.overlapped_pairs)} outputs overlap their dying input in place)",
     ]
     if summary.weights_bytes:
         lines.append(f"weights (const)    : {summary.weights_bytes:,} bytes")

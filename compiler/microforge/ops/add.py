@@ -10,6 +10,7 @@ from ..importers.schema import schema
 from ..quant import multiply_by_quantized_multiplier, quantize_multiplier_smaller_than_one_exp
 from ._broadcast_util import check_broadcast, input_strides
 from ._common import activation_code, activation_name, as_int64, check_activation, check_int8_quantized, output_clamp
+from ._inplace import elementwise_reads
 from .base import OpDef, TfliteOpOut, dims4, register
 
 # TFLM's int8 ADD works on inputs shifted left by 20 bits (15 for int16) to keep precision.
@@ -107,6 +108,12 @@ class Add(OpDef):
         raw = multiply_by_quantized_multiplier(s1 + s2, p.output_multiplier, p.output_shift) + p.output_offset
         out = np.broadcast_to(np.clip(raw, p.act_min, p.act_max), p.dims)
         return [out.reshape(graph.out(node).shape)]
+
+    def inplace_reads(self, node, graph, input_index):
+        x, out = graph.inp(node, input_index), graph.out(node)
+        if tuple(x.shape) != tuple(out.shape):  # broadcasting reads some elements repeatedly
+            return None
+        return elementwise_reads(out.size)
 
     def emit_c(self, node, graph, c):
         p = prepare(node, graph)

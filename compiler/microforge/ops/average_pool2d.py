@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _pool_util as pu
 from ._common import as_int64
+from ._inplace import window_reads
 from .base import OpDef, register
 
 
@@ -41,6 +42,11 @@ class AveragePool2D(OpDef):
     def macs(self, node, graph):
         p = pu.prepare(node, graph)
         return p.batches * p.out_h * p.out_w * p.channels * p.filter_h * p.filter_w
+
+    def inplace_reads(self, node, graph, input_index):
+        p = pu.prepare(node, graph)
+        return window_reads(graph.inp(node, 0).shape, graph.out(node).shape, (p.stride_h, p.stride_w),
+                            (p.pad_h, p.pad_w), (1, 1), (p.filter_h, p.filter_w), 1)
 
     def emit_c(self, node, graph, c):
         params = c.struct("mf_avgpool_params", "params", pu.struct_fields(pu.prepare(node, graph)))

@@ -63,6 +63,16 @@ class OpDef:
         """Bytes of scratch this node's kernel needs (mirror of the C `_get_buffer_size`)."""
         return 0
 
+    def inplace_reads(self, node: Node, graph: Graph, input_index: int) -> np.ndarray | None:
+        """Lets the planner overlap the output with input `input_index` when that input dies here.
+
+        For each output element, in the order the C kernel writes them, the lowest element index of
+        the input read while computing it (see ops/_inplace.py). None: never overlap (the default).
+        This is a contract with the kernel's loop order: an optimized kernel that reads or writes
+        in another order must return None or its own pattern.
+        """
+        return None
+
     def emit_c(self, node: Node, graph: Graph, c: CContext) -> str:
         """C statement(s) that run this node, built with the helpers on `c`."""
         raise NotImplementedError

@@ -25,6 +25,7 @@ from ._conv_util import (
     patches,
     window,
 )
+from ._inplace import window_reads
 from .base import OpDef, TfliteOpOut, register
 
 
@@ -139,6 +140,13 @@ class Conv2D(OpDef):
     def macs(self, node, graph):
         _, kh, kw, ci = graph.inp(node, 1).shape
         return graph.out(node).size * kh * kw * ci
+
+    def inplace_reads(self, node, graph, input_index):
+        if input_index != 0:
+            return None
+        w = prepare(node, graph).win
+        return window_reads(graph.inp(node, 0).shape, graph.out(node).shape, (w.stride_h, w.stride_w),
+                            (w.pad_h, w.pad_w), (w.dilation_h, w.dilation_w), (w.kh, w.kw), None)
 
     def emit_c(self, node, graph, c):
         p = prepare(node, graph)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..importers.schema import schema
+from ._inplace import elementwise_reads
 from .base import OpDef, TfliteOpOut, register
 
 _SUFFIX = {"int8": "s8", "int16": "s16"}
@@ -48,6 +49,9 @@ class Dequantize(OpDef):
     def reference(self, node, graph, inputs):
         q = graph.inp(node, 0).quant
         return [dequantize_values(inputs[0], q.s, q.zp)]
+
+    def inplace_reads(self, node, graph, input_index):
+        return elementwise_reads(graph.out(node).size)
 
     def emit_c(self, node, graph, c):
         x, out = graph.inp(node, 0), graph.out(node)

@@ -9,6 +9,7 @@ import numpy as np
 from ..importers.schema import schema
 from ..quant import per_channel_multipliers, quantize_multiplier, requantize
 from ._common import activation_code, activation_name, as_int64, check_activation, check_int8_quantized, output_clamp
+from ._inplace import row_reads
 from .base import OpDef, TfliteOpOut, register
 
 
@@ -96,6 +97,12 @@ class FullyConnected(OpDef):
     def macs(self, node, graph):
         w = graph.inp(node, 1)
         return graph.inp(node, 0).size // w.shape[-1] * w.shape[0] * w.shape[-1]
+
+    def inplace_reads(self, node, graph, input_index):
+        if input_index != 0:
+            return None
+        p = prepare(node, graph)
+        return row_reads(p.batches, p.in_depth, p.out_depth)
 
     def emit_c(self, node, graph, c):
         p = prepare(node, graph)

@@ -17,6 +17,7 @@ import numpy as np
 from .. import fixedpoint as fp
 from ..quant import multiply_by_quantized_multiplier, tflite_round
 from ._common import as_int64
+from ._inplace import elementwise_reads
 from .base import OpDef, TfliteOpOut, register
 
 INPUT_INTEGER_BITS = 4  # Q4.27 input of gemmlowp's logistic / tanh
@@ -124,6 +125,9 @@ class Logistic(OpDef):
 
     def reference(self, node, graph, inputs):
         return [logistic_reference(inputs[0], prepare_sigmoid(node, graph))]
+
+    def inplace_reads(self, node, graph, input_index):
+        return elementwise_reads(graph.out(node).size)
 
     def emit_c(self, node, graph, c):
         return emit_sigmoid_call("mf_logistic_s8", "mf_logistic_params", node, graph, c)

@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _pool_util as pu
 from ._common import as_int64
+from ._inplace import window_reads
 from .base import OpDef, register
 
 
@@ -33,6 +34,11 @@ class MaxPool2D(OpDef):
             valid = (vy[:, None] & vx[None, :])[None, :, :, None]
             out = np.maximum(out, np.where(valid, pu.gather(x, iy, ix), -128))
         return [np.clip(out, p.act_min, p.act_max)]
+
+    def inplace_reads(self, node, graph, input_index):
+        p = pu.prepare(node, graph)
+        return window_reads(graph.inp(node, 0).shape, graph.out(node).shape, (p.stride_h, p.stride_w),
+                            (p.pad_h, p.pad_w), (1, 1), (p.filter_h, p.filter_w), 1)
 
     def emit_c(self, node, graph, c):
         params = c.struct("mf_maxpool_params", "params", pu.struct_fields(pu.prepare(node, graph)))

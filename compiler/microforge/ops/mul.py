@@ -10,6 +10,7 @@ from ..importers.schema import schema
 from ..quant import quantize_multiplier, requantize
 from ._broadcast_util import check_broadcast, input_strides
 from ._common import activation_code, activation_name, as_int64, check_activation, check_int8_quantized, output_clamp
+from ._inplace import elementwise_reads
 from .base import OpDef, TfliteOpOut, dims4, register
 
 
@@ -86,6 +87,12 @@ class Mul(OpDef):
 
     def macs(self, node, graph):
         return graph.out(node).size
+
+    def inplace_reads(self, node, graph, input_index):
+        x, out = graph.inp(node, input_index), graph.out(node)
+        if tuple(x.shape) != tuple(out.shape):  # broadcasting reads some elements repeatedly
+            return None
+        return elementwise_reads(out.size)
 
     def emit_c(self, node, graph, c):
         p = prepare(node, graph)

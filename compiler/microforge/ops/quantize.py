@@ -13,6 +13,7 @@ import numpy as np
 
 from ..importers.schema import schema
 from ..quant import INT32_MIN, QRANGE, multiply_by_quantized_multiplier, quantize_multiplier
+from ._inplace import elementwise_reads
 from .base import OpDef, TfliteOpOut, register
 
 _SUFFIX = {"int8": "s8", "uint8": "u8", "int16": "s16", "int32": "s32"}
@@ -109,6 +110,9 @@ class Quantize(OpDef):
         if x.dtype == "float32":
             return [affine_quantize(inputs[0], out.quant.s, out.quant.zp, out.dtype)]
         return [requantize_values(inputs[0], prepare_requantize(node, graph), out.dtype)]
+
+    def inplace_reads(self, node, graph, input_index):
+        return elementwise_reads(graph.out(node).size)
 
     def emit_c(self, node, graph, c):
         x, out = graph.inp(node, 0), graph.out(node)

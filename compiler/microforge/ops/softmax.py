@@ -17,6 +17,7 @@ from .. import fixedpoint as fp
 from ..importers.schema import schema
 from ..quant import quantize_multiplier
 from ._common import as_int64
+from ._inplace import elementwise_reads
 from .base import OpDef, TfliteOpOut, register
 
 SCALED_DIFF_INTEGER_BITS = 5  # Q5.26 input of exp()
@@ -131,6 +132,11 @@ class Softmax(OpDef):
     def reference(self, node, graph, inputs):
         p = prepare(node, graph)
         return [softmax_reference(inputs[0], p).reshape(graph.out(node).shape)]
+
+    def inplace_reads(self, node, graph, input_index):
+        # per row: two passes over the whole row (max, sum) before the first write, then out[c] from in[c];
+        # so element c of a row reads nothing below itself: the elementwise pattern
+        return elementwise_reads(graph.out(node).size)
 
     def emit_c(self, node, graph, c):
         p = prepare(node, graph)

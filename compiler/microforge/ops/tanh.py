@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fixedpoint as fp
+from ._inplace import elementwise_reads
 from .base import OpDef, TfliteOpOut, register
 from .logistic import (
     INPUT_INTEGER_BITS,
@@ -40,6 +41,9 @@ class Tanh(OpDef):
 
     def reference(self, node, graph, inputs):
         return [tanh_reference(inputs[0], prepare_sigmoid(node, graph))]
+
+    def inplace_reads(self, node, graph, input_index):
+        return elementwise_reads(graph.out(node).size)
 
     def emit_c(self, node, graph, c):
         return emit_sigmoid_call("mf_tanh_s8", "mf_tanh_params", node, graph, c)

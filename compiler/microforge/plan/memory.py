@@ -2,14 +2,19 @@
 
 Every non-constant tensor (inputs, outputs, intermediates) and every node's scratch buffer
 gets a slot. Alias ops (RESHAPE & co.) share their input's slot. Slots whose lifetimes
-overlap never overlap in memory; placement is greedy, largest first, lowest offset that fits.
+overlap never overlap in memory, with one exception: a node's output may overlap an input
+that dies at that node, as far as the kernel's read/write order allows (`OpDef.inplace_reads`,
+the trick MIT's TinyEngine uses for depthwise convolutions, applied to every op that declares it).
+Placement is greedy, largest first, lowest offset that fits.
 The lower bound is the largest total of simultaneously live slots: no planner without
-in-place tricks can do better.
+in-place overlap can do better.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .. import ops
 from ..ir import Graph
@@ -36,6 +41,18 @@ class MemoryPlan:
     slots: list[Slot]
     tensor_offset: dict[str, int]  # tensor name -> arena offset
     scratch_offset: dict[int, int]  # node index -> arena offset of its scratch
+    # (output slot key, input slot key) -> minimum (input offset - output offset) when they overlap
+    inplace_gaps: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def overlapped_pairs(self) -> list[tuple[str, str]]:
+        """In-place pairs (output, input) that the plan actually overlaps."""
+        at = {s.key: s for s in self.slots}
+        return [
+            (o, i)
+            for o, i in self.inplace_gaps
+            if at[o].offset < at[i].offset + at[i].size and at[i].offset < at[o].offset + at[o].size
+        ]
 
     def slot_of(self, tensor: str) -> Slot:
         return next(s for s in self.slots if tensor in s.tensors)
@@ -98,23 +115,126 @@ def lower_bound(slots: list[Slot]) -> int:
     return max((sum(s.size for s in slots if s.first <= t <= s.last) for t in steps), default=0)
 
 
-def plan_memory(graph: Graph) -> MemoryPlan:
-    slots = lifetimes(graph)
+def inplace_gap(reads: np.ndarray, out_itemsize: int, in_itemsize: int) -> int:
+    """Smallest (input offset - output offset) at which writing the output never clobbers input still to be read.
+
+    Writing element e ends at out + (e+1)*osz; input still needed afterwards starts at
+    in + min(reads[e+1:])*isz. The gap is the largest difference over e, rounded up to ALIGN.
+    """
+    if reads.size < 2:
+        return -(1 << 62)  # nothing is read after the only write
+    later_min = np.minimum.accumulate(reads[::-1])[::-1][1:]  # min over reads[e+1:]
+    ends = (np.arange(reads.size - 1, dtype=np.int64) + 1) * out_itemsize
+    return _align(int(np.max(ends - later_min * in_itemsize)))
+
+
+def inplace_pairs(graph: Graph, slots: list[Slot]) -> dict[tuple[str, str], int]:
+    """(output slot, input slot) pairs that may overlap, with their minimum offset gap."""
+    by_tensor = {t: s for s in slots for t in s.tensors}
+    pairs: dict[tuple[str, str], int] = {}
+    for i, node in enumerate(graph.nodes):
+        opdef = ops.get(node.op)
+        if opdef.alias or len(node.outputs) != 1 or node.outputs[0] not in by_tensor:
+            continue
+        out_slot = by_tensor[node.outputs[0]]
+        if out_slot.first != i:
+            continue
+        for j, name in enumerate(node.inputs):
+            in_slot = by_tensor.get(name) if name is not None else None
+            if in_slot is None or in_slot.last != i or in_slot is out_slot:
+                continue
+            reads = opdef.inplace_reads(node, graph, j)
+            if reads is None:
+                continue
+            gap = inplace_gap(reads, graph.tensor(node.outputs[0]).itemsize, graph.tensor(name).itemsize)
+            pairs[(out_slot.key, in_slot.key)] = gap
+    return pairs
+
+
+def _forbidden(slot: Slot, other: Slot, pairs: dict[tuple[str, str], int]) -> tuple[int, int]:
+    """Open interval of offsets `slot` may not take, given `other` (placed, live at the same time)."""
+    gap = pairs.get((slot.key, other.key))
+    if gap is not None:  # slot is the output: at least `gap` below the input, or wholly above it
+        return other.offset - min(gap, slot.size), other.offset + other.size
+    gap = pairs.get((other.key, slot.key))
+    if gap is not None:  # slot is the input: at least `gap` above the output, or wholly below it
+        return other.offset - slot.size, other.offset + min(gap, other.size)
+    return other.offset - slot.size, other.offset + other.size
+
+
+# Placement orders tried; the smallest arena wins. Largest-first is the classic greedy; reverse
+# execution order does better on chains where in-place pairs let each output slide under its input.
+_ORDERS = {
+    "largest first": lambda s: (-s.size, -(s.last - s.first), s.key),
+    "execution order": lambda s: (s.first, -s.size, s.key),
+    "longest lived first": lambda s: (-(s.last - s.first), -s.size, s.key),
+    "reverse execution order": lambda s: (-s.last, -s.size, s.key),
+}
+
+
+def _place(slots: list[Slot], pairs: dict[tuple[str, str], int], order) -> dict[str, int]:
+    offsets: dict[str, int] = {}
     placed: list[Slot] = []
-    # Largest first; ties broken by longer lifetime, then by name for determinism.
-    for slot in sorted(slots, key=lambda s: (-s.size, -(s.last - s.first), s.key)):
-        busy = sorted(
-            (p.offset, p.offset + p.size) for p in placed if p.first <= slot.last and slot.first <= p.last
-        )
-        offset = 0
-        for start, stop in busy:
-            if offset + slot.size <= start:
-                break
-            offset = max(offset, _align(stop))
-        slot.offset = offset
+    for slot in sorted(slots, key=order):
+        forbidden = []
+        for p in placed:
+            if p.first <= slot.last and slot.first <= p.last:
+                p_at = Slot(p.key, p.size, p.first, p.last, offsets[p.key])
+                forbidden.append(_forbidden(slot, p_at, pairs))
+        candidates = sorted({0} | {_align(max(hi, 0)) for _, hi in forbidden})
+        offsets[slot.key] = next(c for c in candidates if all(not (lo < c < hi) for lo, hi in forbidden))
         placed.append(slot)
+    return offsets
+
+
+def _arena_end(slots: list[Slot], offsets: dict[str, int]) -> int:
+    return max((offsets[s.key] + s.size for s in slots), default=0)
+
+
+def _improve(slots: list[Slot], pairs: dict[tuple[str, str], int], order: list[str], budget: int) -> dict[str, int]:
+    """Local search: move a slot that reaches the top of the arena earlier in the placement order."""
+    by_key = {s.key: s for s in slots}
+
+    def place(keys: list[str]) -> dict[str, int]:
+        rank = {k: i for i, k in enumerate(keys)}
+        return _place(slots, pairs, lambda s: rank[s.key])
+
+    offsets = place(order)
+    best = _arena_end(slots, offsets)
+    while budget > 0:
+        tops = sorted(order, key=lambda k: -(offsets[k] + by_key[k].size))[:4]
+        improved = False
+        for top in tops:
+            for pos in range(order.index(top)):
+                budget -= 1
+                cand = order[:pos] + [top] + [k for k in order[pos:] if k != top]
+                cand_offsets = place(cand)
+                if _arena_end(slots, cand_offsets) < best:
+                    order, offsets, best, improved = cand, cand_offsets, _arena_end(slots, cand_offsets), True
+                    break
+                if budget <= 0:
+                    break
+            if improved or budget <= 0:
+                break
+        if not improved:
+            break
+    return offsets
+
+
+def plan_memory(graph: Graph, inplace: bool = True) -> MemoryPlan:
+    slots = lifetimes(graph)
+    pairs = inplace_pairs(graph, slots) if inplace else {}
+    best_order = min(
+        ([s.key for s in sorted(slots, key=order)] for order in _ORDERS.values()),
+        key=lambda keys: _arena_end(slots, _place(slots, pairs, lambda s, keys=keys: keys.index(s.key))),
+    )
+    # a bounded amount of local search (cheap: placement is O(slots^2))
+    budget = min(300, max(10, 3_000_000 // max(len(slots), 1) ** 2)) if pairs else 0
+    offsets = _improve(slots, pairs, best_order, budget)
+    for slot in slots:
+        slot.offset = offsets[slot.key]
 
     arena = _align(max((s.offset + s.size for s in slots), default=0))
     tensor_offset = {name: s.offset for s in slots for name in s.tensors}
     scratch_offset = {int(s.key.split(":")[1]): s.offset for s in slots if s.key.startswith("scratch:")}
-    return MemoryPlan(arena, lower_bound(slots), slots, tensor_offset, scratch_offset)
+    return MemoryPlan(arena, lower_bound(slots), slots, tensor_offset, scratch_offset, pairs)
