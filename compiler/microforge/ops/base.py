@@ -48,6 +48,10 @@ class OpDef:
     def to_tflite(self, node: Node, graph: Graph) -> TfliteOpOut:
         raise NotImplementedError(f"{self.op}: no TFLite export")
 
+    def c_kernels(self, node: Node, graph: Graph) -> tuple[str, ...]:
+        """The runtime_c kernels this node's C calls (e.g. by dtype); the class's `kernels` by default."""
+        return self.kernels
+
     def check(self, node: Node, graph: Graph) -> list[str]:
         """Reasons this node cannot be compiled (dtype, rank, ...); empty when supported."""
         return []

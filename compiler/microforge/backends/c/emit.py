@@ -108,7 +108,7 @@ def emit_c(graph: Graph, outdir: str | Path, name: str | None = None) -> Compile
         opdef = ops.get(node.op)
         ctx.layer = i
         call = opdef.emit_c(node, graph, ctx) if not opdef.alias else ""
-        for k in opdef.kernels:
+        for k in opdef.c_kernels(node, graph):
             if k not in kernels:
                 kernels.append(k)
         layers.append(dict(index=i, op=node.op, comment=comment_text(node.name), call=call))
