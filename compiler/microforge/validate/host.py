@@ -52,7 +52,7 @@ def build_host(outdir: str | Path, cc: str = "gcc", sanitize: bool = False) -> P
     exe = build / ("runner-sanitize" if sanitize else "runner")
     if exe.exists() and all(exe.stat().st_mtime >= s.stat().st_mtime for s in sources):
         return exe
-    cmd = [cc, *CFLAGS, *(SANITIZE_FLAGS if sanitize else []), f"-I{outdir}", f"-I{outdir / 'runtime' / 'include'}", str(runner_c), *map(str, sources), "-o", str(exe)]
+    cmd = [cc, *CFLAGS, *(SANITIZE_FLAGS if sanitize else []), f"-I{outdir}", f"-I{outdir / 'runtime' / 'include'}", str(runner_c), *map(str, sources), "-o", str(exe), "-lm"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise ToolchainError(f"host build of {outdir} failed:\n{proc.stderr.strip()}")
