@@ -260,7 +260,8 @@ def run_qemu(outdir: str | Path, target: str | Target, samples: list[list[np.nda
     outdir = Path(outdir)
     meta = load_metadata(outdir)
     elf = build_firmware(outdir, t)
-    with tempfile.TemporaryDirectory(prefix="run-", dir=elf.parent) as tmp:
+    # in the system temp dir: QEMU splits -plugin arguments at commas, which a project path might contain
+    with tempfile.TemporaryDirectory(prefix="microforge-qemu-") as tmp:
         work = Path(tmp)
         (work / "inputs.bin").write_bytes(pack_inputs(meta, samples))
         plugin, plan = None, None
