@@ -4,7 +4,6 @@ repeatable instruction counts, and clear errors for faults, hangs and missing to
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -95,15 +94,15 @@ def test_profile_exact_and_repeatable(shared_compiled, target):
     _, b = run_qemu(out, target, samples, profile=True)
     for key in ("instructions", "layers", "functions", "per_sample"):
         assert a[key] == b[key], key
-    assert a["layer_source"] == "calls"
+    assert a["layer_source"] == "hook"  # the generated invoke carries MF_LAYER_BEGIN markers
     assert len(a["per_sample"]) == len(samples) and a["per_sample"][0] == a["instructions"]
     # every instruction of the first inference is in exactly one layer and one function
     assert sum(layer["instructions"] for layer in a["layers"]) == a["instructions"]
     assert sum(a["functions"].values()) == a["instructions"]
     assert [layer["index"] for layer in a["layers"]] == [layer["index"] for layer in meta["layers"]]
     for layer in a["layers"]:
-        if layer["op"] == "RESHAPE":  # alias: no code
-            assert layer["instructions"] == 0
+        if layer["op"] == "RESHAPE":  # alias: no code of its own; GCC may schedule a few of the next call's here
+            assert layer["instructions"] <= 8
         else:
             assert layer["instructions"] > 0, layer
     conv = next(layer for layer in a["layers"] if layer["op"] == "DEPTHWISE_CONV_2D")
@@ -140,7 +139,7 @@ def _fake_model(root: Path, nops: int) -> Path:
         '#include "fake.h"\n#include "fake_kernel.h"\n'
         "void *fake_input(uint8_t *arena, int index)\n{\n    return arena + index;\n}\n"
         "void *fake_output(uint8_t *arena, int index)\n{\n    return arena + 1 + index;\n}\n"
-        "int fake_invoke(uint8_t *arena)\n{\n    /* 0: FAKE one layer */\n    fake_kernel(arena);\n    return 0;\n}\n"
+        "int fake_invoke(uint8_t *arena)\n{\n    /* 0: FAKE one layer */\n    MF_LAYER_BEGIN(0);\n    fake_kernel(arena);\n    return 0;\n}\n"
     )
     return out
 
@@ -159,38 +158,6 @@ def test_counts_are_exact(tmp_path, target):
     assert big["layers"][0]["instructions"] - small["layers"][0]["instructions"] == 1000
     assert big["functions"]["fake_kernel"] - small["functions"]["fake_kernel"] == 1000
     assert small["instructions"] < 10 + 30  # the NOPs plus call, load/add/store and return
-
-
-def add_layer_hook(src: Path, dst: Path) -> Path:
-    """What the proposed model.c.j2 change produces: MF_LAYER_BEGIN(i); before every layer's code."""
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("build"))
-    name = load_metadata(dst)["name"]
-    c = dst / f"{name}.c"
-    text = c.read_text().replace(
-        f'#include "{name}.h"\n',
-        f'#include "{name}.h"\n\n#ifndef MF_LAYER_BEGIN\n#define MF_LAYER_BEGIN(i) ((void)0)\n#endif\n',
-        1,
-    )
-    text, n = re.subn(r"(?m)^(    /\* (\d+): .*\*/\n)", lambda m: f"{m[1]}    MF_LAYER_BEGIN({m[2]});\n", text)
-    assert n == len(load_metadata(dst)["layers"])
-    c.write_text(text)
-    return dst
-
-
-@pytest.mark.parametrize("target", [CORES["m4"], CORES["m55"], CORES["rv32"]])
-def test_layer_hook_profile(shared_compiled, tmp_path, target):
-    _, out = shared_compiled("micro_speech_quantized")
-    hooked = add_layer_hook(out, tmp_path / "hooked")
-    samples = _samples(load_metadata(out), 1, seed=6)
-    want, calls = run_qemu(out, target, samples, profile=True)
-    got, hook = run_qemu(hooked, target, samples, profile=True)
-    _assert_same(got, want)
-    assert hook["layer_source"] == "hook"
-    assert sum(layer["instructions"] for layer in hook["layers"]) == hook["instructions"]
-    # the labels add no instructions; the asm barrier may move an instruction or two
-    assert abs(hook["instructions"] - calls["instructions"]) <= 4
-    for a, b in zip(calls["layers"], hook["layers"]):
-        assert abs(a["instructions"] - b["instructions"]) <= 16, (a, b)
 
 
 # ---------------------------------------------------------------------------------------------- firmware

@@ -7,9 +7,8 @@ outputs travel as files over semihosting; the exit code comes back with SYS_EXIT
 Profiling (profile=True) loads a TCG plugin (plugin/insn_count.c, built with the host gcc on first use) that
 logs the exact guest instruction count each time the code reaches a watched address. We watch:
   - the entry of <name>_invoke and the instruction after its call in main: total instructions per inference;
-  - one address per layer: the `mf_layer_begin_<i>` labels when the generated invoke uses the
-    MF_LAYER_BEGIN(i) hook (templates/qemu_layer_hook.h.j2), else the return address of each kernel call in
-    invoke (found by disassembling it and matched, in order, to the calls in the generated C);
+  - one address per layer: the `mf_layer_begin_<i>` labels that the generated invoke's MF_LAYER_BEGIN(i)
+    hook becomes in profiling builds (templates/qemu_layer_hook.h.j2): zero-instruction asm labels;
 and histogram the translation blocks run during the first inference by function symbol.
 """
 
@@ -255,7 +254,7 @@ def run_qemu(outdir: str | Path, target: str | Target, samples: list[list[np.nda
              timeout: float = 120.0) -> tuple[list[list[np.ndarray]], dict | None]:  # fmt: skip
     """Outputs for each sample (as validate.host.run_host), and with profile=True the instruction profile of
     the first inference: {"instructions", "layers": [{"index", "op", "macs", "instructions"}], "functions",
-    "per_sample": [instructions of each inference], "layer_source": "hook" | "calls", "seconds"}."""
+    "per_sample": [instructions of each inference], "layer_source": "hook" | "none", "seconds"}."""
     t = _target(target)
     outdir = Path(outdir)
     meta = load_metadata(outdir)
@@ -322,25 +321,13 @@ def _calls(insns: list[tuple[int, str, str]]) -> list[tuple[str, int]]:
     return calls
 
 
-def _layer_calls(source: str, name: str) -> list[tuple[int, list[str]]]:
-    """(layer index, callees in order) of each layer of the generated <name>_invoke."""
-    body = source.split(f"int {name}_invoke(", 1)[1].split("\n}", 1)[0]
-    layers: list[tuple[int, list[str]]] = []
-    for line in body.splitlines()[1:]:
-        if m := re.match(r"\s*/\* (\d+): ", line):
-            layers.append((int(m[1]), []))
-        elif layers and (m := re.match(r"\s*([A-Za-z_]\w*)\(", line)) and m[1] != "MF_LAYER_BEGIN":
-            layers[-1][1].append(m[1])
-    return layers
-
-
 @dataclass
 class _Plan:
     entry: int  # first instruction of <name>_invoke
     ret: int  # instruction after the call to it in main
     starts: dict[int, list[int]]  # watched address -> layers that start there (in order)
     first_layer: int | None  # the layer the invoke prologue is charged to
-    source: str  # "hook" or "calls"
+    source: str  # "hook" (MF_LAYER_BEGIN labels in the ELF) or "none"
     funcs: list[tuple[int, int, str]]
 
     def config(self) -> str:
@@ -400,15 +387,5 @@ def _profile_plan(elf: Path, t: Target, outdir: Path, meta: dict) -> _Plan:
         for i in order[1:]:
             starts.setdefault(labels[i], []).append(i)
         return _Plan(addrs[invoke], back[0], starts, order[0], "hook", funcs)
-    # No hook: a layer runs from the return of the previous layer's last call to the return of its own.
-    expected = [(i, callees) for i, callees in _layer_calls((outdir / f"{name}.c").read_text(), name) if callees]
-    found = _calls(_disassemble(elf, t, invoke))
-    if [c for _, cs in expected for c in cs] != [c for c, _ in found]:
-        # e.g. a kernel call GCC turned into something else: totals and per-function counts stay exact
-        return _Plan(addrs[invoke], back[0], {}, None, "none", funcs)
-    pos = 0
-    for k, (_, callees) in enumerate(expected):
-        pos += len(callees)
-        if k + 1 < len(expected):
-            starts.setdefault(found[pos - 1][1], []).append(expected[k + 1][0])
-    return _Plan(addrs[invoke], back[0], starts, expected[0][0] if expected else None, "calls", funcs)
+    # no MF_LAYER_BEGIN labels (an output folder from before the hook): totals and per-function counts only
+    return _Plan(addrs[invoke], back[0], {}, None, "none", funcs)
