@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -13,7 +15,7 @@ from rich.console import Console
 from . import __version__
 from .errors import MicroforgeError
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 140)  # pipes and CI logs get wide tables
 
 
 def _load(path: str, name: str | None = None):
@@ -22,16 +24,57 @@ def _load(path: str, name: str | None = None):
     return load_model(path, name)
 
 
+def _size(text: str) -> int:
+    """Bytes from '65536', '64K', '1.5M'."""
+    m = re.fullmatch(r"\s*([0-9.]+)\s*([kKmM]?)[bB]?\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (use e.g. 262144, 256K, 1M)")
+    return int(float(m[1]) * {"": 1, "k": 1024, "m": 1024 * 1024}[m[2].lower()])
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
-    from .backends.c.emit import emit_c
+    from .compile import compile_graph
     from .report import print_summary
 
     t0 = time.perf_counter()
     graph = _load(args.model, args.name)
-    compiled = emit_c(graph, args.output, args.name)
+    compiled = compile_graph(
+        graph,
+        args.output,
+        args.name,
+        target=args.target,
+        flash_budget=args.flash_budget,
+        ram_budget=args.ram_budget,
+        ram_region=args.ram_region,
+        weights_section=args.weights_section,
+    )
     seconds = time.perf_counter() - t0
     print_summary(compiled.summary, console)
+    if args.target:
+        meta = json.loads((compiled.outdir / "metadata.json").read_text())
+        b = meta["budget"]
+        console.print(
+            f"{args.target}: flash {meta['flash_bytes']:,} / {b['flash_bytes']:,} B "
+            f"({100 * meta['flash_bytes'] / b['flash_bytes']:.1f}%), RAM {meta['ram_bytes']:,} / {b['ram_bytes']:,} B "
+            f"({100 * meta['ram_bytes'] / b['ram_bytes']:.1f}%, {b['ram_region']})"
+        )
     console.print(f"wrote {compiled.outdir} ({compiled.name}.h, {compiled.name}.c, weights, runtime, metadata.json) in {seconds:.2f} s")
+    return 0
+
+
+def cmd_targets(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from .targets import available_targets, load_target
+
+    table = Table(title="target profiles (targets/*.toml)")
+    for col in ("name", "core", "clock", "flash", "largest RAM", "toolchain", "QEMU machine"):
+        table.add_column(col)
+    for name in available_targets():
+        t = load_target(name)
+        table.add_row(name, t.core, f"{t.clock_hz / 1e6:g} MHz", f"{t.flash_bytes // 1024:,} KB", f"{t.ram_bytes // 1024:,} KB",
+                      t.toolchain or "none (estimate only)", t.qemu.machine if t.qemu else "-")  # fmt: skip
+    console.print(table)
     return 0
 
 
@@ -73,7 +116,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     meta = load_metadata(Path(args.outdir))
     samples, batched = _read_samples(args.input, meta)
-    outputs, _ = run_host(args.outdir, samples)
+    if args.target:
+        from .validate.qemu import run_qemu
+
+        outputs, profile = run_qemu(args.outdir, args.target, samples, profile=args.profile)
+        if profile is not None:
+            _save_profile(Path(args.outdir), args.target, profile)
+    else:
+        if args.profile:
+            raise MicroforgeError("--profile needs --target (instructions are counted in QEMU)")
+        outputs, _ = run_host(args.outdir, samples)
     first = [o[0] for o in outputs]
     y = np.stack(first) if batched else first[0]
     if args.output:
@@ -82,6 +134,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         console.print(y)
     return 0
+
+
+def _save_profile(outdir: Path, target: str, profile: dict) -> None:
+    from rich.table import Table
+
+    profile = {"target": target, **profile}
+    (outdir / "profile.json").write_text(json.dumps(profile, indent=2) + "\n")
+    table = Table(title=f"exact instructions per layer on {target} (QEMU)", title_justify="left")
+    for col in ("#", "op", "MACs", "instructions", "instr/MAC", "%"):
+        table.add_column(col, justify="left" if col == "op" else "right")
+    total = max(profile["instructions"], 1)
+    for layer in profile["layers"] or []:
+        macs = layer.get("macs") or 0
+        table.add_row(str(layer["index"]), str(layer["op"]), f"{macs:,}", f"{layer['instructions']:,}",
+                      f"{layer['instructions'] / macs:.2f}" if macs else "", f"{100 * layer['instructions'] / total:.1f}")  # fmt: skip
+    console.print(table)
+    macs = sum((la.get("macs") or 0) for la in profile["layers"] or [])
+    per_mac = f" ({profile['instructions'] / macs:.2f} per MAC)" if macs else ""
+    console.print(f"instructions per inference: {profile['instructions']:,}{per_mac}; wrote {outdir / 'profile.json'}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -100,7 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("model")
     c.add_argument("-o", "--output", required=True, help="output folder (replaced as a whole)")
     c.add_argument("--name", help="C name prefix (default: the model file's stem)")
+    c.add_argument("--target", help="target profile (see `microforge targets`): measure flash/RAM with its compiler")
+    c.add_argument("--flash-budget", type=_size, help="override the target's flash budget (bytes, or 512K, 1M)")
+    c.add_argument("--ram-budget", type=_size, help="override the target's RAM budget")
+    c.add_argument("--ram-region", help="the target RAM region the arena goes in (default: the largest)")
+    c.add_argument("--weights-section", help="linker section for the const weights (e.g. .ext_flash)")
     c.set_defaults(func=cmd_compile)
+
+    tg = sub.add_parser("targets", help="list target profiles")
+    tg.set_defaults(func=cmd_targets)
 
     i = sub.add_parser("inspect", help="per-layer table: ops, shapes, params, MACs, planned arena")
     i.add_argument("model")
@@ -110,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("outdir")
     r.add_argument("--input", required=True, help=".npy with one input (or a batch along a new first axis)")
     r.add_argument("--output", help="write the raw output tensor here (.npy)")
+    r.add_argument("--target", help="run in QEMU on this target's machine instead of the host")
+    r.add_argument("--profile", action="store_true", help="exact instructions per layer (QEMU plugin): profile.json")
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="compile the bundled person_detect model, run it, check it against TFLM")

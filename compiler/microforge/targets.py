@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 
-from .errors import MicroforgeError
+from .errors import MicroforgeError, ToolchainError
 from .resources import targets_dir
 
 
@@ -40,6 +41,15 @@ class Target:
     qemu: QemuConfig | None
     cycles_per_instruction: float  # cost model: cycles ≈ instructions × this (an estimate)
     sources: tuple[str, ...] = field(default=())  # where the figures come from
+
+    def tool(self, suffix: str = "gcc") -> str:
+        """The toolchain executable (`suffix` "gcc", "objdump", ...), or a ToolchainError naming the apt package."""
+        if not self.toolchain:
+            raise ToolchainError(f"target {self.name!r} ({self.core}) has no C toolchain on this system (Debian ships none)")
+        exe = self.toolchain[: -len("gcc")] + suffix if self.toolchain.endswith("gcc") else self.toolchain
+        if shutil.which(exe) is None:
+            raise ToolchainError(f"{exe} not found for target {self.name!r} (apt-get install {self.toolchain_apt})")
+        return exe
 
     @property
     def flash_bytes(self) -> int:

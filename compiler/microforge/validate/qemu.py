@@ -70,15 +70,6 @@ def _target(target: str | Target) -> Target:
     return t
 
 
-def _tool(t: Target, suffix: str = "gcc") -> str:
-    if not t.toolchain:
-        raise ToolchainError(f"target {t.name!r} has no C toolchain on this system")
-    exe = t.toolchain[: -len("gcc")] + suffix if t.toolchain.endswith("gcc") else t.toolchain
-    if shutil.which(exe) is None:
-        raise ToolchainError(f"{exe} not found for target {t.name!r} (apt-get install {t.toolchain_apt})")
-    return exe
-
-
 def board_files(t: Target) -> tuple[list[Path], Path, list[Path]]:
     """(sources, linker script, include/library dirs) of the target's QEMU board."""
     boards = targets_dir() / "boards"
@@ -127,7 +118,7 @@ def build_program(sources: list[Path], target: str | Target, build: Path, includ
 
     Cached: rebuilt only when a source, a board file or a flag changed."""
     t = _target(target)
-    cc = _tool(t)
+    cc = t.tool()
     build = Path(build)
     board_srcs, script, dirs = board_files(t)
     includes = [f"-I{d}" for d in [*include_dirs, *dirs]]
@@ -304,7 +295,7 @@ _CALLEE = re.compile(r"<([A-Za-z_][\w.]*)>")
 
 
 def _disassemble(elf: Path, t: Target, func: str) -> list[tuple[int, str, str]]:
-    proc = subprocess.run([_tool(t, "objdump"), "-d", "--no-show-raw-insn", f"--disassemble={func}", str(elf)],
+    proc = subprocess.run([t.tool("objdump"), "-d", "--no-show-raw-insn", f"--disassemble={func}", str(elf)],
                           capture_output=True, text=True)  # fmt: skip
     if proc.returncode != 0:
         raise ToolchainError(f"objdump failed on {elf}: {proc.stderr.strip()}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,8 +95,19 @@ def _io(graph: Graph, plan: MemoryPlan, kind: str, names: list[str]) -> list[dic
     return result
 
 
-def emit_c(graph: Graph, outdir: str | Path, name: str | None = None) -> CompiledModel:
-    """Generate C for `graph` into `outdir`. The folder is replaced as a whole, never half-written."""
+def emit_c(
+    graph: Graph,
+    outdir: str | Path,
+    name: str | None = None,
+    finalize: Callable[[Path, ModelSummary], None] | None = None,
+    weights_section: str | None = None,
+) -> CompiledModel:
+    """Generate C for `graph` into `outdir`. The folder is replaced as a whole, never half-written.
+
+    `finalize(tmp_dir, summary)` runs on the complete folder before it replaces `outdir` (measure it, check a
+    budget, add to metadata.json); if it raises, nothing is written. `weights_section` places the const
+    weights in that linker section by default.
+    """
     check_supported(graph)
     cname = c_identifier(name or graph.name)
     summary = summarize(graph)
@@ -129,6 +141,7 @@ def emit_c(graph: Graph, outdir: str | Path, name: str | None = None) -> Compile
         layers=layers,
         arrays=ctx.arrays,
         outdir_name=Path(outdir).name,
+        weights_section=weights_section,
     )
 
     outdir = Path(outdir).resolve()
@@ -149,6 +162,8 @@ def emit_c(graph: Graph, outdir: str | Path, name: str | None = None) -> Compile
         _copy_runtime(tmp / "runtime", kernels)
         meta = summary.to_metadata(FORMAT_VERSION, cname, kernels)
         (tmp / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
+        if finalize is not None:
+            finalize(tmp, summary)
         _replace_dir(tmp, outdir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

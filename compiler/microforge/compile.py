@@ -1,0 +1,100 @@
+"""The compile pipeline: model -> IR -> C, and for a target: measured flash/RAM against its budget."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .analysis import ModelSummary
+from .backends.c.emit import CompiledModel, emit_c
+from .errors import BudgetError, MicroforgeError
+from .ir import Graph
+from .targets import Target, load_target
+from .validate.sizes import SizeReport, measure_sizes
+
+_SECTION = re.compile(r"^[.A-Za-z_][.A-Za-z0-9_$]*$")
+
+
+@dataclass
+class Budget:
+    flash_bytes: int
+    ram_bytes: int
+    ram_region: str  # the RAM region the arena is placed in
+
+
+def target_budget(target: Target, flash: int | None = None, ram: int | None = None, ram_region: str | None = None) -> Budget:
+    rams = {r.name: r for r in target.memory if r.kind == "ram"}
+    if ram_region is not None and ram_region not in rams:
+        raise MicroforgeError(f"target {target.name!r} has no RAM region {ram_region!r}; it has: {', '.join(rams)}")
+    region = rams[ram_region] if ram_region else max(rams.values(), key=lambda r: r.size, default=None)
+    return Budget(
+        flash_bytes=flash if flash is not None else target.flash_bytes,
+        ram_bytes=ram if ram is not None else (region.size if region else 0),
+        ram_region=region.name if region else "ram",
+    )
+
+
+def _largest_tensors(summary: ModelSummary, count: int = 3) -> str:
+    slots = sorted(summary.plan.slots, key=lambda s: -s.size)[:count]
+    return ", ".join(f"{(s.tensors or [s.key])[0]!r} {s.size:,} B (layers {s.first}-{s.last})" for s in slots)
+
+
+def _largest_layers(summary: ModelSummary, count: int = 3) -> str:
+    layers = sorted(summary.layers, key=lambda layer: -layer.param_bytes)[:count]
+    return ", ".join(f"#{la.index} {la.op} {la.name!r} {la.param_bytes:,} B" for la in layers)
+
+
+def check_budget(name: str, target: Target, sizes: SizeReport, budget: Budget, summary: ModelSummary) -> None:
+    problems = []
+    if sizes.ram_bytes > budget.ram_bytes:
+        over = sizes.ram_bytes - budget.ram_bytes
+        problems.append(
+            f"RAM needs {sizes.ram_bytes:,} B (arena {sizes.arena_bytes:,} + stack ~{sizes.stack_bytes:,} + static "
+            f"{sizes.data_bytes + sizes.bss_bytes:,}) but the RAM budget ({budget.ram_region}) is {budget.ram_bytes:,} B: over by "
+            f"{over:,} B ({100 * over / max(budget.ram_bytes, 1):.0f}%); largest tensors: {_largest_tensors(summary)}"
+        )
+    if sizes.flash_bytes > budget.flash_bytes:
+        over = sizes.flash_bytes - budget.flash_bytes
+        problems.append(
+            f"flash needs {sizes.flash_bytes:,} B (weights {sizes.weights_bytes:,} + code {sizes.code_bytes:,} + params "
+            f"{sizes.params_bytes:,}) but the budget is {budget.flash_bytes:,} B: over by {over:,} B "
+            f"({100 * over / max(budget.flash_bytes, 1):.0f}%); largest layers: {_largest_layers(summary)}"
+        )
+    if problems:
+        raise BudgetError(f"{name} does not fit {target.name} ({target.description}): " + "; ".join(problems))
+
+
+def compile_graph(
+    graph: Graph,
+    outdir: str | Path,
+    name: str | None = None,
+    target: str | Target | None = None,
+    flash_budget: int | None = None,
+    ram_budget: int | None = None,
+    ram_region: str | None = None,
+    weights_section: str | None = None,
+) -> CompiledModel:
+    """Generate C; with a target, measure it with the target's compiler and refuse what does not fit."""
+    if weights_section is not None and not _SECTION.match(weights_section):
+        raise MicroforgeError(f"invalid section name {weights_section!r}")
+    t = load_target(target) if isinstance(target, str) else target
+    budget = target_budget(t, flash_budget, ram_budget, ram_region) if t is not None else None
+
+    def finalize(folder: Path, summary: ModelSummary) -> None:
+        if t is None:
+            return
+        sizes = measure_sizes(folder, t)
+        check_budget(graph.name, t, sizes, budget, summary)
+        meta_path = folder / "metadata.json"
+        meta = json.loads(meta_path.read_text())
+        meta["target"] = {"name": t.name, "description": t.description, "core": t.core, "clock_hz": t.clock_hz,
+                          "kernels": t.kernels, "qemu_machine": t.qemu.machine if t.qemu else None}  # fmt: skip
+        meta["flash_bytes"] = sizes.flash_bytes
+        meta["ram_bytes"] = sizes.ram_bytes
+        meta["sizes"] = sizes.to_dict()
+        meta["budget"] = {"flash_bytes": budget.flash_bytes, "ram_bytes": budget.ram_bytes, "ram_region": budget.ram_region}
+        meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+
+    return emit_c(graph, outdir, name, finalize=finalize, weights_section=weights_section)
