@@ -8,6 +8,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from support import SHARED  # noqa: E402
 
 
+def pytest_sessionstart(session):
+    if not (SHARED / "tflite").is_dir():
+        pytest.exit(f"shared models not found at {SHARED}: expected ../shared beside the project "
+                    "(or set MICROFORGE_SHARED)", returncode=2)
+
+
 @pytest.fixture(scope="session")
 def shared_compiled(tmp_path_factory):
     """`get(model_stem)` -> (CompiledModel, outdir): each shared .tflite compiled once per test session."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,8 @@ from microforge.validate.host import run_host
 from microforge.validate.tflm import run_tflm
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "models"
+# the read-only shared models beside the project (../shared), or where MICROFORGE_SHARED points
+SHARED = Path(os.environ.get("MICROFORGE_SHARED", ROOT.parent / "shared")) / "models"
 
 
 def act(name: str, shape, scale: float, zero_point: int, dtype: str = "int8") -> Tensor:
