@@ -443,3 +443,32 @@ def test_model_data_array_holds_the_tflite_aligned_and_placeable(emitted, tmp_pa
     assert run.returncode == 0 and run.stdout == ours
     symbols = subprocess.run(["objdump", "-t", str(obj)], capture_output=True, text=True).stdout
     assert any(".mf_model" in line and f"g_{name}_model_data" in line for line in symbols.splitlines()), symbols
+
+
+# --- Our own PTQ output (float IR -> int8 IR) through the backend -------------------------------------------
+@pytest.mark.parametrize("builder", ("small_cnn", "every_op_net"))
+def test_quantized_float_nets_tflm_equals_c_and_litert(builder, tmp_path):
+    """PTQ graphs (conv, depthwise, ADD, MUL, pools, CONCAT, PAD, MEAN, LOGISTIC, TANH, FC, SOFTMAX, RESHAPE)."""
+    from passes.test_quantize import every_op_net, images, small_cnn  # the PTQ tests' float net builders
+
+    from microforge.backends.c.emit import emit_c
+    from microforge.passes.quantize import quantize
+
+    fgraph = {"small_cnn": small_cnn, "every_op_net": every_op_net}[builder]()
+    shape = fgraph.tensor(fgraph.inputs[0]).shape
+    rng = np.random.default_rng(21)
+    qgraph = quantize(fgraph, images(rng, 16, shape))
+    result = emit_tflite(qgraph, tmp_path / "tfl")
+    ours = (tmp_path / "tfl" / f"{result.name}.tflite").read_bytes()
+    samples = random_inputs(qgraph, rng, 10)
+    on_tflm = run_tflm(ours, samples)
+    emit_c(qgraph, tmp_path / "c")
+    _same(on_tflm, run_host(tmp_path / "c", samples)[0])
+    _same(_run_litert(ours, samples), on_tflm)
+    assert result.ops == list(dict.fromkeys(ops.get(n.op).to_tflite(n, qgraph).builtin for n in qgraph.nodes))
+
+    # the float graph itself: TFLM's and LiteRT's float reference kernels agree
+    fmodel = write_tflite(fgraph)
+    fsamples = images(rng, 3, shape)
+    for a, b in zip(run_tflm(fmodel, fsamples), _run_litert(fmodel, fsamples)):
+        np.testing.assert_allclose(a[0].reshape(-1), b[0].reshape(-1), rtol=1e-5, atol=1e-6)
