@@ -57,7 +57,9 @@ def _tensor(model, t, index: int, name: str, where: str) -> Tensor:
     q = t.quantization
     if q is not None and q.scale is not None and len(q.scale) > 0:
         zp = q.zeroPoint if q.zeroPoint is not None and len(q.zeroPoint) else np.zeros(len(q.scale), np.int64)
-        quant = QuantParams(np.asarray(q.scale), np.asarray(zp), int(q.quantizedDimension) if len(q.scale) > 1 else None)
+        # some converters write the filter's channel axis on rank-1 bias tensors too: clamp it into range
+        axis = min(int(q.quantizedDimension), max(len(shape) - 1, 0)) if len(q.scale) > 1 else None
+        quant = QuantParams(np.asarray(q.scale), np.asarray(zp), axis)
     data = None
     buf = model.buffers[t.buffer] if t.buffer < len(model.buffers) else None
     if buf is not None and buf.data is not None and len(buf.data) > 0:

@@ -164,7 +164,7 @@ def emit_c(
         (tmp / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
         if finalize is not None:
             finalize(tmp, summary)
-        _replace_dir(tmp, outdir)
+        replace_dir(tmp, outdir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -181,7 +181,7 @@ def _copy_runtime(dest: Path, kernels: list[str]) -> None:
         shutil.copy2(src / "kernels" / f"{k}.c", dest / "kernels" / f"{k}.c")
 
 
-def _replace_dir(new: Path, target: Path) -> None:
+def replace_dir(new: Path, target: Path) -> None:
     """Swap `new` in for `target` with renames, so a reader sees the old folder or the new one."""
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))

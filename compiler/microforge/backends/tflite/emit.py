@@ -26,7 +26,7 @@ from ...errors import MicroforgeError, ToolchainError, UnsupportedModelError
 from ...ir import C_TYPES, Graph
 from ...sanitize import c_identifier, comment_text
 from ..c.context import c_float
-from ..c.emit import _replace_dir
+from ..c.emit import replace_dir
 from .writer import write_tflite
 
 FORMAT_VERSION = 1
@@ -240,7 +240,7 @@ def emit_tflite(graph: Graph, outdir: str | Path, name: str | None = None) -> Tf
             files=sorted([f"{cname}.tflite", *files]),
         )
         (tmp / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
-        _replace_dir(tmp, outdir)
+        replace_dir(tmp, outdir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
