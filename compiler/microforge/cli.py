@@ -47,8 +47,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
         ram_budget=args.ram_budget,
         ram_region=args.ram_region,
         weights_section=args.weights_section,
+        emit=args.emit,
     )
     seconds = time.perf_counter() - t0
+    if args.emit == "tflite":
+        console.print(f"wrote {compiled.outdir}: {compiled.name}.tflite ({compiled.tflite_bytes:,} B, ops: {', '.join(compiled.ops)}) "
+                      f"+ TFLM wrapper; TFLM arena {compiled.tflm_arena_bytes:,} B measured, {compiled.arena_size:,} B "
+                      f"with margin; in {seconds:.2f} s")
+        return 0
     print_summary(compiled.summary, console)
     if args.target:
         meta = json.loads((compiled.outdir / "metadata.json").read_text())
@@ -176,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--ram-budget", type=_size, help="override the target's RAM budget")
     c.add_argument("--ram-region", help="the target RAM region the arena goes in (default: the largest)")
     c.add_argument("--weights-section", help="linker section for the const weights (e.g. .ext_flash)")
+    c.add_argument("--emit", choices=("c", "tflite", "both"), default="c",
+                   help="generated C (default), a .tflite + TFLM wrapper, or both (TFLite in OUT/tflite)")
     c.set_defaults(func=cmd_compile)
 
     tg = sub.add_parser("targets", help="list target profiles")

@@ -75,14 +75,29 @@ def compile_graph(
     ram_budget: int | None = None,
     ram_region: str | None = None,
     weights_section: str | None = None,
+    emit: str = "c",
 ) -> CompiledModel:
-    """Generate C; with a target, measure it with the target's compiler and refuse what does not fit."""
+    """Generate C; with a target, measure it with the target's compiler and refuse what does not fit.
+
+    emit="both" also writes the .tflite + TFLM wrapper into OUT/tflite (inside the same atomic swap).
+    emit="tflite" writes only the TFLite folder to OUT.
+    """
+    if emit == "tflite":
+        from .backends.tflite import emit_tflite
+
+        return emit_tflite(graph, outdir, name)
+    if emit not in ("c", "both"):
+        raise MicroforgeError(f"unknown --emit {emit!r}: use c, tflite or both")
     if weights_section is not None and not _SECTION.match(weights_section):
         raise MicroforgeError(f"invalid section name {weights_section!r}")
     t = load_target(target) if isinstance(target, str) else target
     budget = target_budget(t, flash_budget, ram_budget, ram_region) if t is not None else None
 
     def finalize(folder: Path, summary: ModelSummary) -> None:
+        if emit == "both":
+            from .backends.tflite import emit_tflite
+
+            emit_tflite(graph, folder / "tflite", name)
         if t is None:
             return
         sizes = measure_sizes(folder, t)
