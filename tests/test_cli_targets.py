@@ -1,0 +1,82 @@
+"""compile/run --target through the CLI: budgets, missing toolchains, QEMU runs with profiles."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+
+from microforge.cli import main
+
+from support import SHARED
+
+MICRO_SPEECH = SHARED / "tflite" / "micro_speech_quantized.tflite"
+PERSON = SHARED / "tflite" / "person_detect.tflite"
+
+
+def test_compile_for_target_records_flash_ram_and_budget(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["compile", str(MICRO_SPEECH), "-o", str(out), "--target", "stm32l4r5"]) == 0
+    meta = json.loads((out / "metadata.json").read_text())
+    s = meta["sizes"]
+    assert meta["target"]["name"] == "stm32l4r5" and meta["budget"] == {"flash_bytes": 2_097_152, "ram_bytes": 655_360, "ram_region": "sram"}
+    assert meta["flash_bytes"] == s["code_bytes"] + s["weights_bytes"] + s["params_bytes"] + s["data_bytes"]
+    assert meta["ram_bytes"] == s["data_bytes"] + s["bss_bytes"] + meta["arena_bytes"] + s["stack_bytes"]
+    # weights: 16,000 int8 depthwise+FC weights and 12 int32 biases, plus per-channel multipliers/shifts
+    assert 16_000 < s["weights_bytes"] < 17_000 and 0 < s["stack_bytes"] < 1024
+    assert "stm32l4r5: flash" in capsys.readouterr().out
+
+
+def test_over_budget_says_by_how_much_and_what_dominates(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["compile", str(PERSON), "-o", str(out), "--target", "stm32l4r5", "--ram-budget", "32K", "--flash-budget", "200K"])
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    assert "RAM budget (sram) is 32,768 B: over by 4,336 B (13%)" in err
+    assert "Conv2d_1_pointwise/Relu6' 36,864 B (layers 2-3)" in err  # the largest tensor, named
+    assert "flash needs 248,260 B" in err and "over by 43,460 B" in err
+    assert "#26 CONV_2D" in err  # the layer with the most weights (256x256 pointwise, 65,536 B + bias)
+
+
+def test_missing_cross_compiler_names_the_apt_package(tmp_path, capsys, monkeypatch):
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    for tool in ("gcc", "cc"):  # keep the host compiler, hide the cross compilers
+        if shutil.which(tool):
+            os.symlink(shutil.which(tool), bare / tool)
+    monkeypatch.setenv("PATH", str(bare))
+    out = tmp_path / "out"
+    assert main(["compile", str(MICRO_SPEECH), "-o", str(out), "--target", "stm32l4r5"]) == 1
+    err = capsys.readouterr().err
+    assert "arm-none-eabi-gcc not found" in err and "apt-get install gcc-arm-none-eabi" in err
+    assert not out.exists()
+
+
+def test_unknown_target_lists_the_known_ones(tmp_path, capsys):
+    assert main(["compile", str(MICRO_SPEECH), "-o", str(tmp_path / "o"), "--target", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown target 'nope'" in err and "stm32l4r5" in err and "esp32c3" in err
+
+
+def test_run_in_qemu_with_profile(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["compile", str(MICRO_SPEECH), "-o", str(out), "--target", "stm32l4r5"]) == 0
+    x = np.load(SHARED / "golden" / "micro_speech_quantized.npz")
+    np.save(tmp_path / "x.npy", x["x0"])
+    assert main(["run", str(out), "--input", str(tmp_path / "x.npy"), "--target", "stm32l4r5", "--profile",
+                 "--output", str(tmp_path / "y.npy")]) == 0  # fmt: skip
+    assert np.array_equal(np.load(tmp_path / "y.npy"), x["y0"].reshape(np.load(tmp_path / "y.npy").shape))
+    profile = json.loads((out / "profile.json").read_text())
+    assert profile["target"] == "stm32l4r5"
+    assert sum(layer["instructions"] for layer in profile["layers"]) == profile["instructions"]
+    dw = next(layer for layer in profile["layers"] if layer["op"] == "DEPTHWISE_CONV_2D")
+    assert dw["macs"] == 320_000 and dw["instructions"] > 0.9 * profile["instructions"]
+    assert "instructions per inference" in capsys.readouterr().out
+
+
+def test_profile_needs_a_target(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["compile", str(MICRO_SPEECH), "-o", str(out)]) == 0
+    np.save(tmp_path / "x.npy", np.zeros((1, 1960), np.int8))
+    assert main(["run", str(out), "--input", str(tmp_path / "x.npy"), "--profile"]) == 1
+    assert "--profile needs --target" in capsys.readouterr().err
