@@ -22,6 +22,7 @@ import numpy as np
 from .. import ops
 from ..errors import MicroforgeError, UnsupportedModelError
 from ..ir import Graph, Node, QuantParams, Tensor
+from ..reference import run_reference
 from .calibration import TensorRange, activation_names, asymmetric_qparams, calibrate
 from .quant_rules import (
     CONCAT,
@@ -62,17 +63,51 @@ def quantize(
     *,
     io: str = "int8",
     percentile: float = 99.99,
+    fc_per_channel: bool = False,
+    bias_correction: bool = True,
 ) -> Graph:
-    """The int8 graph for `graph` calibrated on `samples` (one list of float32 arrays per sample)."""
+    """The int8 graph for `graph` calibrated on `samples` (one list of float32 arrays per sample).
+
+    `method`: "minmax", "percentile" or "mse", or a mapping tensor name -> method ("*": the default).
+    `fc_per_channel`: per-channel FULLY_CONNECTED weights (recent TFLM runs them; the TFLite converter's
+    default and older runtimes are per tensor). `bias_correction`: fold the mean output shift that weight
+    rounding causes on the calibration data back into each conv/FC bias (Nagel et al., 2019).
+    """
     check_float_graph(graph)
     if io not in ("int8", "float"):
         raise MicroforgeError(f"quantize: io must be 'int8' or 'float', not {io!r}")
-    ranges = calibrate(graph, samples, method, percentile)
-    return quantize_with_ranges(graph, ranges, io=io)
+    weighted = [n for n in graph.nodes if n.op in WEIGHTED]
+    sums: dict[str, np.ndarray] = {}
+    counts: Counter = Counter()
+
+    def runner(g: Graph, sample: list[np.ndarray]) -> dict[str, np.ndarray]:
+        values = run_reference(g, sample, keep=True)
+        if bias_correction and counts["passes"] == 0:  # the first calibration pass collects input means
+            for node in weighted:
+                x = values[node.inputs[0]]
+                depth = graph.inp(node, 1).shape[-1] if node.op == "FULLY_CONNECTED" else x.shape[-1]
+                rows = np.asarray(x, np.float64).reshape(-1, depth)
+                sums[node.name] = sums.get(node.name, 0.0) + rows.sum(axis=0)
+                counts[node.name] += rows.shape[0]
+        return values
+
+    ranges = calibrate(graph, samples, method, percentile, runner=runner)
+    means = {name: sums[name] / counts[name] for name in sums}
+    return quantize_with_ranges(graph, ranges, io=io, fc_per_channel=fc_per_channel, input_means=means)
 
 
-def quantize_with_ranges(graph: Graph, ranges: Mapping[str, TensorRange], *, io: str = "int8") -> Graph:
-    """The int8 graph from already calibrated ranges (one per float activation)."""
+def quantize_with_ranges(
+    graph: Graph,
+    ranges: Mapping[str, TensorRange],
+    *,
+    io: str = "int8",
+    fc_per_channel: bool = False,
+    input_means: Mapping[str, np.ndarray] | None = None,
+) -> Graph:
+    """The int8 graph from already calibrated ranges (one per float activation).
+
+    `input_means`: node name -> mean of its input per channel (conv) or per feature (FC), for bias correction.
+    """
     check_float_graph(graph)
     missing = [n for n in activation_names(graph) if n not in ranges]
     if missing:
@@ -80,7 +115,7 @@ def quantize_with_ranges(graph: Graph, ranges: Mapping[str, TensorRange], *, io:
     ranges = dict(ranges)
     _resolve_concats(graph, ranges)
     qp = _assign(graph, ranges)
-    g = _build(graph, qp)
+    g = _build(graph, qp, fc_per_channel, input_means or {})
     if io == "float":
         _float_io(g)
     problems = [(n, p) for n in g.nodes for p in ops.get(n.op).check(n, g)]
@@ -195,7 +230,7 @@ def _add_const(g: Graph, src: Tensor, data: np.ndarray, quant: QuantParams | Non
     return name
 
 
-def _build(graph: Graph, qp: dict[str, QParams]) -> Graph:
+def _build(graph: Graph, qp: dict[str, QParams], fc_per_channel: bool, means: Mapping[str, np.ndarray]) -> Graph:
     g = Graph(name=graph.name, inputs=list(graph.inputs), outputs=list(graph.outputs))
     for name in graph.inputs:
         g.add_tensor(_act(graph.tensor(name), qp[name]))
@@ -205,6 +240,8 @@ def _build(graph: Graph, qp: dict[str, QParams]) -> Graph:
         inputs: list[str | None] = list(node.inputs)
         out_q = qp[node.outputs[0]]
         weighted = WEIGHTED.get(node.op)
+        if node.op == "FULLY_CONNECTED" and fc_per_channel:
+            weighted = (1, 0, 2)
         for k, name in enumerate(node.inputs):
             if name is None:
                 continue
@@ -229,24 +266,57 @@ def _build(graph: Graph, qp: dict[str, QParams]) -> Graph:
                 q = _const_qparams(t)
             inputs[k] = _add_const(g, t, quantize_per_tensor(t.data, *q), QuantParams([q[0]], [q[1]]))
         if weighted:
-            _quantize_weights(graph, g, node, inputs, qp[node.inputs[0]][0], weighted)
+            _quantize_weights(graph, g, node, inputs, qp[node.inputs[0]][0], weighted, means.get(node.name))
         g.nodes.append(Node(node.op, node.name, inputs, list(node.outputs), copy.deepcopy(node.attrs)))
     return g
 
 
-def _quantize_weights(graph: Graph, g: Graph, node: Node, inputs: list[str | None], in_scale: float, rule) -> None:
+def _rounding_shift(node: Node, w: np.ndarray, dq: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Mean output change per channel caused by weight rounding (dq - w) for inputs of mean `mean`."""
+    dw = dq.astype(np.float64) - w.astype(np.float64)
+    if node.op == "FULLY_CONNECTED":
+        return dw.reshape(dw.shape[0], -1) @ mean
+    if node.op == "DEPTHWISE_CONV_2D":
+        mult = dw.shape[3] // mean.size
+        return dw.sum(axis=(0, 1, 2)) * np.repeat(mean, mult)
+    out_c, _, _, filter_in = dw.shape  # CONV_2D, grouped: output o reads input channels of group o // (out_c / groups)
+    groups = mean.size // filter_in
+    m = mean.reshape(groups, filter_in)[np.arange(out_c) // (out_c // groups)]
+    return np.einsum("ohwc,oc->o", dw, m)
+
+
+def _quantize_weights(
+    graph: Graph, g: Graph, node: Node, inputs: list[str | None], in_scale: float, rule, mean: np.ndarray | None
+) -> None:
     wi, axis, bi = rule
     w = graph.inp(node, wi)
     b = graph.inp(node, bi)
-    if w is None or not w.is_const or w.dtype != "float32" or (b is not None and (not b.is_const or b.dtype != "float32")):
+    if (
+        w is None
+        or not w.is_const
+        or w.dtype != "float32"
+        or (b is not None and (not b.is_const or b.dtype != "float32"))
+    ):
         raise MicroforgeError(f"quantize: {node.op} {node.name!r} needs constant float32 weights and bias")
     scales = weight_scales(w.data, axis, in_scale, b.data if b is not None else None)
     wq = QuantParams(scales, np.zeros(scales.shape, np.int64), axis if axis is not None else None)
-    inputs[wi] = _add_const(g, w, quantize_weights(w.data, scales, axis), wq)
-    if b is not None:
-        values, bias_scales = quantize_bias(b.data, in_scale, scales)
-        bq = QuantParams(bias_scales, np.zeros(bias_scales.shape, np.int64), 0 if bias_scales.size > 1 else None)
-        inputs[bi] = _add_const(g, b, values.reshape(b.shape), bq)
+    values = quantize_weights(w.data, scales, axis)
+    inputs[wi] = _add_const(g, w, values, wq)
+    channels = w.shape[3] if node.op == "DEPTHWISE_CONV_2D" else w.shape[0]
+    bias = np.zeros(channels, np.float64) if b is None else np.asarray(b.data, np.float64).reshape(-1)
+    if mean is not None:
+        shape = [1] * w.data.ndim
+        if axis is not None:
+            shape[axis] = -1
+        bias = bias - _rounding_shift(node, w.data, values * scales.reshape(shape), mean)
+    if b is None and not np.any(bias):
+        return
+    qbias, bias_scales = quantize_bias(bias, in_scale, scales)
+    bq = QuantParams(bias_scales, np.zeros(bias_scales.shape, np.int64), 0 if bias_scales.size > 1 else None)
+    src = b if b is not None else Tensor(f"{node.name}_bias", (channels,), "float32")
+    name = _add_const(g, src, qbias.reshape(src.shape), bq)
+    inputs.extend([None] * (bi + 1 - len(inputs)))
+    inputs[bi] = name
 
 
 def _float_io(g: Graph) -> None:
