@@ -416,9 +416,25 @@ def test_unsupported_ops_listed_in_one_error(tmp_path):
     assert "fine_relu" not in msg
 
 
-def test_float_model_is_rejected_clearly():
-    with pytest.raises(UnsupportedModelError, match="not a QDQ"):
-        load_model(ONNX_DIR / "hello_world_float.onnx")
+def test_float_model_takes_the_float_path():
+    """No Q/DQ nodes: the float importer (tests/test_onnx_float_import.py), float32 IR without quantization."""
+    g = load_model(ONNX_DIR / "hello_world_float.onnx")
+    assert all(t.dtype == "float32" and t.quant is None for t in g.tensors.values())
+
+
+def test_float_input_read_without_quantize_in_a_qdq_model(tmp_path):
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s", "z"], ["xq"], "q_x"),
+        helper.make_node("DequantizeLinear", ["xq", "s", "z"], ["xd"], "dq_x"),
+        helper.make_node("Sigmoid", ["x"], ["sig"], "sigmoid"),
+        helper.make_node("QuantizeLinear", ["sig", "s", "z"], ["y"], "q_y"),
+    ]
+    model = _qdq_model(nodes, [_scalar("s", 0.1, np.float32), _scalar("z", 0, np.int8)],
+                       [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                       [helper.make_tensor_value_info("y", TensorProto.INT8, [1, 4])])
+    onnx.save(model, tmp_path / "m.onnx")
+    with pytest.raises(UnsupportedModelError, match=r"'sigmoid' \(Sigmoid\): float graph input 'x' .*not a QDQ model"):
+        load_model(tmp_path / "m.onnx")
 
 
 def test_dynamic_dims_other_than_batch_are_rejected(tmp_path):

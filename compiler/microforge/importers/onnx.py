@@ -1,6 +1,8 @@
-"""ONNX QDQ model -> int8 IR (the same IR the TFLite importer produces).
+"""ONNX model -> IR: QDQ models to int8 IR (the same IR the TFLite importer produces), float models to float32 IR.
 
-Accepted: QDQ graphs (QuantizeLinear/DequantizeLinear around float ops) as tf2onnx writes them
+A model with QuantizeLinear/DequantizeLinear nodes or int8/uint8 inputs takes the QDQ path; any other
+model is a float model (see onnx_float: constant folding, BatchNormalization/bias folding, activation
+fusion, NCHW -> NHWC once). Accepted QDQ models: QDQ graphs (QuantizeLinear/DequantizeLinear around float ops) as tf2onnx writes them
 from int8 .tflite files and as onnxruntime's `quantize_static` (QDQ format) writes them.
 Each DequantizeLinear -> op -> QuantizeLinear group becomes one int8 IR node (see onnx_qdq).
 
@@ -20,6 +22,9 @@ from google.protobuf.message import DecodeError
 
 from ..errors import ModelFormatError, UnsupportedModelError
 from ..ir import Graph
+from .onnx_float import FloatConverter, fold_constants, foldable_values
+from .onnx_float_ops import HANDLERS as FLOAT_HANDLERS
+from .onnx_float_ops import SUPPORTED as FLOAT_SUPPORTED
 from .onnx_ops import HANDLERS, SUPPORTED
 from .onnx_qdq import Converter
 
@@ -52,10 +57,12 @@ def _opset(model: onnx.ModelProto) -> int:
     return max((o.version for o in model.opset_import if o.domain in _DOMAINS), default=0)
 
 
-def _check_ops(model: onnx.ModelProto, where: str) -> None:
+def _check_ops(model: onnx.ModelProto, where: str, float_model: bool = False) -> None:
     """Every unsupported node, in one message, before anything else happens."""
+    supported, computable = (FLOAT_SUPPORTED, foldable_values(model)) if float_model else (SUPPORTED, set())
     bad = [f"{n.name or n.output[0]!r} ({(n.domain + '.') if n.domain not in _DOMAINS else ''}{n.op_type})"
-           for n in model.graph.node if n.domain not in _DOMAINS or n.op_type not in SUPPORTED]
+           for n in model.graph.node
+           if n.domain not in _DOMAINS or (n.op_type not in supported and not all(o in computable for o in n.output))]
     if bad:
         raise UnsupportedModelError(f"{where}: {len(bad)} unsupported ONNX node(s): " + ", ".join(bad))
 
@@ -96,12 +103,28 @@ def _shapes(model: onnx.ModelProto, where: str) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def is_float_model(model: onnx.ModelProto) -> bool:
+    """No Q/DQ nodes and no 8-bit inputs: a float model."""
+    qdq = {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"}
+    if any(n.op_type in qdq or n.op_type.startswith("QLinear") for n in model.graph.node):
+        return False
+    eight_bit = (onnx.TensorProto.INT8, onnx.TensorProto.UINT8)
+    return not any(i.type.tensor_type.elem_type in eight_bit for i in model.graph.input)
+
+
 def import_onnx(path: str | Path, name: str | None = None) -> Graph:
     path = Path(path)
     where = str(path)
     model = _parse(path)
-    _check_ops(model, where)
+    float_model = is_float_model(model)
+    _check_ops(model, where, float_model)
     _fix_batch(model, where)
     shapes = _shapes(model, where)
-    converter = Converter(model, shapes, where, Graph(name=name or path.name.split(".")[0]), opset=_opset(model))
-    return converter.run(HANDLERS)
+    graph, opset = Graph(name=name or path.name.split(".")[0]), _opset(model)
+    if not float_model:
+        return Converter(model, shapes, where, graph, opset=opset).run(HANDLERS)
+    model, failed = fold_constants(model, shapes, opset)
+    shapes = _shapes(model, where)  # again: shapes computed from folded values are static now
+    converter = FloatConverter(model, shapes, where, graph, opset=opset)
+    converter.run_float(FLOAT_HANDLERS, failed)
+    return graph
