@@ -112,4 +112,5 @@ def compile_graph(
         meta["budget"] = {"flash_bytes": budget.flash_bytes, "ram_bytes": budget.ram_bytes, "ram_region": budget.ram_region}
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
 
-    return emit_c(graph, outdir, name, finalize=finalize, weights_section=weights_section)
+    variant = t.kernels if t is not None else "reference"
+    return emit_c(graph, outdir, name, finalize=finalize, weights_section=weights_section, kernel_variant=variant)

@@ -101,12 +101,15 @@ def emit_c(
     name: str | None = None,
     finalize: Callable[[Path, ModelSummary], None] | None = None,
     weights_section: str | None = None,
+    kernel_variant: str = "reference",
 ) -> CompiledModel:
     """Generate C for `graph` into `outdir`. The folder is replaced as a whole, never half-written.
 
     `finalize(tmp_dir, summary)` runs on the complete folder before it replaces `outdir` (measure it, check a
     budget, add to metadata.json); if it raises, nothing is written. `weights_section` places the const
-    weights in that linker section by default.
+    weights in that linker section by default. `kernel_variant` (a target profile's `kernels`, e.g.
+    "arm_dsp") picks runtime_c/kernels/<variant>/<kernel>.c over the reference where one exists: same
+    function, same arguments, bit-exact, faster on that ISA.
     """
     check_supported(graph)
     cname = c_identifier(name or graph.name)
@@ -159,8 +162,10 @@ def emit_c(
         }
         for fname, template in files.items():
             (tmp / fname).write_text(env.get_template(template).render(**params))
-        _copy_runtime(tmp / "runtime", kernels)
+        used = _copy_runtime(tmp / "runtime", kernels, kernel_variant)
         meta = summary.to_metadata(FORMAT_VERSION, cname, kernels)
+        meta["kernel_variant"] = kernel_variant
+        meta["kernel_sources"] = used  # which implementation of each kernel was copied: nothing silent
         (tmp / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
         if finalize is not None:
             finalize(tmp, summary)
@@ -171,14 +176,20 @@ def emit_c(
     return CompiledModel(outdir=outdir, name=cname, summary=summary)
 
 
-def _copy_runtime(dest: Path, kernels: list[str]) -> None:
+def _copy_runtime(dest: Path, kernels: list[str], variant: str = "reference") -> dict[str, str]:
+    """Copy headers and the used kernels; returns kernel -> the variant whose source was copied."""
     src = runtime_dir()
     (dest / "include").mkdir(parents=True)
     (dest / "kernels").mkdir()
     for header in sorted((src / "include").glob("*.h")):
         shutil.copy2(header, dest / "include" / header.name)
+    used = {}
     for k in kernels:
-        shutil.copy2(src / "kernels" / f"{k}.c", dest / "kernels" / f"{k}.c")
+        special = src / "kernels" / variant / f"{k}.c"
+        chosen = special if variant != "reference" and special.is_file() else src / "kernels" / f"{k}.c"
+        shutil.copy2(chosen, dest / "kernels" / f"{k}.c")
+        used[k] = variant if chosen is special else "reference"
+    return used
 
 
 def replace_dir(new: Path, target: Path) -> None:
