@@ -48,7 +48,7 @@ def build_host(outdir: str | Path, cc: str = "gcc", sanitize: bool = False) -> P
     runner_c = build / "runner.c"
     template = jinja2.Template((Path(__file__).parent / "templates" / "host_runner.c.j2").read_text(), undefined=jinja2.StrictUndefined)
     runner_c.write_text(template.render(name=name, NAME=name.upper(), n_inputs=len(meta["inputs"]), n_outputs=len(meta["outputs"])))
-    sources = [outdir / f"{name}.c", outdir / f"{name}_weights.c"] + [outdir / "runtime" / "kernels" / f"{k}.c" for k in meta["kernels"]]
+    sources = [outdir / f"{name}.c", outdir / f"{name}_weights.c"] + [_host_kernel(outdir, meta, k) for k in meta["kernels"]]
     exe = build / ("runner-sanitize" if sanitize else "runner")
     if exe.exists() and all(exe.stat().st_mtime >= s.stat().st_mtime for s in sources):
         return exe
@@ -57,6 +57,15 @@ def build_host(outdir: str | Path, cc: str = "gcc", sanitize: bool = False) -> P
     if proc.returncode != 0:
         raise ToolchainError(f"host build of {outdir} failed:\n{proc.stderr.strip()}")
     return exe
+
+
+def _host_kernel(outdir: Path, meta: dict, kernel: str) -> Path:
+    """The folder's kernel source, or the portable reference when the folder holds an ISA-specific variant."""
+    if meta.get("kernel_sources", {}).get(kernel, "reference") != "reference":
+        from ..resources import runtime_dir
+
+        return runtime_dir() / "kernels" / f"{kernel}.c"
+    return outdir / "runtime" / "kernels" / f"{kernel}.c"
 
 
 def io_specs(meta: dict, kind: str) -> list[IoSpec]:
