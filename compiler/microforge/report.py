@@ -211,10 +211,12 @@ def build_report(meta: dict, profile: dict | None = None) -> ReportData:
         facts.append(Fact("arena peak at", f"layer {peak.index} ({peak.op}), {peak.live_bytes:,} B in use"))
 
     if estimate.get("cycles") is not None:
-        label = estimate.get("label", "estimate")
         ms = estimate.get("ms")
         text = f"{int(estimate['cycles']):,} cycles" + (f", {_ms(float(ms))}" if ms is not None else "")
-        facts.append(Fact(f"latency ({label})", text))
+        label = str(estimate.get("label") or "")  # the cost model says how much to trust it: keep its words
+        if label and label != "estimate":
+            text += f" ({label})"
+        facts.append(Fact("latency (estimate)", text))
     if profile and profile.get("instructions"):
         n = int(profile["instructions"])
         where = f" on {target_name(profile.get('target'))}" if profile.get("target") else ""
