@@ -45,3 +45,60 @@ def check_int8_quantized(node: Node, graph: Graph, indices: tuple[int, ...] = (0
 
 def as_int64(x: np.ndarray | None) -> np.ndarray | None:
     return None if x is None else np.asarray(x, dtype=np.int64)
+
+
+# --- float32 path: tensors with dtype "float32" and no quantization (TFLite's float reference kernels) ---
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+# TFLite CalculateActivationRange<float>: NONE spans the whole float range (lowest .. max).
+FLOAT_ACTIVATION_RANGES = {
+    "NONE": (-FLOAT32_MAX, FLOAT32_MAX),
+    "RELU": (0.0, FLOAT32_MAX),
+    "RELU6": (0.0, 6.0),
+    "RELU_N1_TO_1": (-1.0, 1.0),
+}
+
+
+def is_float(node: Node, graph: Graph) -> bool:
+    """True when the node runs the float32 path (decided by its first input, as TFLM's Eval does)."""
+    x = graph.inp(node, 0)
+    return x is not None and x.dtype == "float32"
+
+
+def float_clamp(activation: str) -> tuple[float, float]:
+    """Float clamp range of a fused activation."""
+    return FLOAT_ACTIVATION_RANGES[activation]
+
+
+def check_float32(node: Node, graph: Graph, indices: tuple[int, ...] = (0,), outputs: bool = True) -> list[str]:
+    """Problems when the listed inputs (and outputs) are not unquantized float32 tensors."""
+    problems = []
+    tensors = [graph.inp(node, i) for i in indices]
+    tensors += [graph.out(node, k) for k in range(len(node.outputs))] if outputs else []
+    for t in tensors:
+        if t is None:
+            continue
+        if t.dtype != "float32":
+            problems.append(f"tensor {t.name!r} is {t.dtype} in a float32 node; mixed types are not supported")
+        elif t.quant is not None:
+            problems.append(f"float32 tensor {t.name!r} has quantization parameters")
+    return problems
+
+
+def check_dtypes(node: Node, graph: Graph, indices: tuple[int, ...] = (0,), outputs: bool = True) -> list[str]:
+    """int8 checks for an int8 node, float32 checks for a float node."""
+    if is_float(node, graph):
+        return check_float32(node, graph, indices, outputs)
+    return check_int8_quantized(node, graph, indices, outputs)
+
+
+def as_float64(x: np.ndarray | None) -> np.ndarray | None:
+    """The float references compute in float64 and round once to float32 at the end."""
+    return None if x is None else np.asarray(x, dtype=np.float64)
+
+
+def float_activation(x: np.ndarray, activation: str) -> np.ndarray:
+    """Round to float32, then clamp to the fused activation's range (as the C kernels do)."""
+    lo, hi = float_clamp(activation)
+    return np.clip(np.asarray(x, dtype=np.float32), np.float32(lo), np.float32(hi))

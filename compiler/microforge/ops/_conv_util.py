@@ -75,7 +75,7 @@ def window(attrs, in_h: int, in_w: int, kh: int, kw: int) -> Window:
 
 
 def patches(x: np.ndarray, win: Window) -> np.ndarray:
-    """[N, H, W, C] int64 (already offset by -input zero point) -> [N, OH, KH, OW, KW, C] windows.
+    """[N, H, W, C] int64 (already offset by -input zero point) or float -> [N, OH, KH, OW, KW, C] windows.
 
     Positions outside the image read 0, which is exactly TFLM's "skip the tap" zero padding.
     """
@@ -114,11 +114,12 @@ def check_accumulator(w: np.ndarray, bias: np.ndarray | None, input_offset: int)
     return []
 
 
-def check_bias(bias: Tensor | None, channels: int) -> list[str]:
+def check_bias(bias: Tensor | None, channels: int, dtype: str = "int32") -> list[str]:
+    """A constant bias of `dtype` (int32 for int8 nodes, float32 for float nodes), one value per channel."""
     if bias is None:
         return []
-    if not bias.is_const or bias.dtype != "int32":
-        return ["bias must be a constant int32 tensor"]
+    if not bias.is_const or bias.dtype != dtype:
+        return [f"bias must be a constant {dtype} tensor"]
     if bias.size != channels:
         return [f"bias has {bias.size} values, expected {channels} (one per output channel)"]
     return []

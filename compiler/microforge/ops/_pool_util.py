@@ -4,6 +4,7 @@ Output size and padding follow TFLM's ComputePaddingHeightWidth (dilation 1): th
 comes from the padding mode, the leading padding from that size (the odd pixel goes after).
 TFLM's int8 pooling does no requantization: it requires input and output to share their
 quantization (scale within 1e-6, same zero point), so we reject anything else.
+float32 pools (input and output float32) use float clamps for the fused activation.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ import numpy as np
 
 from ..importers.schema import schema
 from ..ir import Graph, Node
-from ._common import activation_code, activation_name, check_activation, check_int8_quantized, output_clamp
+from ._common import (
+    activation_code,
+    activation_name,
+    check_activation,
+    check_dtypes,
+    float_clamp,
+    is_float,
+    output_clamp,
+)
 from .base import TfliteOpOut
 
 PADDING_NAMES = {int(v): k for k, v in vars(schema.Padding).items() if not k.startswith("_")}
@@ -45,8 +54,8 @@ class PoolPrepared:
     stride_w: int
     pad_h: int  # leading padding (top)
     pad_w: int  # leading padding (left)
-    act_min: int
-    act_max: int
+    act_min: int | float  # float for float32 pools
+    act_max: int | float
 
 
 def out_size(padding: str, in_size: int, filter_size: int, stride: int) -> int:
@@ -89,7 +98,7 @@ def prepare(node: Node, graph: Graph) -> PoolPrepared:
     n, h, w, c = x.shape
     oh = out_size(a.padding, h, a.filter_h, a.stride_h)
     ow = out_size(a.padding, w, a.filter_w, a.stride_w)
-    act_min, act_max = output_clamp(a.activation, out)
+    act_min, act_max = float_clamp(a.activation) if is_float(node, graph) else output_clamp(a.activation, out)
     return PoolPrepared(
         batches=n,
         in_h=h,
@@ -109,7 +118,7 @@ def prepare(node: Node, graph: Graph) -> PoolPrepared:
 
 
 def check(node: Node, graph: Graph) -> list[str]:
-    problems = check_int8_quantized(node, graph, (0,)) + check_activation(node.attrs.activation)
+    problems = check_dtypes(node, graph, (0,)) + check_activation(node.attrs.activation)
     if problems:
         return problems
     a = node.attrs
@@ -120,7 +129,9 @@ def check(node: Node, graph: Graph) -> list[str]:
         problems.append("strides and filter sizes must be >= 1")
     if len(x.shape) != 4 or len(out.shape) != 4:
         problems.append("input and output must be rank 4 (NHWC)")
-    if x.quant.per_channel or out.quant.per_channel:
+    if is_float(node, graph):
+        pass  # no quantization to compare
+    elif x.quant.per_channel or out.quant.per_channel:
         problems.append("per-channel quantization not supported")
     elif abs(float(np.float32(x.quant.s)) - float(np.float32(out.quant.s))) > 1e-6 or x.quant.zp != out.quant.zp:
         problems.append("input and output quantization differ (TFLM's int8 pooling does not requantize)")
@@ -153,5 +164,5 @@ def gather(x: np.ndarray, iy: np.ndarray, ix: np.ndarray) -> np.ndarray:
     return x[:, iy[:, None], ix[None, :], :]
 
 
-def struct_fields(p: PoolPrepared) -> dict[str, int]:
+def struct_fields(p: PoolPrepared) -> dict[str, int | float]:
     return dict(vars(p))

@@ -4,6 +4,7 @@ TFLM's int8 CONCATENATION stores the input scales/zero points in Prepare but Eva
 (EvalUnquantized): inputs whose quantization differs from the output's are *not* requantized.
 We only accept inputs that share the output's quantization, where that copy is also correct;
 anything else needs a requantizing QUANTIZE in front (reported by check()).
+float32 (all inputs and the output float32) is the same copy.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..importers.schema import schema
-from ._common import activation_code, activation_name, check_int8_quantized
+from ._common import activation_code, activation_name, check_dtypes, is_float
 from .base import OpDef, TfliteOpOut, register
 from .reshape import same_quant
 
@@ -49,6 +50,9 @@ class Concatenation(OpDef):
     tflite_ops = ("CONCATENATION",)
     kernels = ("mf_concat_s8",)
 
+    def c_kernels(self, node, graph):
+        return ("mf_concat_f32",) if is_float(node, graph) else self.kernels
+
     def from_tflite(self, options, node, graph):
         if options is None:
             return ConcatenationAttrs()
@@ -64,7 +68,7 @@ class Concatenation(OpDef):
         n = len(node.inputs)
         if n == 0 or any(name is None for name in node.inputs) or len(node.outputs) != 1:
             return ["expects one or more inputs and one output"]
-        problems = check_int8_quantized(node, graph, tuple(range(n)))
+        problems = check_dtypes(node, graph, tuple(range(n)))
         if n > MAX_INPUTS:
             problems.append(f"{n} inputs; TFLM supports at most {MAX_INPUTS}")
         if node.attrs.activation != "NONE":
@@ -96,15 +100,19 @@ class Concatenation(OpDef):
 
     def reference(self, node, graph, inputs):
         p = prepare(node, graph)
-        return [np.concatenate([np.asarray(x, dtype=np.int64) for x in inputs], axis=p.axis)]
+        dtype = np.float32 if is_float(node, graph) else np.int64
+        return [np.concatenate([np.asarray(x, dtype=dtype) for x in inputs], axis=p.axis)]
 
     def emit_c(self, node, graph, c):
         p = prepare(node, graph)
-        params = c.struct("mf_concat_params", "params", dict(outer_size=p.outer_size, num_inputs=len(node.inputs)))
+        flt = is_float(node, graph)
+        ctype, fn = ("float", "mf_concat_f32") if flt else ("int8_t", "mf_concat_s8")
+        struct = "mf_concat_f32_params" if flt else "mf_concat_params"
+        params = c.struct(struct, "params", dict(outer_size=p.outer_size, num_inputs=len(node.inputs)))
         sizes = c.const_array("copy_sizes", np.asarray(p.copy_sizes, dtype=np.int32), "int32_t")
         ptrs = ", ".join(c.tensor(name) for name in node.inputs)
         # The input pointers are arena addresses known only at run time: a local array per call.
         return (
-            f"{{ const int8_t *const inputs[{len(node.inputs)}] = {{{ptrs}}};"
-            f" mf_concat_s8({params}, inputs, {sizes}, {c.tensor(node.outputs[0])}); }}"
+            f"{{ const {ctype} *const inputs[{len(node.inputs)}] = {{{ptrs}}};"
+            f" {fn}({params}, inputs, {sizes}, {c.tensor(node.outputs[0])}); }}"
         )

@@ -1,7 +1,8 @@
-"""CONV_2D (int8 activations, int8 symmetric per-channel or per-tensor weights OHWI, int32 bias).
+"""CONV_2D (int8 activations, int8 symmetric per-channel or per-tensor weights OHWI, int32 bias; or float32).
 
-Matches TFLM's reference_integer_ops::ConvPerChannel, including grouped convolution
-(input channels a multiple of the filter's input channels).
+int8 matches TFLM's reference_integer_ops::ConvPerChannel, including grouped convolution
+(input channels a multiple of the filter's input channels). float32 (input, OHWI filter, bias all float32)
+follows reference_ops::Conv: the reference sums in float64 and rounds once; the C kernel sums in float.
 """
 
 from __future__ import annotations
@@ -12,7 +13,18 @@ import numpy as np
 
 from ..importers.schema import schema
 from ..quant import per_channel_multipliers, requantize
-from ._common import activation_code, activation_name, as_int64, check_activation, check_int8_quantized, output_clamp
+from ._common import (
+    activation_code,
+    activation_name,
+    as_float64,
+    as_int64,
+    check_activation,
+    check_dtypes,
+    float_activation,
+    float_clamp,
+    is_float,
+    output_clamp,
+)
 from ._conv_util import (
     Window,
     check_accumulator,
@@ -76,6 +88,9 @@ class Conv2D(OpDef):
     tflite_ops = ("CONV_2D",)
     kernels = ("mf_conv2d_s8",)
 
+    def c_kernels(self, node, graph):
+        return ("mf_conv2d_f32",) if is_float(node, graph) else self.kernels
+
     def from_tflite(self, options, node, graph):
         if options is None:
             return Conv2DAttrs()
@@ -99,7 +114,8 @@ class Conv2D(OpDef):
 
     def check(self, node, graph):
         a = node.attrs
-        problems = check_int8_quantized(node, graph, (0, 1)) + check_activation(a.activation) + check_window_attrs(a)
+        flt = is_float(node, graph)
+        problems = check_dtypes(node, graph, (0, 1)) + check_activation(a.activation) + check_window_attrs(a)
         x, w, b, out = graph.inp(node, 0), graph.inp(node, 1), graph.inp(node, 2), graph.out(node)
         if x is None or w is None:
             return problems + ["needs an input and a filter"]
@@ -108,7 +124,8 @@ class Conv2D(OpDef):
         if not w.is_const:
             problems.append("weights are not constant")
         out_c, kh, kw, filter_in_c = w.shape
-        problems += check_weight_quant(w, out_c, axis=0) + check_bias(b, out_c) + check_per_tensor(x, out)
+        problems += check_weight_quant(w, out_c, axis=0) + check_bias(b, out_c, "float32" if flt else "int32")
+        problems += check_per_tensor(x, out)
         if x.shape[3] % filter_in_c != 0:
             problems.append(f"input channels {x.shape[3]} are not a multiple of the filter's {filter_in_c}")
         elif out_c % (x.shape[3] // filter_in_c) != 0:
@@ -119,11 +136,14 @@ class Conv2D(OpDef):
         expected = (x.shape[0], win.out_h, win.out_w, out_c)
         if tuple(out.shape) != expected:
             problems.append(f"output shape {tuple(out.shape)} differs from TFLite's computed {expected}")
-        bias = b.data if b is not None else None
-        problems += check_accumulator(w.data.reshape(out_c, -1), bias, -x.quant.zp)
+        if not flt:
+            bias = b.data if b is not None else None
+            problems += check_accumulator(w.data.reshape(out_c, -1), bias, -x.quant.zp)
         return problems
 
     def reference(self, node, graph, inputs):
+        if is_float(node, graph):
+            return [self._reference_float(node, graph, inputs)]
         p = prepare(node, graph)
         x = as_int64(inputs[0]) + p.input_offset
         w = as_int64(inputs[1])
@@ -137,6 +157,19 @@ class Conv2D(OpDef):
             acc = acc + as_int64(inputs[2]).reshape(-1)
         return [requantize(acc, p.multipliers, p.shifts, p.output_offset, p.act_min, p.act_max)]
 
+    def _reference_float(self, node, graph, inputs):
+        x, w = as_float64(inputs[0]), as_float64(inputs[1])
+        out_c, kh, kw, ci = w.shape
+        n = x.shape[0]
+        groups = x.shape[3] // ci
+        win = window(node.attrs, x.shape[1], x.shape[2], kh, kw)
+        cols = patches(x, win).reshape(n, win.out_h, kh, win.out_w, kw, groups, ci)
+        wg = w.reshape(groups, out_c // groups, kh, kw, ci)
+        acc = np.einsum("nakbwgc,gokwc->nabgo", cols, wg).reshape(n, win.out_h, win.out_w, out_c)
+        if inputs[2] is not None:
+            acc = acc + as_float64(inputs[2]).reshape(-1)
+        return float_activation(acc, node.attrs.activation)
+
     def macs(self, node, graph):
         _, kh, kw, ci = graph.inp(node, 1).shape
         return graph.out(node).size * kh * kw * ci
@@ -144,11 +177,14 @@ class Conv2D(OpDef):
     def inplace_reads(self, node, graph, input_index):
         if input_index != 0:
             return None
-        w = prepare(node, graph).win
+        x, f = graph.inp(node, 0), graph.inp(node, 1)
+        w = window(node.attrs, x.shape[1], x.shape[2], f.shape[1], f.shape[2])  # both dtypes
         return window_reads(graph.inp(node, 0).shape, graph.out(node).shape, (w.stride_h, w.stride_w),
                             (w.pad_h, w.pad_w), (w.dilation_h, w.dilation_w), (w.kh, w.kw), None)
 
     def emit_c(self, node, graph, c):
+        if is_float(node, graph):
+            return self._emit_float(node, graph, c)
         p = prepare(node, graph)
         win = p.win
         params = c.struct(
@@ -176,3 +212,28 @@ class Conv2D(OpDef):
         bias = c.tensor(node.inputs[2] if len(node.inputs) > 2 else None)
         args = [params, quant, c.tensor(node.inputs[0]), c.tensor(node.inputs[1]), bias, c.tensor(node.outputs[0])]
         return f"mf_conv2d_s8({', '.join(args)});"
+
+    def _emit_float(self, node, graph, c):
+        x, w = graph.inp(node, 0), graph.inp(node, 1)
+        win = window(node.attrs, x.shape[1], x.shape[2], w.shape[1], w.shape[2])
+        act_min, act_max = float_clamp(node.attrs.activation)
+        params = c.struct(
+            "mf_conv2d_f32_params",
+            "params",
+            dict(
+                input=tuple(x.shape),
+                filter=tuple(w.shape),
+                output=tuple(graph.out(node).shape),
+                stride_h=win.stride_h,
+                stride_w=win.stride_w,
+                dilation_h=win.dilation_h,
+                dilation_w=win.dilation_w,
+                pad_h=win.pad_h,
+                pad_w=win.pad_w,
+                act_min=act_min,
+                act_max=act_max,
+            ),
+        )
+        bias = c.tensor(node.inputs[2] if len(node.inputs) > 2 else None)
+        args = [params, c.tensor(node.inputs[0]), c.tensor(node.inputs[1]), bias, c.tensor(node.outputs[0])]
+        return f"mf_conv2d_f32({', '.join(args)});"

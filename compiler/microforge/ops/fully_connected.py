@@ -1,4 +1,8 @@
-"""FULLY_CONNECTED (int8 activations, int8 symmetric weights, int32 bias)."""
+"""FULLY_CONNECTED (int8 activations, int8 symmetric weights, int32 bias; or float32).
+
+float32 follows TFLite's reference_ops::FullyConnected (reference in float64, rounded once; the C kernel
+sums in float).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,18 @@ import numpy as np
 
 from ..importers.schema import schema
 from ..quant import per_channel_multipliers, quantize_multiplier, requantize
-from ._common import activation_code, activation_name, as_int64, check_activation, check_int8_quantized, output_clamp
+from ._common import (
+    activation_code,
+    activation_name,
+    as_float64,
+    as_int64,
+    check_activation,
+    check_dtypes,
+    float_activation,
+    float_clamp,
+    is_float,
+    output_clamp,
+)
 from ._inplace import row_reads
 from .base import OpDef, TfliteOpOut, register
 
@@ -62,6 +77,9 @@ class FullyConnected(OpDef):
     tflite_ops = ("FULLY_CONNECTED",)
     kernels = ("mf_fully_connected_s8",)
 
+    def c_kernels(self, node, graph):
+        return ("mf_fully_connected_f32",) if is_float(node, graph) else self.kernels
+
     def from_tflite(self, options, node, graph):
         if options is None:
             return FullyConnectedAttrs()
@@ -74,18 +92,26 @@ class FullyConnected(OpDef):
         return TfliteOpOut("FULLY_CONNECTED", "FullyConnectedOptions", opts, version=4)
 
     def check(self, node, graph):
-        problems = check_int8_quantized(node, graph, (0, 1)) + check_activation(node.attrs.activation)
+        problems = check_dtypes(node, graph, (0, 1)) + check_activation(node.attrs.activation)
         w = graph.inp(node, 1)
         if w is not None and not w.is_const:
             problems.append("weights are not constant")
         b = graph.inp(node, 2)
-        if b is not None and (not b.is_const or b.dtype != "int32"):
-            problems.append("bias must be a constant int32 tensor")
+        bias_dtype = "float32" if is_float(node, graph) else "int32"
+        if b is not None and (not b.is_const or b.dtype != bias_dtype):
+            problems.append(f"bias must be a constant {bias_dtype} tensor")
         if w is not None and w.quant is not None and np.any(w.quant.zero_point != 0):
             problems.append("weights must be symmetric (zero point 0)")
         return problems
 
     def reference(self, node, graph, inputs):
+        if is_float(node, graph):
+            w = as_float64(inputs[1])
+            x = as_float64(inputs[0]).reshape(-1, w.shape[-1])
+            acc = x @ w.reshape(w.shape[0], -1).T
+            if inputs[2] is not None:
+                acc = acc + as_float64(inputs[2]).reshape(1, -1)
+            return [float_activation(acc, node.attrs.activation)]
         p = prepare(node, graph)
         x = as_int64(inputs[0]).reshape(p.batches, p.in_depth)
         w = as_int64(inputs[1]).reshape(p.out_depth, p.in_depth)
@@ -101,10 +127,19 @@ class FullyConnected(OpDef):
     def inplace_reads(self, node, graph, input_index):
         if input_index != 0:
             return None
-        p = prepare(node, graph)
-        return row_reads(p.batches, p.in_depth, p.out_depth)
+        x, w = graph.inp(node, 0), graph.inp(node, 1)
+        return row_reads(x.size // w.shape[-1], w.shape[-1], w.shape[0])  # both dtypes
 
     def emit_c(self, node, graph, c):
+        if is_float(node, graph):
+            x, w = graph.inp(node, 0), graph.inp(node, 1)
+            act_min, act_max = float_clamp(node.attrs.activation)
+            fields = dict(batches=x.size // w.shape[-1], in_depth=w.shape[-1], out_depth=w.shape[0])
+            fields.update(act_min=act_min, act_max=act_max)
+            params = c.struct("mf_fully_connected_f32_params", "params", fields)
+            bias = c.tensor(node.inputs[2] if len(node.inputs) > 2 else None)
+            args = [params, c.tensor(node.inputs[0]), c.tensor(node.inputs[1]), bias, c.tensor(node.outputs[0])]
+            return f"mf_fully_connected_f32({', '.join(args)});"
         p = prepare(node, graph)
         params = c.struct(
             "mf_fully_connected_params",

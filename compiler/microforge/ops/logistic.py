@@ -5,6 +5,8 @@ zero point, is rescaled to Q4.27 and gemmlowp's fixed-point logistic is evaluate
 `input_range_radius` saturate directly. Its Prepare (logistic_common.cc) derives the Q4.27
 multiplier with std::frexp in double, without QuantizeMultiplier's 2^31 fix-up. TANH shares
 this prepare (`input_scaling`).
+
+float32 (reference_ops::Logistic): 1 / (1 + exp(-x)); the reference computes in float64 and rounds once.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from .. import fixedpoint as fp
 from ..quant import multiply_by_quantized_multiplier, tflite_round
-from ._common import as_int64
+from ._common import as_float64, as_int64, check_float32, is_float
 from ._inplace import elementwise_reads
 from .base import OpDef, TfliteOpOut, register
 
@@ -105,6 +107,19 @@ def emit_sigmoid_call(fn: str, params_type: str, node, graph, c) -> str:
     return f"{fn}({params}, {c.tensor(node.inputs[0])}, {c.tensor(node.outputs[0])});"
 
 
+def check_float32_elementwise(node, graph) -> list[str]:
+    """float32 in and out, same number of elements (LOGISTIC and TANH)."""
+    problems = check_float32(node, graph)
+    x, out = graph.inp(node, 0), graph.out(node)
+    if x.size != out.size:
+        problems.append(f"input has {x.size} elements, output {out.size}")
+    return problems
+
+
+def emit_float_elementwise(fn: str, node, graph, c) -> str:
+    return f"{fn}({graph.inp(node, 0).size}, {c.tensor(node.inputs[0])}, {c.tensor(node.outputs[0])});"
+
+
 def logistic_reference(x: np.ndarray, p: SigmoidPrepared) -> np.ndarray:
     q4, low, high = input_in_q4(x, p)
     out = fp.rounding_divide_by_pot(fp.logistic(q4, INPUT_INTEGER_BITS), 31 - 8) - 128
@@ -117,17 +132,27 @@ class Logistic(OpDef):
     tflite_ops = ("LOGISTIC",)
     kernels = ("mf_logistic_s8",)
 
+    def c_kernels(self, node, graph):
+        return ("mf_logistic_f32",) if is_float(node, graph) else self.kernels
+
     def to_tflite(self, node, graph):
         return TfliteOpOut("LOGISTIC", version=2)
 
     def check(self, node, graph):
+        if is_float(node, graph):
+            return check_float32_elementwise(node, graph)
         return check_sigmoid(node, graph, 1.0 / 256, -128)
 
     def reference(self, node, graph, inputs):
+        if is_float(node, graph):
+            # 0.5 * (1 + tanh(x / 2)) == 1 / (1 + exp(-x)), without overflow for very negative x
+            return [(0.5 + 0.5 * np.tanh(0.5 * as_float64(inputs[0]))).astype(np.float32)]
         return [logistic_reference(inputs[0], prepare_sigmoid(node, graph))]
 
     def inplace_reads(self, node, graph, input_index):
         return elementwise_reads(graph.out(node).size)
 
     def emit_c(self, node, graph, c):
+        if is_float(node, graph):
+            return emit_float_elementwise("mf_logistic_f32", node, graph, c)
         return emit_sigmoid_call("mf_logistic_s8", "mf_logistic_params", node, graph, c)

@@ -7,6 +7,8 @@ We fold it at compile time with the same integer steps. Older TFLM releases took
 (reference_ops::Mean: truncating sum / count) when input and output quantization were equal; the
 tflite-micro wheel we test against no longer does, and tests/ops/test_mean.py covers that case.
 TFLM resolves at most two distinct axes (kMaxNumberOfReducedAxis), so more are rejected.
+float32 MEAN (reference_ops::Mean): sum / count; the reference sums in float64 and rounds once, the C
+kernel sums in float.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from ..importers.schema import schema
 from ..quant import QRANGE, quantize_multiplier, requantize
-from ._common import as_int64, check_int8_quantized
+from ._common import as_float64, as_int64, check_dtypes, is_float
 from .base import OpDef, TfliteOpOut, dims4, register
 
 
@@ -57,15 +59,21 @@ def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int,
     return int((mult << extra) // count), shift - extra
 
 
-def prepare(node, graph) -> MeanPrepared:
-    x, out = graph.inp(node, 0), graph.out(node)
+def geometry(node, graph) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], int]:
+    """(out_ext, red_ext, strides, count) of the rank-4 padded input; shared by the int8 and float paths."""
+    x = graph.inp(node, 0)
     pad = 4 - len(x.shape)
     dims = dims4(x.shape)
     reduced = {a + pad for a in resolved_axes(node, graph)}
     out_ext = tuple(1 if k in reduced else dims[k] for k in range(4))
     red_ext = tuple(dims[k] if k in reduced else 1 for k in range(4))
     strides = (dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1)
-    count = int(np.prod(red_ext))
+    return out_ext, red_ext, strides, int(np.prod(red_ext))
+
+
+def prepare(node, graph) -> MeanPrepared:
+    x, out = graph.inp(node, 0), graph.out(node)
+    out_ext, red_ext, strides, count = geometry(node, graph)
     mult, shift = mean_multiplier(x.quant.s, out.quant.s, count)
     return MeanPrepared(
         out_ext=out_ext,
@@ -85,6 +93,9 @@ class Mean(OpDef):
     tflite_ops = ("MEAN",)
     kernels = ("mf_mean_s8",)
 
+    def c_kernels(self, node, graph):
+        return ("mf_mean_f32",) if is_float(node, graph) else self.kernels
+
     def from_tflite(self, options, node, graph):
         return MeanAttrs(bool(options.keepDims) if options is not None else False)
 
@@ -94,13 +105,13 @@ class Mean(OpDef):
         return TfliteOpOut("MEAN", "ReducerOptions", opts, version=2)
 
     def check(self, node, graph):
-        problems = check_int8_quantized(node, graph, (0,))
+        problems = check_dtypes(node, graph, (0,))
         x, axis, out = graph.inp(node, 0), graph.inp(node, 1), graph.out(node)
         if axis is None or not axis.is_const or axis.dtype != "int32":
             return problems + ["the axis input must be a constant int32 tensor"]
         if problems:
             return problems
-        if x.quant.per_channel or out.quant.per_channel:
+        if not is_float(node, graph) and (x.quant.per_channel or out.quant.per_channel):
             return ["per-channel quantization not supported"]
         rank = len(x.shape)
         if not 1 <= rank <= 4:
@@ -120,6 +131,11 @@ class Mean(OpDef):
         return problems
 
     def reference(self, node, graph, inputs):
+        if is_float(node, graph):
+            _, red_ext, _, count = geometry(node, graph)
+            x = as_float64(inputs[0]).reshape(dims4(graph.inp(node, 0).shape))
+            total = x.sum(axis=tuple(k for k in range(4) if red_ext[k] != 1))
+            return [(total / count).astype(np.float32).reshape(graph.out(node).shape)]
         p = prepare(node, graph)
         x = as_int64(inputs[0]).reshape(dims4(graph.inp(node, 0).shape))
         total = x.sum(axis=tuple(k for k in range(4) if p.red_ext[k] != 1))
@@ -131,6 +147,11 @@ class Mean(OpDef):
         return graph.inp(node, 0).size
 
     def emit_c(self, node, graph, c):
+        if is_float(node, graph):
+            out_ext, red_ext, strides, count = geometry(node, graph)
+            fields = dict(out_ext=out_ext, red_ext=red_ext, strides=strides, count=count)
+            params = c.struct("mf_mean_f32_params", "params", fields)
+            return f"mf_mean_f32({params}, {c.tensor(node.inputs[0])}, {c.tensor(node.outputs[0])});"
         p = prepare(node, graph)
         fields = {k: v for k, v in vars(p).items() if k != "count"}
         params = c.struct("mf_mean_params", "params", fields)

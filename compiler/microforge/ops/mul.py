@@ -1,4 +1,7 @@
-"""MUL (int8, per-tensor quantization, numpy-style broadcasting up to rank 4)."""
+"""MUL (int8 per-tensor quantized, or float32), numpy-style broadcasting up to rank 4.
+
+float32 follows TFLite's reference_ops::Mul: one float product per element, then the fused activation clamp.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,17 @@ import numpy as np
 from ..importers.schema import schema
 from ..quant import quantize_multiplier, requantize
 from ._broadcast_util import check_broadcast, input_strides
-from ._common import activation_code, activation_name, as_int64, check_activation, check_int8_quantized, output_clamp
+from ._common import (
+    activation_code,
+    activation_name,
+    as_int64,
+    check_activation,
+    check_dtypes,
+    float_activation,
+    float_clamp,
+    is_float,
+    output_clamp,
+)
 from ._inplace import elementwise_reads
 from .base import OpDef, TfliteOpOut, dims4, register
 
@@ -60,6 +73,9 @@ class Mul(OpDef):
     tflite_ops = ("MUL",)
     kernels = ("mf_mul_s8",)
 
+    def c_kernels(self, node, graph):
+        return ("mf_mul_f32",) if is_float(node, graph) else self.kernels
+
     def from_tflite(self, options, node, graph):
         return MulAttrs() if options is None else MulAttrs(activation_name(options.fusedActivationFunction))
 
@@ -69,15 +85,24 @@ class Mul(OpDef):
         return TfliteOpOut("MUL", "MulOptions", opts, version=2)
 
     def check(self, node, graph):
-        problems = check_int8_quantized(node, graph, (0, 1)) + check_activation(node.attrs.activation)
+        problems = check_dtypes(node, graph, (0, 1)) + check_activation(node.attrs.activation)
         if problems:
             return problems
+        if is_float(node, graph):
+            return check_broadcast(node, graph)
         for i in (0, 1):
             if graph.inp(node, i).quant.per_channel:
                 problems.append(f"input {i} is per-channel quantized; MUL needs per-tensor scales")
         return problems + check_broadcast(node, graph)
 
     def reference(self, node, graph, inputs):
+        if is_float(node, graph):
+            # one float32 operation per element, exactly what the C kernel computes
+            a, b = graph.inp(node, 0), graph.inp(node, 1)
+            x1 = np.asarray(inputs[0], np.float32).reshape(dims4(a.shape))
+            x2 = np.asarray(inputs[1], np.float32).reshape(dims4(b.shape))
+            out = float_activation(np.multiply(x1, x2), node.attrs.activation)
+            return [np.broadcast_to(out, dims4(graph.out(node).shape)).reshape(graph.out(node).shape)]
         p = prepare(node, graph)
         a, b = graph.inp(node, 0), graph.inp(node, 1)
         x1 = as_int64(inputs[0]).reshape(dims4(a.shape)) + p.input1_offset
@@ -95,6 +120,20 @@ class Mul(OpDef):
         return elementwise_reads(out.size)
 
     def emit_c(self, node, graph, c):
+        if is_float(node, graph):
+            a, b, out = graph.inp(node, 0), graph.inp(node, 1), graph.out(node)
+            dims = dims4(out.shape)
+            act_min, act_max = float_clamp(node.attrs.activation)
+            fields = dict(
+                dims=dims,
+                in1_strides=input_strides(a.shape, dims),
+                in2_strides=input_strides(b.shape, dims),
+                act_min=act_min,
+                act_max=act_max,
+            )
+            params = c.struct("mf_mul_f32_params", "params", fields)
+            args = [params, c.tensor(node.inputs[0]), c.tensor(node.inputs[1]), c.tensor(node.outputs[0])]
+            return f"mf_mul_f32({', '.join(args)});"
         p = prepare(node, graph)
         fields = dict(vars(p))
         params = c.struct("mf_mul_params", "params", fields)

@@ -4,6 +4,9 @@ TFLM runs int8 softmax with gemmlowp fixed point (reference_ops::Softmax), not a
 input differences to the row maximum are scaled by beta * input_scale into Q5.26, exp() is
 evaluated in fixed point and accumulated in Q12.19, and the sum's reciprocal scales each exp().
 Differences below `diff_min` (CalculateInputRadius) contribute nothing and output the minimum.
+
+float32 (input and output float32) follows reference_ops::Softmax: exp((x - row max) * beta) / row sum;
+the reference computes in float64 and rounds once, the C kernel in float with expf.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 from .. import fixedpoint as fp
 from ..importers.schema import schema
 from ..quant import quantize_multiplier
-from ._common import as_int64
+from ._common import as_float64, as_int64, check_float32, is_float
 from ._inplace import elementwise_reads
 from .base import OpDef, TfliteOpOut, register
 
@@ -96,6 +99,9 @@ class Softmax(OpDef):
     tflite_ops = ("SOFTMAX",)
     kernels = ("mf_softmax_s8",)
 
+    def c_kernels(self, node, graph):
+        return ("mf_softmax_f32",) if is_float(node, graph) else self.kernels
+
     def from_tflite(self, options, node, graph):
         return SoftmaxAttrs(1.0 if options is None else float(options.beta))
 
@@ -106,6 +112,15 @@ class Softmax(OpDef):
 
     def check(self, node, graph):
         x, out = graph.inp(node, 0), graph.out(node)
+        if is_float(node, graph):
+            problems = check_float32(node, graph)
+            if not x.shape:
+                problems.append("input must have rank >= 1")
+            if tuple(x.shape) != tuple(out.shape):
+                problems.append(f"output shape {list(out.shape)} differs from the input's {list(x.shape)}")
+            if not (np.isfinite(node.attrs.beta) and node.attrs.beta > 0):
+                problems.append(f"beta {node.attrs.beta} must be a positive finite number")
+            return problems
         problems = []
         if x.dtype != "int8" or x.quant is None:
             problems.append(f"input {x.name!r} must be quantized int8 (is {x.dtype})")
@@ -130,6 +145,11 @@ class Softmax(OpDef):
         return problems
 
     def reference(self, node, graph, inputs):
+        if is_float(node, graph):
+            x = as_float64(inputs[0])
+            x = x.reshape(-1, x.shape[-1] if x.ndim else 1)
+            e = np.exp((x - x.max(axis=1, keepdims=True)) * float(np.float32(node.attrs.beta)))
+            return [(e / e.sum(axis=1, keepdims=True)).astype(np.float32).reshape(graph.out(node).shape)]
         p = prepare(node, graph)
         return [softmax_reference(inputs[0], p).reshape(graph.out(node).shape)]
 
@@ -139,6 +159,12 @@ class Softmax(OpDef):
         return elementwise_reads(graph.out(node).size)
 
     def emit_c(self, node, graph, c):
+        if is_float(node, graph):
+            x = graph.inp(node, 0)
+            depth = int(x.shape[-1])
+            fields = dict(outer=x.size // depth, depth=depth, beta=float(node.attrs.beta))
+            params = c.struct("mf_softmax_f32_params", "params", fields)
+            return f"mf_softmax_f32({params}, {c.tensor(node.inputs[0])}, {c.tensor(node.outputs[0])});"
         p = prepare(node, graph)
         params = c.struct(
             "mf_softmax_params",
