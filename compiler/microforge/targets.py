@@ -41,6 +41,12 @@ class Target:
     qemu: QemuConfig | None
     cycles_per_instruction: float  # cost model: cycles ≈ instructions × this (an estimate)
     sources: tuple[str, ...] = field(default=())  # where the figures come from
+    # cost model (plan/cost.py): {kernel variant: {op or "op/<in>_<out>" or "*": {feature: instructions per unit}}}
+    cost_coefficients: dict[str, dict[str, dict[str, float]]] = field(
+        default_factory=dict, hash=False, compare=False, repr=False
+    )
+    cost_measured: bool = False  # coefficients fitted to QEMU counts on this core (False: derived, an estimate)
+    cost_basis: str = ""  # where the coefficients come from
 
     def tool(self, suffix: str = "gcc") -> str:
         """The toolchain executable (`suffix` "gcc", "objdump", ...), or a ToolchainError naming the apt package."""
@@ -59,6 +65,17 @@ class Target:
     def ram_bytes(self) -> int:
         """The largest single RAM region (the arena must fit in one region)."""
         return max((r.size for r in self.memory if r.kind == "ram"), default=0)
+
+
+def _cost_fields(cost: dict) -> dict:
+    """[cost] sub-tables are kernel variants: [cost.<variant>.<op>] feature = coefficient."""
+    tables = {
+        variant: {op: {k: float(v) for k, v in coeffs.items()} for op, coeffs in ops_.items()}
+        for variant, ops_ in cost.items()
+        if isinstance(ops_, dict)
+    }
+    return dict(cost_coefficients=tables, cost_measured=bool(cost.get("measured", False)),
+                cost_basis=str(cost.get("basis", "")))  # fmt: skip
 
 
 def available_targets() -> list[str]:
@@ -86,6 +103,7 @@ def load_target(name: str) -> Target:
             qemu=QemuConfig(**qemu) if qemu else None,
             cycles_per_instruction=float(d.get("cost", {}).get("cycles_per_instruction", 1.0)),
             sources=tuple(d.get("sources", [])),
+            **_cost_fields(d.get("cost", {})),
         )
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise MicroforgeError(f"{path}: invalid target profile ({type(exc).__name__}: {exc})") from None

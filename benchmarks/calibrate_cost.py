@@ -1,0 +1,476 @@
+"""Calibrate the latency cost model (compiler/microforge/plan/cost.py) against exact QEMU instruction counts.
+
+    .venv/bin/python benchmarks/calibrate_cost.py            # fit every core, print the coefficients
+    .venv/bin/python benchmarks/calibrate_cost.py --write    # ... and write them into targets/*.toml [cost]
+    .venv/bin/python benchmarks/calibrate_cost.py --check    # estimate vs QEMU on the shared models (no fit)
+
+Calibration set: one-op graphs of every int8 op with varied shapes (the builders of tests/support.py),
+merged into a few multi-layer graphs so that one firmware build and one profiled QEMU run per core give
+the exact instruction count of every case (the generated invoke marks each layer). Per core and op the
+coefficients of the op's features (plan/cost.py FEATURES) are fitted by non-negative least squares on
+relative error, so that small and large layers count alike.
+
+Cores: M3, M4, M7, M33, M55 and RV32 run on their QEMU machines. The Cortex-M0+ (RP2040) has no QEMU
+machine, but ARMv6-M is a subset of ARMv7-M: code built with -mcpu=cortex-m0plus runs unchanged on the M3
+machine and executes exactly the instructions an M0+ would, so its counts are exact too. Xtensa LX6/LX7
+(ESP32, ESP32-S3) have neither a compiler nor QEMU here: their coefficients are the RV32IMC fit (closest
+ISA: 32-bit load/store RISC without SIMD in the reference kernels, and a 32x32->64 multiply through
+mul/mulh pairs as on Xtensa's MULL/MULSH), labeled "estimate, not measured". The host profile uses the
+M7 fit, also labeled as not measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import nnls
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from microforge import ops  # noqa: E402
+from microforge.backends.c.emit import emit_c  # noqa: E402
+from microforge.importers import load_model  # noqa: E402
+from microforge.ir import Graph, Node, Tensor  # noqa: E402
+from microforge.ops._conv_util import out_size  # noqa: E402
+from microforge.ops._pool_util import PoolAttrs  # noqa: E402
+from microforge.ops._pool_util import out_size as pool_out_size  # noqa: E402
+from microforge.ops.add import AddAttrs  # noqa: E402
+from microforge.ops.concatenation import ConcatenationAttrs  # noqa: E402
+from microforge.ops.conv2d import Conv2DAttrs  # noqa: E402
+from microforge.ops.depthwise_conv2d import DepthwiseConv2DAttrs  # noqa: E402
+from microforge.ops.fully_connected import FullyConnectedAttrs  # noqa: E402
+from microforge.ops.mean import MeanAttrs  # noqa: E402
+from microforge.ops.mul import MulAttrs  # noqa: E402
+from microforge.ops.softmax import SoftmaxAttrs  # noqa: E402
+from microforge.plan.cost import FEATURES, GENERIC, GENERIC_FEATURES, estimate, features, model_key  # noqa: E402
+from microforge.targets import load_target  # noqa: E402
+from microforge.validate.host import load_metadata  # noqa: E402
+from microforge.validate.qemu import run_qemu  # noqa: E402
+
+from support import SHARED, act, const, one_op_graph  # noqa: E402
+
+# core -> (target whose QEMU machine and flags calibrate it, targets that take its coefficients)
+CORES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "cortex-m3": ("sam3x8e", ("sam3x8e",)),
+    "cortex-m4": ("stm32l4r5", ("stm32l4r5", "nrf52840")),
+    "cortex-m7": ("stm32f746", ("stm32f746", "stm32h743")),
+    "cortex-m33": ("stm32u585", ("stm32u585",)),
+    "cortex-m55": ("corstone300_m55", ("corstone300_m55",)),
+    "rv32imc": ("esp32c3", ("esp32c3",)),
+    "cortex-m0plus": ("rp2040", ("rp2040",)),  # run on the M3 machine (see the module doc)
+}
+# targets without a fit of their own: target -> (core whose fit they take, why)
+DERIVED: dict[str, tuple[str, str]] = {
+    "esp32": ("rv32imc", "no Xtensa compiler or QEMU here; RV32IMC reference-kernel fit used for the Xtensa LX6"),
+    "esp32s3": (
+        "rv32imc",
+        "no Xtensa compiler or QEMU here; RV32IMC reference-kernel fit used for the Xtensa LX7 "
+        "(its PIE SIMD is not used by the reference kernels)",
+    ),  # fmt: skip
+    "host": ("cortex-m7", "host runs are not profiled; the Cortex-M7 fit stands in"),
+}
+MODELS = ["hello_world_int8", "micro_speech_quantized", "person_detect"]
+MAX_BATCH_ARENA = 200_000  # bytes of activations per merged graph (the M55 machine has 512 KB of data RAM)
+MAX_BATCH_WEIGHTS = 1_000_000
+
+
+# ---------------------------------------------------------------------------------------------- the set
+
+
+def _xq(rng) -> tuple[float, int]:
+    return float(rng.uniform(0.005, 0.2)), int(rng.integers(-128, 128))
+
+
+def conv(rng, h, w, cin, cout, k, stride=1, padding="SAME", n=1) -> Graph:
+    kh, kw = k
+    xs, xz = _xq(rng)
+    x = act("x", (n, h, w, cin), xs, xz)
+    ws = rng.uniform(0.001, 0.01, cout)
+    wt = const("w", rng.integers(-127, 128, (cout, kh, kw, cin)).astype(np.int8), ws, axis=0)
+    b = const("b", rng.integers(-2000, 2000, cout).astype(np.int32), ws * xs, axis=0)
+    oh, ow = out_size(padding, h, kh, stride, 1), out_size(padding, w, kw, stride, 1)
+    y = act("y", (n, oh, ow, cout), float(xs * ws.mean() * 60 * np.sqrt(kh * kw * cin)), int(rng.integers(-128, 128)))
+    return one_op_graph("CONV_2D", [x, wt, b], [y], Conv2DAttrs(padding, stride, stride, 1, 1, "RELU6"))
+
+
+def dwconv(rng, h, w, cin, k, mult=1, stride=1, padding="SAME") -> Graph:
+    kh, kw = k
+    cout = cin * mult
+    xs, xz = _xq(rng)
+    x = act("x", (1, h, w, cin), xs, xz)
+    ws = rng.uniform(0.001, 0.01, cout)
+    wt = const("w", rng.integers(-127, 128, (1, kh, kw, cout)).astype(np.int8), ws, axis=3)
+    b = const("b", rng.integers(-2000, 2000, cout).astype(np.int32), ws * xs, axis=0)
+    oh, ow = out_size(padding, h, kh, stride, 1), out_size(padding, w, kw, stride, 1)
+    y = act("y", (1, oh, ow, cout), float(xs * ws.mean() * 60 * np.sqrt(kh * kw)), int(rng.integers(-128, 128)))
+    attrs = DepthwiseConv2DAttrs(padding, stride, stride, mult, 1, 1, "RELU")
+    return one_op_graph("DEPTHWISE_CONV_2D", [x, wt, b], [y], attrs)
+
+
+def fc(rng, batches, depth, units) -> Graph:
+    xs, xz = _xq(rng)
+    x = act("x", (batches, depth), xs, xz)
+    ws = rng.uniform(0.001, 0.01, units)
+    w = const("w", rng.integers(-127, 128, (units, depth)).astype(np.int8), ws, axis=0)
+    b = const("b", rng.integers(-2000, 2000, units).astype(np.int32), ws * xs, axis=0)
+    y = act("y", (batches, units), float(xs * ws.mean() * 60 * np.sqrt(depth)), int(rng.integers(-128, 128)))
+    return one_op_graph("FULLY_CONNECTED", [x, w, b], [y], FullyConnectedAttrs("NONE", False))
+
+
+def pool(rng, op, h, w, c, k, stride, padding="VALID") -> Graph:
+    s, z = _xq(rng)
+    oh, ow = pool_out_size(padding, h, k, stride), pool_out_size(padding, w, k, stride)
+    x, y = act("x", (1, h, w, c), s, z), act("y", (1, oh, ow, c), s, z)
+    return one_op_graph(op, [x], [y], PoolAttrs(padding, stride, stride, k, k, "NONE"))
+
+
+def binary(rng, op, shape1, shape2, out_shape) -> Graph:
+    a = act("a", shape1, *_xq(rng))
+    b = act("b", shape2, *_xq(rng))
+    y = act("y", out_shape, float(rng.uniform(0.05, 0.2)), int(rng.integers(-128, 128)))
+    return one_op_graph(op, [a, b], [y], AddAttrs("NONE") if op == "ADD" else MulAttrs("NONE"))
+
+
+def mean(rng, shape, axes) -> Graph:
+    out_shape = tuple(1 if k in axes else d for k, d in enumerate(shape))
+    x, y = act("x", shape, *_xq(rng)), act("y", out_shape, *_xq(rng))
+    return one_op_graph("MEAN", [x, const("axis", np.asarray(axes, np.int32))], [y], MeanAttrs(True))
+
+
+def unary(rng, op, shape) -> Graph:
+    # LOGISTIC/TANH/SOFTMAX run data-dependent paths: a typical input range (about +-6) rather than a random one
+    x = act("x", shape, 0.05, int(rng.integers(-20, 20)))
+    out = {"SOFTMAX": (1 / 256, -128), "LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}.get(op, _xq(rng))
+    y = act("y", shape, *out)
+    return one_op_graph(op, [x], [y], SoftmaxAttrs(1.0) if op == "SOFTMAX" else None)
+
+
+def dequantize(rng, shape) -> Graph:
+    x = act("x", shape, *_xq(rng))
+    return one_op_graph("DEQUANTIZE", [x], [Tensor("y", tuple(shape), "float32")])
+
+
+def pad(rng, shape, pads) -> Graph:
+    s, z = _xq(rng)
+    pads = np.asarray(pads, np.int32)
+    y = act("y", [d + int(a) + int(b) for d, (a, b) in zip(shape, pads)], s, z)
+    return one_op_graph("PAD", [act("x", shape, s, z), const("paddings", pads)], [y])
+
+
+def concat(rng, shapes, axis) -> Graph:
+    s, z = _xq(rng)
+    out = list(shapes[0])
+    out[axis] = sum(sh[axis] for sh in shapes)
+    xs = [act(f"x{i}", sh, s, z) for i, sh in enumerate(shapes)]
+    return one_op_graph("CONCATENATION", xs, [act("y", out, s, z)], ConcatenationAttrs(axis))
+
+
+def calibration_set(seed: int = 0) -> list[Graph]:
+    """Varied shapes per op, spread so that every feature of the op varies independently. None is a layer
+    of the shared models: --check measures the model on shapes the fit has not seen."""
+    rng = np.random.default_rng(seed)
+    g: list[Graph] = []
+    # CONV_2D: 1x1 (pointwise, channel-heavy), 3x3 and 5x5 with few and many channels, strides, paddings
+    for h, w, cin, cout, k, s, p in [(10, 10, 24, 48, (1, 1), 1, "SAME"), (5, 5, 96, 160, (1, 1), 1, "SAME"),
+                                     (20, 20, 12, 16, (1, 1), 1, "SAME"), (3, 3, 256, 64, (1, 1), 1, "VALID"),
+                                     (16, 16, 3, 8, (3, 3), 2, "SAME"), (12, 12, 16, 16, (3, 3), 1, "SAME"),
+                                     (10, 10, 1, 8, (3, 3), 1, "VALID"), (8, 8, 32, 32, (3, 3), 1, "SAME"),
+                                     (10, 10, 4, 4, (5, 5), 1, "SAME"), (20, 20, 2, 6, (5, 5), 2, "VALID"),
+                                     (7, 9, 5, 3, (3, 1), 1, "SAME"), (1, 1, 64, 10, (1, 1), 1, "VALID"),
+                                     (4, 4, 64, 32, (2, 2), 2, "VALID"), (16, 16, 1, 16, (3, 3), 1, "SAME"),
+                                     (8, 8, 16, 8, (7, 7), 1, "SAME"), (12, 12, 8, 8, (1, 5), 1, "SAME"),
+                                     (12, 12, 8, 8, (5, 1), 1, "SAME"), (32, 32, 3, 8, (3, 3), 2, "SAME"),
+                                     (6, 6, 24, 24, (3, 3), 1, "SAME"), (10, 10, 2, 32, (1, 1), 1, "VALID"),
+                                     (20, 20, 16, 4, (1, 1), 2, "VALID"), (5, 5, 48, 16, (3, 3), 1, "VALID")]:  # fmt: skip
+        g.append(conv(rng, h, w, cin, cout, k, s, p))
+    # DEPTHWISE_CONV_2D: 3x3 on many channels, multipliers, micro_speech's 10x8 stride 2, 5x5, 1x1
+    for h, w, c, k, m, s, p in [(20, 20, 24, (3, 3), 1, 1, "SAME"), (14, 14, 48, (3, 3), 1, 2, "SAME"),
+                                (7, 7, 96, (3, 3), 1, 1, "SAME"), (40, 40, 1, (3, 3), 6, 2, "SAME"),
+                                (30, 24, 1, (8, 6), 4, 2, "SAME"), (16, 16, 8, (5, 5), 1, 1, "SAME"),
+                                (10, 10, 16, (5, 5), 2, 1, "VALID"), (20, 20, 4, (1, 1), 1, 1, "VALID"),
+                                (4, 4, 160, (3, 3), 1, 1, "SAME"), (12, 12, 3, (3, 3), 4, 1, "VALID"),
+                                (9, 9, 12, (2, 2), 1, 2, "SAME")]:  # fmt: skip
+        g.append(dwconv(rng, h, w, c, k, m, s, p))
+    for b, d, u in [(1, 1, 12), (1, 12, 20), (1, 20, 1), (1, 3000, 6), (1, 256, 64), (1, 64, 256), (2, 128, 32),
+                    (1, 1000, 10), (4, 8, 8), (1, 512, 128)]:  # fmt: skip
+        g.append(fc(rng, b, d, u))
+    for op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+        for h, w, c, k, s, p in [(4, 4, 192, 4, 1, "VALID"), (16, 16, 8, 2, 2, "VALID"), (12, 12, 16, 3, 2, "SAME"),
+                                 (8, 8, 1, 2, 2, "VALID"), (7, 7, 64, 7, 1, "VALID"), (10, 10, 24, 3, 1, "SAME")]:  # fmt: skip
+            g.append(pool(rng, op, h, w, c, k, s, p))
+    for op in ("ADD", "MUL"):
+        for s1, s2, so in [((1, 8, 8, 16),) * 3, ((1, 1),) * 3, ((1, 4, 4, 64), (1, 1, 1, 64), (1, 4, 4, 64)),
+                           ((1, 300),) * 3, ((1, 12, 12, 8),) * 3]:  # fmt: skip
+            g.append(binary(rng, op, s1, s2, so))
+    for shape in [(1, 3, 3, 256), (1, 12, 12, 16), (1, 7, 7, 64), (1, 2, 2, 8)]:
+        g.append(mean(rng, shape, [1, 2]))
+    for op, shapes in [("SOFTMAX", [(1, 3), (1, 6), (1, 10), (1, 100), (8, 12), (32, 4)]),
+                       ("LOGISTIC", [(1, 1), (1, 64), (1, 500)]), ("TANH", [(1, 1), (1, 64), (1, 500)]),
+                       ("QUANTIZE", [(1, 1), (1, 64), (1, 600)])]:  # fmt: skip
+        g.extend(unary(rng, op, s) for s in shapes)
+    g.extend(dequantize(rng, s) for s in [(1, 1), (1, 64), (1, 600)])
+    g.append(pad(rng, (1, 8, 8, 16), [[0, 0], [1, 1], [1, 1], [0, 0]]))
+    g.append(pad(rng, (1, 16, 16, 3), [[0, 0], [0, 1], [0, 1], [0, 0]]))
+    g.append(pad(rng, (1, 4, 4, 64), [[0, 0], [2, 2], [2, 2], [0, 0]]))
+    g.append(pad(rng, (1, 20, 20, 1), [[0, 0], [1, 2], [2, 1], [0, 3]]))
+    g.append(concat(rng, [(1, 8, 8, 16), (1, 8, 8, 16)], 3))
+    g.append(concat(rng, [(1, 4, 4, 8), (1, 4, 4, 24), (1, 4, 4, 2)], 3))
+    g.append(concat(rng, [(1, 100), (1, 300)], 1))
+    g.append(concat(rng, [(1, 6, 6, 64), (1, 2, 6, 64)], 1))
+    for case in g:
+        for node in case.nodes:
+            problems = ops.get(node.op).check(node, case)
+            if problems:
+                raise RuntimeError(f"calibration case {node.op} {case.inputs}: {problems}")
+    return g
+
+
+def merge(graphs: list[Graph], name: str) -> Graph:
+    """Independent one-op graphs side by side in one graph (tensor names prefixed per case)."""
+    merged = Graph(name=name)
+    for k, g in enumerate(graphs):
+        rename = {t: f"c{k}_{t}" for t in g.tensors}
+        for t in g.tensors.values():
+            merged.add_tensor(dataclasses.replace(t, name=rename[t.name]))
+        for node in g.nodes:
+            merged.nodes.append(Node(node.op, f"c{k}_{node.name}", [rename[i] if i else None for i in node.inputs],
+                                     [rename[o] for o in node.outputs], node.attrs))  # fmt: skip
+        merged.inputs += [rename[i] for i in g.inputs]
+        merged.outputs += [rename[o] for o in g.outputs]
+    return merged
+
+
+def batches(graphs: list[Graph]) -> list[Graph]:
+    """Merged graphs below the arena and weight limits, each led by a tiny warm-up layer that takes the
+    invoke prologue (the profiler charges it to the first layer) and is left out of the fit."""
+    rng = np.random.default_rng(99)
+    out, current, arena, weights = [], [], 0, 0
+    for g in graphs:
+        a = sum(t.nbytes for t in g.tensors.values() if not t.is_const)
+        w = sum(t.nbytes for t in g.tensors.values() if t.is_const)
+        if current and (arena + a > MAX_BATCH_ARENA or weights + w > MAX_BATCH_WEIGHTS):
+            out.append(current)
+            current, arena, weights = [], 0, 0
+        current.append(g)
+        arena, weights = arena + a, weights + w
+    if current:
+        out.append(current)
+    return [merge([binary(rng, "ADD", (1, 1), (1, 1), (1, 1)), *b], f"calib{i}") for i, b in enumerate(out)]
+
+
+# ---------------------------------------------------------------------------------------------- measuring
+
+
+def core_target(core: str):
+    name = CORES[core][0]
+    t = load_target(name)
+    if t.qemu is None and core == "cortex-m0plus":  # ARMv6-M code on the M3 machine
+        t = dataclasses.replace(t, qemu=load_target("sam3x8e").qemu)
+    return t
+
+
+def _samples(meta: dict, seed: int) -> list[list[np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    return [[rng.integers(-128, 128, size=t["shape"]).astype(np.int8) for t in meta["inputs"]]]
+
+
+def measure(outdir: Path, graph: Graph, core: str) -> list[tuple[str, dict[str, float], int]]:
+    """(model key, features, exact instructions) of every layer of a compiled graph on a core."""
+    meta = load_metadata(outdir)
+    _, prof = run_qemu(outdir, core_target(core), _samples(meta, 1), profile=True)
+    return [(model_key(node, graph), features(node, graph), layer["instructions"])
+            for node, layer in zip(graph.nodes, prof["layers"])]  # fmt: skip
+
+
+def fit(rows: list[tuple[dict[str, float], int]], names: tuple[str, ...]) -> tuple[dict[str, float], float]:
+    """Non-negative least squares on relative error; returns (coefficients, worst relative error)."""
+    a = np.array([[f.get(n, 0.0) for n in names] for f, _ in rows], dtype=np.float64)
+    y = np.array([m for _, m in rows], dtype=np.float64)
+    coef, _ = nnls(a / y[:, None], np.ones_like(y))
+    err = np.abs(a @ coef - y) / y
+    return {n: float(c) for n, c in zip(names, coef)}, float(err.max())
+
+
+def calibrate(cores: list[str], work: Path, verbose: bool = True) -> dict[str, dict[str, dict[str, float]]]:
+    """{core: {model key: coefficients}} fitted to QEMU counts of the calibration set."""
+    merged = batches(calibration_set())
+    outdirs = []
+    for g in merged:
+        out = work / g.name
+        emit_c(g, out)
+        outdirs.append(out)
+    result = {}
+    for core in cores:
+        start = time.perf_counter()
+        rows: dict[str, list] = {}
+        for g, out in zip(merged, outdirs):
+            for k, (key, feats, n) in enumerate(measure(out, g, core)):
+                if k > 0:  # layer 0 is the warm-up layer
+                    rows.setdefault(key, []).append((feats, n))
+        table = {}
+        worst = {}
+        for key, data in sorted(rows.items()):
+            table[key], worst[key] = fit(data, FEATURES.get(key.split("/")[0], GENERIC_FEATURES))
+        all_rows = [r for data in rows.values() for r in data]
+        table[GENERIC], worst[GENERIC] = fit(all_rows, GENERIC_FEATURES)
+        result[core] = table
+        if verbose:
+            print(f"{core}: {sum(map(len, rows.values()))} layers in {len(merged)} firmware, "
+                  f"{time.perf_counter() - start:.1f} s; worst relative fit error per op: "
+                  + ", ".join(f"{k} {v:.1%}" for k, v in worst.items()))  # fmt: skip
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- TOMLs
+
+
+def cost_block(old_block: str, table: dict[str, dict[str, float]], measured: bool, basis: str) -> str:
+    """The [cost] section: the target's own lines (cycles_per_instruction, comments) kept, the fit replaced."""
+    keep = []
+    for line in old_block.splitlines()[1:]:
+        if line.startswith("[cost."):
+            break
+        if not re.match(r"\s*(measured|basis)\s*=|# instructions ≈", line) and line.strip():
+            keep.append(line)
+    lines = ["[cost]", *keep, f"measured = {'true' if measured else 'false'}", f"basis = {_toml_str(basis)}"]
+    lines.append("# instructions ≈ Σ coefficient × feature (plan/cost.py); fitted by benchmarks/calibrate_cost.py")
+    for key, coeffs in table.items():
+        lines.append(f"\n[cost.reference.{_toml_key(key)}]")
+        lines += [f"{n} = {_round(c)}" for n, c in coeffs.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _round(c: float) -> str:
+    return f"{c:.4g}"
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_str(key)
+
+
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_target(name: str, table: dict[str, dict[str, float]], measured: bool, basis: str) -> None:
+    path = ROOT / "targets" / f"{name}.toml"
+    text = path.read_text()
+    m = re.search(r"^\[cost\]\s*$", text, re.M)
+    if m is None:
+        text = text.rstrip("\n") + "\n\n" + cost_block("[cost]\n", table, measured, basis)
+    else:
+        end = re.search(r"^\[(?!cost[.\]])", text[m.end() :], re.M)
+        stop = m.end() + end.start() if end else len(text)
+        text = text[: m.start()] + cost_block(text[m.start():stop], table, measured, basis) + \
+            ("\n" + text[stop:] if end else "")  # fmt: skip
+    path.write_text(text)
+
+
+def _toolchain_version(core: str) -> str:
+    cc = core_target(core).toolchain
+    try:
+        first = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+        return re.findall(r"\d+\.\d+\.\d+", first)[-1]
+    except (OSError, IndexError):
+        return "?"
+
+
+def write_all(fits: dict[str, dict[str, dict[str, float]]]) -> None:
+    for core, table in fits.items():
+        t = core_target(core)
+        how = " (ARMv6-M code run on the M3 machine: exact M0+ instruction counts)" if core == "cortex-m0plus" else ""
+        basis = (f"fitted to exact QEMU instruction counts on {t.qemu.machine}{how}, {t.toolchain} "
+                 f"{_toolchain_version(core)} -O2, reference kernels")  # fmt: skip
+        for name in CORES[core][1]:
+            write_target(name, table, True, basis)
+    for name, (core, why) in DERIVED.items():
+        if core in fits and (ROOT / "targets" / f"{name}.toml").is_file():
+            write_target(name, fits[core], False, why)
+
+
+# ---------------------------------------------------------------------------------------------- check
+
+
+def check(cores: list[str], work: Path) -> list[dict]:
+    """Estimate vs QEMU per shared model and core: total and per big layer (> 10 % of the MACs)."""
+    rows = []
+    for model in MODELS:
+        g = load_model(SHARED / "tflite" / f"{model}.tflite")
+        out = work / model
+        emit_c(g, out)
+        meta = load_metadata(out)
+        total_macs = max(meta["macs"], 1)
+        for core in cores:
+            t = core_target(core)
+            _, prof = run_qemu(out, t, _samples(meta, 3), profile=True)
+            est = estimate(g, load_target(CORES[core][0]))
+            errs = [((e.instructions - m["instructions"]) / m["instructions"], e.macs / total_macs)
+                    for e, m in zip(est.layers, prof["layers"]) if m["instructions"] > 0]  # fmt: skip
+            big = [err for err, share in errs if share > 0.10]
+            some = [err for err, share in errs if share > 0.01]
+            rows.append({"model": model, "core": core, "qemu": prof["instructions"], "estimate": est.instructions,
+                         "error": (est.instructions - prof["instructions"]) / prof["instructions"],
+                         "worst_10pct": max(big, key=abs) if big else None, "n_10pct": len(big),
+                         "worst_1pct": max(some, key=abs) if some else None, "n_1pct": len(some)})  # fmt: skip
+    return rows
+
+
+def print_check(rows: list[dict]) -> None:
+    """Total error, and the worst layer error among layers with > 10 % (and > 1 %) of the model's MACs
+    (in parentheses: how many such layers)."""
+
+    def worst(r: dict, key: str) -> str:
+        return f"{r['worst_' + key]:>+8.1%} ({r['n_' + key]:>2})" if r["worst_" + key] is not None else f"{'-':>8} ( 0)"
+
+    print(f"\n{'model':<24}{'core':<15}{'QEMU instr':>13}{'estimate':>13}{'error':>8}"
+          f"{'worst layer >10% MACs':>23}{'>1% MACs':>14}")  # fmt: skip
+    for r in rows:
+        print(f"{r['model']:<24}{r['core']:<15}{r['qemu']:>13,}{r['estimate']:>13,.0f}{r['error']:>+8.1%}"
+              f"{worst(r, '10pct'):>23}{worst(r, '1pct'):>14}")  # fmt: skip
+
+
+def print_fit(fits: dict[str, dict[str, dict[str, float]]]) -> None:
+    keys = sorted({k for table in fits.values() for k in table})
+    for key in keys:
+        names = FEATURES.get(key.split("/")[0], GENERIC_FEATURES) if key != GENERIC else GENERIC_FEATURES
+        print(f"\n{key}: instructions ≈ Σ coefficient × feature")
+        print(f"  {'core':<15}" + "".join(f"{n:>10}" for n in names))
+        for core, table in fits.items():
+            if key in table:
+                print(f"  {core:<15}" + "".join(f"{table[key][n]:>10.3f}" for n in names))
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cores", default=",".join(CORES), help="comma-separated subset of " + ",".join(CORES))
+    ap.add_argument("--write", action="store_true", help="write the fitted coefficients into targets/*.toml")
+    ap.add_argument("--check", action="store_true", help="only compare the TOMLs' estimates with QEMU on the models")
+    args = ap.parse_args(argv)
+    cores = [c for c in args.cores.split(",") if c]
+    unknown = set(cores) - set(CORES)
+    if unknown:
+        ap.error(f"unknown cores {sorted(unknown)}")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="mf-calib-") as tmp:
+        if not args.check:
+            fits = calibrate(cores, Path(tmp))
+            print_fit(fits)
+            if args.write:
+                write_all(fits)
+                print("\nwrote the coefficients into targets/*.toml")
+        if args.check or args.write:
+            print_check(check([c for c in cores if c in CORES], Path(tmp)))
+    print(f"\n{time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Latency cost model: features count the kernels' loops exactly, estimates are consistent, every profile has
+coefficients, Xtensa is labeled as not measured, and estimates match exact QEMU counts on the shared models."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from microforge.analysis import summarize
+from microforge.importers import load_model
+from microforge.ops._conv_util import window
+from microforge.plan.cost import CONST, FEATURES, GENERIC, GENERIC_FEATURES, estimate, features
+from microforge.targets import available_targets, load_target
+from microforge.validate.host import load_metadata
+from microforge.validate.qemu import run_qemu
+
+from support import SHARED, act, const, one_op_graph
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import calibrate_cost  # noqa: E402
+
+
+def _conv_graph(rng, op: str, h: int, w: int, cin: int, k: tuple[int, int], stride: int, dil: int, padding: str,
+                mult_or_cout: int):  # fmt: skip
+    from microforge.ops._conv_util import out_size
+    from microforge.ops.conv2d import Conv2DAttrs
+    from microforge.ops.depthwise_conv2d import DepthwiseConv2DAttrs
+
+    kh, kw = k
+    oh, ow = out_size(padding, h, kh, stride, dil), out_size(padding, w, kw, stride, dil)
+    x = act("x", (1, h, w, cin), 0.1, 0)
+    if op == "CONV_2D":
+        cout = mult_or_cout
+        wt = const("w", rng.integers(-127, 128, (cout, kh, kw, cin)).astype(np.int8), np.full(cout, 0.01), axis=0)
+        attrs = Conv2DAttrs(padding, stride, stride, dil, dil, "NONE")
+    else:
+        cout = cin * mult_or_cout
+        wt = const("w", rng.integers(-127, 128, (1, kh, kw, cout)).astype(np.int8), np.full(cout, 0.01), axis=3)
+        attrs = DepthwiseConv2DAttrs(padding, stride, stride, mult_or_cout, dil, dil, "NONE")
+    return one_op_graph(op, [x, wt, None], [act("y", (1, oh, ow, cout), 0.5, 0)], attrs)
+
+
+def _loop_counts(graph) -> tuple[int, int]:
+    """(taps, macs) by walking the reference kernels' loop nest: taps skipped by padding do not count."""
+    node = graph.nodes[0]
+    x, f, y = graph.inp(node, 0), graph.inp(node, 1), graph.out(node)
+    _, h, w, cin = x.shape
+    _, kh, kw, fc = f.shape
+    win = window(node.attrs, h, w, kh, kw)
+    taps = 0
+    for oy, ox, ky, kx in itertools.product(range(win.out_h), range(win.out_w), range(kh), range(kw)):
+        iy = oy * win.stride_h - win.pad_h + ky * win.dilation_h
+        ix = ox * win.stride_w - win.pad_w + kx * win.dilation_w
+        taps += 0 <= iy < h and 0 <= ix < w
+    taps *= y.shape[-1]
+    return taps, taps * (fc if node.op == "CONV_2D" else 1)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_conv_features_count_the_kernel_loops(seed):
+    rng = np.random.default_rng(seed)
+    op = ("CONV_2D", "DEPTHWISE_CONV_2D")[seed % 2]
+    kh, kw = (int(v) for v in rng.integers(1, 6, 2))
+    dil = 1 + seed % 3 // 2
+    h, w = (kh - 1) * dil + 1 + int(rng.integers(0, 7)), (kw - 1) * dil + 1 + int(rng.integers(0, 7))
+    g = _conv_graph(rng, op, h, w, int(rng.integers(1, 6)), (kh, kw), int(rng.integers(1, 4)), dil,
+                    ("SAME", "VALID")[seed // 2 % 2], int(rng.integers(1, 4)))  # fmt: skip
+    feats = features(g.nodes[0], g)
+    taps, macs = _loop_counts(g)
+    assert (feats["taps"], feats["macs"]) == (taps, macs)
+    assert feats["outputs"] == g.out(g.nodes[0]).size
+    assert feats["rows"] == feats["outputs"] * kh
+    assert macs <= summarize(g).macs  # the op's MAC count includes the taps that padding skips
+
+
+def test_valid_padding_executes_every_mac():
+    rng = np.random.default_rng(0)
+    g = _conv_graph(rng, "CONV_2D", 9, 7, 3, (3, 2), 2, 1, "VALID", 4)
+    feats = features(g.nodes[0], g)
+    assert feats["macs"] == summarize(g).macs  # every window tap is inside the image
+    g = _conv_graph(rng, "CONV_2D", 9, 7, 3, (3, 3), 1, 1, "SAME", 4)
+    assert features(g.nodes[0], g)["macs"] < summarize(g).macs  # the border taps are skipped
+
+
+def test_estimate_units_and_totals():
+    g = load_model(SHARED / "tflite" / "micro_speech_quantized.tflite")
+    t = load_target("stm32l4r5")
+    est = estimate(g, t)
+    assert est.to_dict() == estimate(summarize(g), t).to_dict()  # a Graph or its summary
+    assert len(est.layers) == len(g.nodes)
+    for layer in est.layers:
+        assert layer.cycles == pytest.approx(layer.instructions * t.cycles_per_instruction)
+        assert layer.ms == pytest.approx(layer.cycles / t.clock_hz * 1e3)
+        if layer.op == "RESHAPE":
+            assert layer.instructions == 0 and layer.model == "alias"
+        else:
+            assert layer.instructions > 0 and not layer.fallback
+    assert est.instructions == pytest.approx(sum(la.instructions for la in est.layers))
+    assert est.ms == pytest.approx(est.cycles / t.clock_hz * 1e3)
+    assert est.measured and est.label.startswith("estimate:")
+    # the same model at a higher clock of the same core: same instructions, proportionally fewer ms
+    fast = estimate(g, load_target("nrf52840"))
+    assert fast.instructions == pytest.approx(est.instructions)
+    assert fast.ms == pytest.approx(est.ms * 120 / 64 * load_target("nrf52840").cycles_per_instruction / 1.3)
+
+
+def test_every_profile_has_a_complete_cost_table():
+    for name in available_targets():
+        t = load_target(name)
+        table = t.cost_coefficients.get("reference")
+        assert table, f"{name}: no [cost.reference] tables"
+        assert t.cost_basis, name
+        assert {key.split("/")[0] for key in table} == {*FEATURES, GENERIC}, name  # DEQUANTIZE is int8 -> float
+        for key, coeffs in table.items():
+            assert set(coeffs) == set(FEATURES.get(key.split("/")[0], GENERIC_FEATURES)), (name, key)
+            assert all(c >= 0 for c in coeffs.values()), (name, key)
+        # fitted cores are measured; the ones without a QEMU run are labeled as derived estimates
+        fitted = any(name in targets for _, targets in calibrate_cost.CORES.values())
+        assert t.cost_measured == fitted, name
+
+
+@pytest.mark.parametrize("name", ["esp32", "esp32s3"])
+def test_xtensa_is_generate_only_and_labeled_estimate(name):
+    t = load_target(name)
+    assert t.arch == "xtensa" and t.toolchain is None and t.qemu is None and t.clock_hz == 240_000_000
+    est = estimate(load_model(SHARED / "tflite" / "person_detect.tflite"), t)
+    assert not est.measured
+    assert est.label.startswith("estimate, not measured")
+    assert "estimate, not measured" in est.table().splitlines()[0]
+    assert est.to_dict()["label"].startswith("estimate, not measured")
+    assert est.ms > 0
+
+
+def test_float_nodes_fall_back_to_the_int8_fit():
+    est = estimate(load_model(SHARED / "tflite" / "hello_world_float.tflite"), load_target("esp32c3"))
+    assert all(la.fallback and la.model == "reference.FULLY_CONNECTED" for la in est.layers)
+    assert "reference.FULLY_CONNECTED coefficients" in est.table()
+
+
+def test_fit_recovers_known_coefficients():
+    rng = np.random.default_rng(3)
+    truth = {"macs": 6.0, "taps": 20.0, "rows": 30.0, "outputs": 90.0, CONST: 120.0}
+    rows = []
+    for _ in range(30):
+        f = {"macs": float(rng.integers(1, 10**6)), "taps": float(rng.integers(1, 10**4)),
+             "rows": float(rng.integers(1, 10**4)), "outputs": float(rng.integers(1, 10**4)), CONST: 1.0}  # fmt: skip
+        rows.append((f, round(sum(truth[k] * f[k] for k in truth))))
+    coef, worst = calibrate_cost.fit(rows, FEATURES["CONV_2D"])
+    assert worst < 1e-3
+    for k, v in truth.items():
+        assert coef[k] == pytest.approx(v, rel=0.05 if k == CONST else 1e-3), k
+
+
+def test_cost_block_round_trips_through_toml():
+    import tomllib
+
+    table = {"CONV_2D": {"macs": 6.0071, "taps": 20.7, "rows": 0.0, "outputs": 89.1, CONST: 121.5},
+             "DEQUANTIZE/int8_float32": {"outputs": 9.0, CONST: 14.0}}  # fmt: skip
+    old = (
+        '[cost]\n# keep me\ncycles_per_instruction = 1.3\nmeasured = true\nbasis = "old"\n\n[cost.reference.X]\na = 1\n'
+    )
+    text = calibrate_cost.cost_block(old, table, False, 'derived "from" rv32')
+    d = tomllib.loads(text)["cost"]
+    assert "# keep me" in text and d["cycles_per_instruction"] == 1.3
+    assert d["measured"] is False and d["basis"] == 'derived "from" rv32'
+    assert set(d["reference"]) == set(table)  # the old tables are replaced
+    assert d["reference"]["CONV_2D"]["macs"] == pytest.approx(6.0071, rel=1e-3)
+
+
+# ---------------------------------------------------------------------------------------------- vs QEMU
+
+
+@pytest.mark.parametrize("target", ["stm32l4r5", "esp32c3"])  # Cortex-M4 and RV32IMC
+@pytest.mark.parametrize("model", ["micro_speech_quantized", "person_detect"])
+def test_estimate_matches_qemu(shared_compiled, model, target):
+    """Total within 15 %; layers with > 10 % of the MACs, and every layer with > 1 % of the instructions,
+    within 30 %. The calibration set holds none of these models' layer shapes."""
+    compiled, out = shared_compiled(model)
+    meta = load_metadata(out)
+    rng = np.random.default_rng(7)
+    samples = [[rng.integers(-128, 128, size=t["shape"]).astype(np.int8) for t in meta["inputs"]]]
+    _, prof = run_qemu(out, target, samples, profile=True)
+    est = estimate(compiled.summary, load_target(target))
+    assert est.instructions == pytest.approx(prof["instructions"], rel=0.15)
+    checked = 0
+    for e, m in zip(est.layers, prof["layers"], strict=True):
+        assert e.index == m["index"] and e.op == m["op"]
+        if e.macs > 0.10 * meta["macs"] or m["instructions"] > 0.01 * prof["instructions"]:
+            assert e.instructions == pytest.approx(m["instructions"], rel=0.30), (e.index, e.op)
+            checked += 1
+    assert checked >= (1 if model == "micro_speech_quantized" else 20)
