@@ -29,6 +29,7 @@ F = torch.nn.functional
 
 RTOL = 1e-5
 EXPORTERS = ["dynamo", "legacy"]
+OPSETS = {"dynamo": None, "legacy": None, "dynamo18": 18, "legacy13": 13}  # None: the exporter's default
 
 
 def export(module: nn.Module, shape: tuple[int, ...], path: Path, exporter: str, dynamic_batch: bool = False) -> Path:
@@ -36,12 +37,18 @@ def export(module: nn.Module, shape: tuple[int, ...], path: Path, exporter: str,
     x = torch.randn(*shape)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        if exporter == "dynamo":
-            extra = {"dynamic_shapes": ({0: torch.export.Dim("batch", min=1, max=64)},)} if dynamic_batch else {}
+        if OPSETS[exporter] is not None:
+            extra = {"opset_version": OPSETS[exporter]}
+        else:
+            extra = {}
+        if exporter.startswith("dynamo"):
+            if dynamic_batch:
+                extra["dynamic_shapes"] = ({0: torch.export.Dim("batch", min=1, max=64)},)
             program = torch.onnx.export(module, (x,), dynamo=True, external_data=False, verbose=False, **extra)
             program.save(str(path))
         else:
-            extra = {"dynamic_axes": {"x": {0: "N"}}} if dynamic_batch else {}
+            if dynamic_batch:
+                extra["dynamic_axes"] = {"x": {0: "N"}}
             buf = io.BytesIO()
             torch.onnx.export(module, (x,), buf, dynamo=False, input_names=["x"], **extra)
             path.write_bytes(buf.getvalue())
@@ -197,6 +204,20 @@ class Padding(nn.Module):
         return self.c3(x)
 
 
+class SqueezeExcite(nn.Module):
+    """x * sigmoid(fc(relu(fc(mean(x))))).view(1, C, 1, 1): a [1, C, 1, 1] activation broadcast in a MUL."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 8, 3, padding=1)
+        self.f1, self.f2 = nn.Linear(8, 4), nn.Linear(4, 8)
+
+    def forward(self, x):
+        x = F.relu(self.c(x))
+        s = torch.sigmoid(self.f2(F.relu(self.f1(x.mean(dim=(2, 3))))))
+        return F.relu(x * s.view(1, 8, 1, 1)) + x
+
+
 class Mlp3d(nn.Module):
     """Linear on [1, tokens, features]: MatMul + Add -> FULLY_CONNECTED with keep_num_dims."""
 
@@ -221,6 +242,17 @@ class ViewFlatten(nn.Module):
         return self.bn1(self.fc(x.view(x.size(0), -1)))
 
 
+class LinearToMap(nn.Module):
+    """Linear -> view(1, C, H, W) -> Conv (a decoder's start): the FC's rows are permuted to write NHWC."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc, self.c = nn.Linear(10, 6 * 3 * 4), nn.Conv2d(6, 5, 3, padding=1)
+
+    def forward(self, x):
+        return self.c(F.relu(self.fc(x)).view(1, 6, 3, 4))
+
+
 # (model class, input shape, IR ops that must appear, IR ops that must not)
 CASES = {
     "conv_bn_relu": (ConvBnRelu, (1, 3, 9, 9), {"CONV_2D"}, {"MUL", "ADD", "PAD"}),
@@ -231,12 +263,14 @@ CASES = {
     "heads": (Heads, (1, 3, 7, 7), {"SOFTMAX", "TANH", "LOGISTIC", "MEAN"}, set()),
     "concat": (Concat, (1, 4, 5, 6), {"CONCATENATION", "TANH"}, set()),
     "padding": (Padding, (1, 3, 9, 8), {"PAD", "PADV2"}, set()),
-    "mlp3d": (Mlp3d, (1, 6, 16), {"FULLY_CONNECTED", "SOFTMAX"}, set()),
+    "squeeze_excite": (SqueezeExcite, (1, 3, 6, 5), {"MUL", "LOGISTIC", "MEAN"}, set()),
+    "mlp3d": (Mlp3d, (1, 6, 16), {"FULLY_CONNECTED", "SOFTMAX"}, set()),  # ops checked in test_mlp3d_...
+    "linear_to_map": (LinearToMap, (1, 10), {"FULLY_CONNECTED", "CONV_2D"}, set()),
     "view_flatten": (ViewFlatten, (1, 2, 3, 5), {"FULLY_CONNECTED"}, {"MUL", "ADD"}),
 }
 
 
-@pytest.mark.parametrize("exporter", EXPORTERS)
+@pytest.mark.parametrize("exporter", list(OPSETS))
 @pytest.mark.parametrize("case", list(CASES))
 def test_torch_model_matches_onnxruntime(case, exporter, tmp_path):
     cls, shape, must, must_not = CASES[case]
@@ -244,9 +278,11 @@ def test_torch_model_matches_onnxruntime(case, exporter, tmp_path):
     module = cls()
     _randomize_bn(module)
     path = export(module, shape, tmp_path / f"{case}.onnx", exporter, dynamic_batch=case == "view_flatten")
+    opset = max(o.version for o in onnx.load(path).opset_import if o.domain in ("", "ai.onnx"))
+    assert OPSETS[exporter] in (None, opset)
     g, worst = compare(path)
     seen = set(ops_of(g))
-    print(f"{case} ({exporter}): {ops_of(g)}; float reference vs onnxruntime: max rel err {worst:.2e}")
+    print(f"{case} ({exporter}, opset {opset}): {ops_of(g)}; float reference vs onnxruntime: max rel err {worst:.2e}")
     assert worst <= RTOL
     assert must <= seen, f"missing {must - seen}"
     assert not (must_not & seen), f"unexpected {must_not & seen}"
@@ -316,6 +352,20 @@ def test_residual_bn_after_add_is_mul_add(exporter, tmp_path):
     assert scale.shape == (1, 1, 1, 8)  # per channel, NHWC
 
 
+@pytest.mark.parametrize("exporter", EXPORTERS)
+def test_mlp3d_bias_add_folds_and_constants_are_rewritten(exporter, tmp_path):
+    """MatMul + Add(bias) -> one FC (keep_num_dims); Sub/Div by constants -> ADD(-c) / MUL(1/c)."""
+    torch.manual_seed(6)
+    module = Mlp3d()
+    g = load_model(export(module, (1, 6, 16), tmp_path / "m.onnx", exporter))
+    assert ops_of(g) == ["FULLY_CONNECTED", "ADD", "FULLY_CONNECTED", "MUL", "SOFTMAX"]
+    fc1, sub, fc2, div = g.nodes[:4]
+    assert fc1.attrs.activation == "RELU" and fc1.attrs.keep_num_dims and g.tensor(fc1.outputs[0]).shape == (1, 6, 24)
+    np.testing.assert_array_equal(g.tensor(fc1.inputs[2]).data, module.l1.bias.detach().numpy())
+    np.testing.assert_array_equal(g.tensor(sub.inputs[1]).data.ravel(), [-0.25])
+    np.testing.assert_array_equal(g.tensor(div.inputs[1]).data.ravel(), [0.5])
+
+
 def test_standalone_relu_is_add_zero_with_activation(tmp_path):
     """Relu on a graph input (no producer to fuse into): ADD(x, 0) with a fused RELU, exact."""
     nodes = [helper.make_node("Relu", ["x"], ["r"], "relu"), helper.make_node("Clip", ["x", "lo", "hi"], ["c"], "clip"),
@@ -332,10 +382,11 @@ def test_standalone_relu_is_add_zero_with_activation(tmp_path):
 
 
 def test_transposes_requested_by_the_model_are_layout_only(tmp_path):
-    """NHWC input -> Transpose -> Conv -> Transpose -> NHWC output: no data moves, no TRANSPOSE op."""
+    """NHWC input -> Transpose -> Cast (float) -> Conv -> Transpose -> NHWC output: no data moves, no TRANSPOSE op."""
     rng = np.random.default_rng(5)
     inits = [numpy_helper.from_array(rng.standard_normal((6, 4, 3, 3)).astype(np.float32), "w")]
-    nodes = [helper.make_node("Transpose", ["x"], ["xt"], "to_nchw", perm=[0, 3, 1, 2]),
+    nodes = [helper.make_node("Transpose", ["x"], ["xt0"], "to_nchw", perm=[0, 3, 1, 2]),
+             helper.make_node("Cast", ["xt0"], ["xt"], "cast", to=TensorProto.FLOAT),
              helper.make_node("Conv", ["xt", "w"], ["c"], "conv", kernel_shape=[3, 3], strides=[2, 2],
                               auto_pad="SAME_UPPER"),
              helper.make_node("Transpose", ["c"], ["y"], "to_nhwc", perm=[0, 2, 3, 1])]

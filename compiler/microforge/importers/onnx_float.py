@@ -120,6 +120,7 @@ def row_permutation(perm: np.ndarray, k: int) -> np.ndarray | None:
 class FloatConverter(Converter):
     made_by: dict[str, Node] = field(default_factory=dict)  # IR tensor -> the node that writes it
     refs: Counter = field(default_factory=Counter)  # IR tensor -> ONNX consumers (graph outputs count)
+    current: onnx.NodeProto | None = None  # the ONNX node being converted
 
     def add_act(self, base: str, shape: tuple[int, ...], quant=None) -> str:
         name = self.fresh(base)
@@ -138,9 +139,13 @@ class FloatConverter(Converter):
         return node
 
     def emit(self, op: str, name: str, inputs: list[str | None], shape: tuple[int, ...], options=None) -> str:
-        """Add one IR node writing a new float tensor of (IR) `shape`; returns that tensor."""
+        """Add one IR node writing a new float tensor of (IR) `shape`; returns that tensor.
+
+        The node computing the ONNX node's own output is named like the ONNX node (helpers like a PAD
+        before a Conv are named after their tensor)."""
         out = self.add_act(name, shape)
-        self.add_node(op, out, inputs, [out], options)
+        cur = self.current
+        self.add_node(op, (cur.name or out) if cur is not None and name == cur.output[0] else out, inputs, [out], options)
         return out
 
     def plain(self, v: FValue, what: str = "input") -> Act:
@@ -178,8 +183,6 @@ class FloatConverter(Converter):
         self.graph.tensors[new] = t
         node = self.made_by.pop(old)
         node.outputs = [new if o == old else o for o in node.outputs]
-        if node.name == old:
-            node.name = new
         self.made_by[new] = node
         self.refs[new] = self.refs.pop(old)
         for v in self.values.values():
@@ -225,6 +228,7 @@ class FloatConverter(Converter):
         for node in g.node:
             ins = [self.values[i] if i else None for i in node.input]
             label = f"{node.name or node.output[0]!r} ({node.op_type})"
+            self.current = node
             result: FValue = BAD
             if not any(isinstance(v, Bad) for v in ins):
                 try:

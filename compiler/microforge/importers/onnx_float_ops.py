@@ -51,6 +51,13 @@ def _identity(cv, node, ins):
     return ins[0]
 
 
+@handles("Cast")
+def _cast(cv, node, ins):
+    if attr_dict(node).get("to") != onnx.TensorProto.FLOAT:
+        raise Reject("Cast of an activation to a type other than float32")
+    return ins[0]  # float32 -> float32 (exporters leave such casts in)
+
+
 @handles("Transpose")
 def _transpose(cv, node, ins):
     act = cv.plain(ins[0])
@@ -67,6 +74,8 @@ def _reshape(cv, node, ins):
         return Permuted(Act(cv.reshape(x.act.name, out_shape, out_name), identity(len(out_shape))), x.perm)
     act = cv.plain(x)
     ident = identity(len(in_shape))
+    if _fc_writes_nhwc(cv, act, in_shape, out_shape):
+        return Act(cv.reshape(act.name, permute(out_shape, NHWC_OF_NCHW), out_name), NHWC_OF_NCHW)
     if same_memory_order(in_shape, act.layout, ident):
         src = cv.as_layout(act, ident, in_shape)
         return Act(cv.reshape(src, out_shape, out_name), identity(len(out_shape)))
@@ -76,6 +85,22 @@ def _reshape(cv, node, ins):
     # A real NHWC map read in NCHW (row-major) order: keep the bytes, remember the element order.
     perm = np.arange(int(np.prod(in_shape))).reshape(in_shape).transpose(act.layout).ravel()
     return Permuted(Act(cv.reshape(act.name, out_shape, out_name), identity(len(out_shape))), perm)
+
+
+def _fc_writes_nhwc(cv, act: Act, in_shape, out_shape) -> bool:
+    """Linear -> view(1, C, H, W): permute the FC's output rows so that it writes the map NHWC (no transpose)."""
+    if len(out_shape) != 4 or out_shape[0] != 1 or len(in_shape) != 2 or act.layout != identity(2):
+        return False
+    if same_memory_order(out_shape, identity(4), NHWC_OF_NCHW):
+        return False  # already the same bytes
+    fc = cv.owned(act)
+    if fc is None or fc.op != "FULLY_CONNECTED" or in_shape[1] != int(np.prod(out_shape)):
+        return False
+    rows = np.arange(in_shape[1]).reshape(out_shape[1:]).transpose(1, 2, 0).ravel()  # NHWC position -> NCHW row
+    cv.replace_const(fc, 1, cv.graph.tensor(fc.inputs[1]).data[rows], f"{fc.name}/weights")
+    if cv.graph.inp(fc, 2) is not None:
+        cv.replace_const(fc, 2, cv.graph.tensor(fc.inputs[2]).data[rows], f"{fc.name}/bias")
+    return True
 
 
 def _unit_axes_layout(in_shape, out_shape, layout) -> tuple[int, ...] | None:
@@ -162,8 +187,8 @@ def _auto_pad(node) -> str:
     return auto.decode() if isinstance(auto, bytes) else auto
 
 
-def _window_padding(cv, node, act, in_shape, k, strides, dil, pad_value: float | None) -> tuple[str, str]:
-    """(TFLite padding, NHWC input); pads TFLite cannot express become a PAD/PADV2 with `pad_value` (None: reject)."""
+def _window_padding(cv, node, act, in_shape, k, strides, dil, zero_pad: bool) -> tuple[str, str]:
+    """(TFLite padding, NHWC input); pads TFLite cannot express become a zero PAD (rejected unless `zero_pad`)."""
     x = cv.as_layout(act, NHWC_OF_NCHW, in_shape)
     auto = _auto_pad(node)
     if auto == "VALID":
@@ -176,20 +201,16 @@ def _window_padding(cv, node, act, in_shape, k, strides, dil, pad_value: float |
     mapped = map_padding(pads, (in_shape[2], in_shape[3]), k, strides, dil)
     if mapped is not None:
         return mapped, x
-    if pad_value is None or min(pads) < 0:
+    if not zero_pad or min(pads) < 0:
         raise Reject(f"pads {pads} are neither TFLite SAME nor VALID")
-    return "VALID", _pad_node(cv, x, f"{_name(node)}/pad", pads, pad_value)
+    return "VALID", _pad_node(cv, x, f"{_name(node)}/pad", pads)
 
 
-def _pad_node(cv, x: str, base: str, pads: list[int], value: float) -> str:
+def _pad_node(cv, x: str, base: str, pads: list[int]) -> str:
+    """An explicit zero PAD of an NHWC tensor by ONNX spatial pads [top, left, bottom, right]."""
     n, h, w, c = cv.graph.tensor(x).shape
-    paddings = np.array([[0, 0], [pads[0], pads[2]], [pads[1], pads[3]], [0, 0]], np.int32)
-    inputs = [x, cv.add_const(f"{base}/paddings", paddings)]
-    op, opts = "PAD", schema.PadOptionsT()
-    if value != 0.0:
-        op, opts = "PADV2", schema.PadV2OptionsT()
-        inputs.append(cv.add_const(f"{base}/value", np.array([value], np.float32)))
-    return cv.emit(op, base, inputs, (n, h + pads[0] + pads[2], w + pads[1] + pads[3], c), opts)
+    paddings = cv.add_const(f"{base}/paddings", np.array([[0, 0], [pads[0], pads[2]], [pads[1], pads[3]], [0, 0]], np.int32))
+    return cv.emit("PAD", base, [x, paddings], (n, h + pads[0] + pads[2], w + pads[1] + pads[3], c), schema.PadOptionsT())
 
 
 @handles("Conv")
@@ -209,7 +230,7 @@ def _conv(cv, node, ins):
         opts.depthMultiplier = o // channels  # OIHW (I = 1) -> 1HW(C*M)
     else:
         raise Reject(f"grouped convolution (group={group}, {channels} input channels) is not supported")
-    padding, x = _window_padding(cv, node, act, in_shape, (kh, kw), strides, dil, 0.0)
+    padding, x = _window_padding(cv, node, act, in_shape, (kh, kw), strides, dil, True)
     opts.padding = getattr(schema.Padding, padding)
     opts.strideH, opts.strideW = int(strides[0]), int(strides[1])
     opts.dilationHFactor, opts.dilationWFactor = int(dil[0]), int(dil[1])
@@ -284,18 +305,14 @@ def _channel_axis(node) -> int:
     return 1 if node.op in ("CONV_2D", "DEPTHWISE_CONV_2D") else -1
 
 
-def _foldable_producer(cv, x: FValue, onnx_shape: tuple[int, ...]):
-    """The Conv/FC writing `x` when a per-channel affine map may fold into its weights and bias."""
+def _foldable_producer(cv, x: FValue):
+    """The Conv/FC writing `x` when a per-output-channel affine map may fold into its weights and bias."""
     if not isinstance(x, Act):
         return None
     node = cv.owned(x)
     if node is None or node.op not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
         return None
-    if node.attrs.activation != "NONE":
-        return None
-    if node.op == "FULLY_CONNECTED" and len(onnx_shape) != 2:
-        return None  # BatchNorm1d over [N, C, L] normalizes axis 1, not the FC's output axis
-    return node
+    return node if node.attrs.activation == "NONE" else None
 
 
 def _fold_affine(cv, node, scale: np.ndarray | None, shift: np.ndarray, onnx_name: str, x: Act) -> Act:
@@ -326,7 +343,9 @@ def _batch_norm(cv, node, ins):
     scale = gamma / np.sqrt(var + float(a.get("epsilon", 1e-5)))
     shift = beta - mean * scale
     x, shape = ins[0], cv.shape(node.input[0])
-    target = _foldable_producer(cv, x, shape)
+    target = _foldable_producer(cv, x)
+    if target is not None and target.op == "FULLY_CONNECTED" and len(shape) != 2:
+        target = None  # BatchNorm1d over [N, C, L] normalizes axis 1, not the FC's output axis
     if target is not None:
         return _fold_affine(cv, target, scale, shift, node.output[0], x)
     # Standalone (e.g. after an Add): MUL then ADD by per-channel constants along ONNX axis 1.
@@ -356,7 +375,7 @@ def _binary(cv, node, ins):
         elif op_type == "Div":
             c, op_type = (np.float32(1.0) / c).astype(np.float32), "Mul"
         if op_type == "Add":
-            target = _foldable_producer(cv, a, out_shape)
+            target = _foldable_producer(cv, a)
             vec = _channel_vector(c, out_shape, _channel_axis(target) % len(out_shape)) if target else None
             if vec is not None:  # a bias Add after a Conv/MatMul
                 return _fold_affine(cv, target, None, vec, node.output[0], a)
@@ -397,16 +416,16 @@ def _pool(cv, node, ins):
         if _auto_pad(node) != "NOTSET" or min(pads) < 0:
             raise Reject("AveragePool with count_include_pad=1 needs explicit non-negative pads")
         padding = "VALID"
-        x = _pad_node(cv, cv.as_layout(act, NHWC_OF_NCHW, in_shape), f"{_name(node)}/pad", pads, 0.0)
+        x = _pad_node(cv, cv.as_layout(act, NHWC_OF_NCHW, in_shape), f"{_name(node)}/pad", pads)
     elif node.op_type == "AveragePool":
-        padding, x = _window_padding(cv, node, act, in_shape, k, strides, (1, 1), None)
+        padding, x = _window_padding(cv, node, act, in_shape, k, strides, (1, 1), False)
     else:
         # TFLite SAME ignores padded pixels like ONNX's -inf padding; other pads need a PAD, and zero padding
         # gives the same max only for non-negative inputs (a window always holds a real pixel).
         producer = cv.made_by.get(act.name)
         nonneg = producer is not None and getattr(producer.attrs, "activation", "NONE") in _NONNEGATIVE
         try:
-            padding, x = _window_padding(cv, node, act, in_shape, k, strides, (1, 1), 0.0 if nonneg else None)
+            padding, x = _window_padding(cv, node, act, in_shape, k, strides, (1, 1), nonneg)
         except Reject as exc:
             raise Reject(f"{exc}; MaxPool is zero-padded only after a ReLU (the input may be negative here)") from None
     if a.get("ceil_mode", 0):  # fine only when ceil gives the floor-mode size TFLite computes
