@@ -161,10 +161,10 @@ def _spatial(rng, h, w, kh, kw, padding, sh, sw, dh, dw):
     return oh, ow
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(4))
 def test_conv2d_f32(seed, tmp_path):
     rng = np.random.default_rng(seed)
-    groups = 2 if seed == 5 else 1
+    groups = 2 if seed == 3 else 1
     n, h, w = int(rng.integers(1, 3)), int(rng.integers(3, 12)), int(rng.integers(3, 12))
     cin, cout = groups * int(rng.integers(1, 9)), groups * int(rng.integers(1, 9))
     kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
@@ -172,9 +172,9 @@ def test_conv2d_f32(seed, tmp_path):
         padding=("SAME", "VALID")[seed % 2],
         stride_h=int(rng.integers(1, 3)),
         stride_w=int(rng.integers(1, 3)),
-        dilation_h=1 + (seed == 3),
-        dilation_w=1 + (seed in (3, 4)),
-        activation=ACTIVATIONS[seed % 4],
+        dilation_h=1 + (seed in (1, 3)),
+        dilation_w=1 + (seed == 1),
+        activation=ACTIVATIONS[seed],
     )
     oh, ow = _spatial(
         rng, h, w, kh, kw, attrs.padding, attrs.stride_h, attrs.stride_w, attrs.dilation_h, attrs.dilation_w
@@ -226,7 +226,7 @@ def test_conv2d_f32_inplace(tmp_path):
     assert_close(g, float_samples(g, rng), tmp_path / "out")
 
 
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", range(3))
 def test_depthwise_conv2d_f32(seed, tmp_path):
     rng = np.random.default_rng(100 + seed)
     n, h, w = int(rng.integers(1, 3)), int(rng.integers(3, 12)), int(rng.integers(3, 12))
@@ -239,7 +239,7 @@ def test_depthwise_conv2d_f32(seed, tmp_path):
         depth_multiplier=m,
         dilation_h=1 + (seed == 2),
         dilation_w=1 + (seed == 2),
-        activation=ACTIVATIONS[(seed + 1) % 4],
+        activation=ACTIVATIONS[seed + 1],
     )
     oh, ow = _spatial(
         rng, h, w, kh, kw, attrs.padding, attrs.stride_h, attrs.stride_w, attrs.dilation_h, attrs.dilation_w
@@ -248,7 +248,7 @@ def test_depthwise_conv2d_f32(seed, tmp_path):
         attrs.padding, (oh, ow) = "SAME", _spatial(rng, h, w, kh, kw, "SAME", attrs.stride_h, attrs.stride_w, 1, 1)
         attrs.dilation_h = attrs.dilation_w = 1
     wt = rng.standard_normal((1, kh, kw, c * m)) / np.sqrt(kh * kw)
-    bias = rng.standard_normal(c * m) if seed != 3 else None
+    bias = rng.standard_normal(c * m) if seed != 1 else None
     x, y = fact("x", (n, h, w, c)), fact("y", (n, oh, ow, c * m))
     g = one_op_graph(
         "DEPTHWISE_CONV_2D", [x, fconst("w", wt), fconst("b", bias) if bias is not None else None], [y], attrs
@@ -299,11 +299,11 @@ def test_depthwise_conv2d_f32_inplace(tmp_path):
 # --- FULLY_CONNECTED -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", range(3))
 def test_fully_connected_f32(seed, tmp_path):
     rng = np.random.default_rng(200 + seed)
     batches, din, dout = int(rng.integers(1, 4)), int(rng.integers(1, 300)), int(rng.integers(1, 40))
-    activation = ACTIVATIONS[seed % 4]
+    activation = ACTIVATIONS[seed + 1]  # NONE: the in-place test
     wt = rng.standard_normal((dout, din)) / np.sqrt(din)
     bias = rng.standard_normal(dout) if seed != 1 else None
     g = one_op_graph(
@@ -341,7 +341,6 @@ def test_fully_connected_f32_inplace(tmp_path):
 
 BROADCASTS = [
     ((2, 5, 4, 3), (2, 5, 4, 3)),
-    ((1, 5, 4, 3), (3,)),
     ((4, 1, 6), (1, 3, 1)),
     ((7,), (1,)),
     ((2, 1, 3, 1), (1, 4, 1, 5)),
@@ -371,7 +370,7 @@ def test_add_mul_f32(op, case, tmp_path):
 
 
 @pytest.mark.parametrize("op", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(2))
 def test_pool_f32(op, seed, tmp_path):
     from microforge.ops._pool_util import PoolAttrs
     from microforge.ops._pool_util import out_size as pool_out_size
@@ -409,10 +408,8 @@ def test_pool_f32(op, seed, tmp_path):
 @pytest.mark.parametrize(
     "shape,axes,keep",
     [
-        ((1, 6, 5, 8), [1, 2], True),
-        ((2, 6, 5, 8), [1, 2], False),
+        ((2, 6, 5, 8), [1, 2], True),  # global average pooling
         ((3, 7, 4), [-1], False),
-        ((5, 9), [0], True),
         ((2, 3, 4, 5), [3, 0], True),
     ],
 )
@@ -432,9 +429,7 @@ def test_mean_f32(shape, axes, keep, tmp_path):
 # --- SOFTMAX / LOGISTIC / TANH -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "shape,beta", [((1, 10), 1.0), ((3, 7), 0.5), ((2, 4, 33), 2.0), ((1, 1000), 1.0), ((5,), 1.0)]
-)
+@pytest.mark.parametrize("shape,beta", [((3, 7), 0.5), ((2, 4, 33), 2.0), ((1000,), 1.0)])
 def test_softmax_f32(shape, beta, tmp_path):
     rng = np.random.default_rng(len(shape) * 100 + shape[-1])
     g = one_op_graph("SOFTMAX", [fact("x", shape)], [fact("y", shape)], SoftmaxAttrs(beta))
@@ -464,9 +459,7 @@ def test_logistic_tanh_f32(op, tmp_path):
 # --- CONCATENATION / PAD / views -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "axis,shapes", [(3, [(1, 4, 4, 3), (1, 4, 4, 5)]), (-2, [(2, 3, 2), (2, 1, 2), (2, 4, 2)]), (0, [(3,), (2,)])]
-)
+@pytest.mark.parametrize("axis,shapes", [(3, [(1, 4, 4, 3), (1, 4, 4, 5)]), (-2, [(2, 3, 2), (2, 1, 2), (2, 4, 2)])])
 def test_concatenation_f32(axis, shapes, tmp_path):
     rng = np.random.default_rng(600 + len(shapes))
     out_shape = list(shapes[0])
@@ -480,8 +473,11 @@ def test_concatenation_f32(axis, shapes, tmp_path):
         check_onnx("CONCATENATION", r, run_onnx([node], {f"X{i}": v for i, v in enumerate(s)}, {}))
 
 
-@pytest.mark.parametrize("op,value", [("PAD", None), ("PADV2", -1.5), ("PADV2", 0.25)])
-@pytest.mark.parametrize("shape,pads", [((1, 3, 4, 2), [[0, 0], [1, 2], [0, 1], [1, 0]]), ((3, 5), [[2, 0], [1, 3]])])
+PAD4 = ((1, 3, 4, 2), [[0, 0], [1, 2], [0, 1], [1, 0]])
+PAD2 = ((3, 5), [[2, 0], [1, 3]])
+
+
+@pytest.mark.parametrize("op,value,shape,pads", [("PAD", None, *PAD4), ("PADV2", -1.5, *PAD4), ("PADV2", 0.25, *PAD2)])
 def test_pad_f32(op, value, shape, pads, tmp_path):
     rng = np.random.default_rng(700)
     out_shape = tuple(d + a + b for d, (a, b) in zip(shape, pads))
@@ -542,6 +538,12 @@ def test_float_check_rejects_mixed_types():
     assert any("float32" in p for p in ops.get("FULLY_CONNECTED").check(g.nodes[0], g))
     g = one_op_graph("SOFTMAX", [fact("x", (1, 8))], [fact("y", (1, 8))], SoftmaxAttrs(-1.0))
     assert any("beta" in p for p in ops.get("SOFTMAX").check(g.nodes[0], g))
+    w = rng.standard_normal((4, 1, 1, 8))
+    w[1, 0, 0, 3] = np.nan
+    g = one_op_graph(
+        "CONV_2D", [fact("x", (1, 2, 2, 8)), fconst("w", w), None], [fact("y", (1, 2, 2, 4))], Conv2DAttrs()
+    )
+    assert any("non-finite" in p for p in ops.get("CONV_2D").check(g.nodes[0], g))
 
 
 @pytest.fixture(scope="module", autouse=True)

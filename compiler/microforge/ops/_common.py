@@ -102,3 +102,12 @@ def float_activation(x: np.ndarray, activation: str) -> np.ndarray:
     """Round to float32, then clamp to the fused activation's range (as the C kernels do)."""
     lo, hi = float_clamp(activation)
     return np.clip(np.asarray(x, dtype=np.float32), np.float32(lo), np.float32(hi))
+
+
+def check_finite(*tensors: Tensor | None) -> list[str]:
+    """Float constants must be finite: the C backend writes them as float literals."""
+    return [
+        f"constant {t.name!r} has non-finite values"
+        for t in tensors
+        if t is not None and t.is_const and t.dtype == "float32" and not np.all(np.isfinite(t.data))
+    ]

@@ -20,6 +20,7 @@ from ._common import (
     as_int64,
     check_activation,
     check_dtypes,
+    check_finite,
     float_activation,
     float_clamp,
     is_float,
@@ -125,7 +126,7 @@ class Conv2D(OpDef):
             problems.append("weights are not constant")
         out_c, kh, kw, filter_in_c = w.shape
         problems += check_weight_quant(w, out_c, axis=0) + check_bias(b, out_c, "float32" if flt else "int32")
-        problems += check_per_tensor(x, out)
+        problems += check_per_tensor(x, out) + check_finite(w, b)
         if x.shape[3] % filter_in_c != 0:
             problems.append(f"input channels {x.shape[3]} are not a multiple of the filter's {filter_in_c}")
         elif out_c % (x.shape[3] // filter_in_c) != 0:

@@ -21,6 +21,7 @@ from ._common import (
     as_int64,
     check_activation,
     check_dtypes,
+    check_finite,
     float_activation,
     float_clamp,
     is_float,
@@ -127,7 +128,7 @@ class DepthwiseConv2D(OpDef):
             problems.append("weights are not constant")
         one, kh, kw, out_c = w.shape
         problems += check_weight_quant(w, out_c, axis=3) + check_bias(b, out_c, "float32" if flt else "int32")
-        problems += check_per_tensor(x, out)
+        problems += check_per_tensor(x, out) + check_finite(w, b)
         if one != 1:
             problems.append(f"filter shape {tuple(w.shape)} is not [1, KH, KW, C*M]")
         # TFLM loops over input channels x depth_multiplier and trusts they give the filter's channels.

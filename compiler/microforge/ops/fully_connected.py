@@ -19,6 +19,7 @@ from ._common import (
     as_int64,
     check_activation,
     check_dtypes,
+    check_finite,
     float_activation,
     float_clamp,
     is_float,
@@ -100,6 +101,7 @@ class FullyConnected(OpDef):
         bias_dtype = "float32" if is_float(node, graph) else "int32"
         if b is not None and (not b.is_const or b.dtype != bias_dtype):
             problems.append(f"bias must be a constant {bias_dtype} tensor")
+        problems += check_finite(w, b)
         if w is not None and w.quant is not None and np.any(w.quant.zero_point != 0):
             problems.append("weights must be symmetric (zero point 0)")
         return problems
