@@ -24,7 +24,7 @@ def test_compile_for_target_records_flash_ram_and_budget(tmp_path, capsys):
     assert meta["ram_bytes"] == s["data_bytes"] + s["bss_bytes"] + meta["arena_bytes"] + s["stack_bytes"]
     # weights: 16,000 int8 depthwise+FC weights and 12 int32 biases, plus per-channel multipliers/shifts
     assert 16_000 < s["weights_bytes"] < 17_000 and 0 < s["stack_bytes"] < 1024
-    assert "stm32l4r5: flash" in capsys.readouterr().out
+    assert f"{meta['flash_bytes']:,} B of 2,097,152 B budget" in capsys.readouterr().out
 
 
 def test_over_budget_says_by_how_much_and_what_dominates(tmp_path, capsys):

@@ -34,7 +34,7 @@ def _size(text: str) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from .compile import compile_graph
-    from .report import print_summary
+    from .report import render_report, write_report
 
     t0 = time.perf_counter()
     graph = _load(args.model, args.name)
@@ -55,16 +55,21 @@ def cmd_compile(args: argparse.Namespace) -> int:
                       f"+ TFLM wrapper; TFLM arena {compiled.tflm_arena_bytes:,} B measured, {compiled.arena_size:,} B "
                       f"with margin; in {seconds:.2f} s")
         return 0
-    print_summary(compiled.summary, console)
-    if args.target:
-        meta = json.loads((compiled.outdir / "metadata.json").read_text())
-        b = meta["budget"]
-        console.print(
-            f"{args.target}: flash {meta['flash_bytes']:,} / {b['flash_bytes']:,} B "
-            f"({100 * meta['flash_bytes'] / b['flash_bytes']:.1f}%), RAM {meta['ram_bytes']:,} / {b['ram_bytes']:,} B "
-            f"({100 * meta['ram_bytes'] / b['ram_bytes']:.1f}%, {b['ram_region']})"
-        )
-    console.print(f"wrote {compiled.outdir} ({compiled.name}.h, {compiled.name}.c, weights, runtime, metadata.json) in {seconds:.2f} s")
+    files = write_report(compiled.outdir)
+    render_report(compiled.outdir, console)
+    console.print(f"wrote {compiled.outdir} ({compiled.name}.h, {compiled.name}.c, weights, runtime, metadata.json, "
+                  f"{', '.join(f.name for f in files)}) in {seconds:.2f} s")  # fmt: skip
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import render_report, write_report
+    from .validate.host import load_metadata
+
+    load_metadata(Path(args.outdir))  # a clear error for a folder that is not ours
+    files = write_report(args.outdir)
+    render_report(args.outdir, console)
+    console.print("wrote " + ", ".join(str(f) for f in files))
     return 0
 
 
@@ -185,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--emit", choices=("c", "tflite", "both"), default="c",
                    help="generated C (default), a .tflite + TFLM wrapper, or both (TFLite in OUT/tflite)")
     c.set_defaults(func=cmd_compile)
+
+    rp = sub.add_parser("report", help="per-layer report of a compiled folder (+ memory timeline PNG, HTML page)")
+    rp.add_argument("outdir")
+    rp.set_defaults(func=cmd_report)
 
     tg = sub.add_parser("targets", help="list target profiles")
     tg.set_defaults(func=cmd_targets)

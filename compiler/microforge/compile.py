@@ -11,6 +11,7 @@ from .analysis import ModelSummary
 from .backends.c.emit import CompiledModel, emit_c
 from .errors import BudgetError, MicroforgeError
 from .ir import Graph
+from .plan.cost import estimate
 from .targets import Target, load_target
 from .validate.sizes import SizeReport, measure_sizes
 
@@ -28,6 +29,7 @@ def target_budget(target: Target, flash: int | None = None, ram: int | None = No
     rams = {r.name: r for r in target.memory if r.kind == "ram"}
     if ram_region is not None and ram_region not in rams:
         raise MicroforgeError(f"target {target.name!r} has no RAM region {ram_region!r}; it has: {', '.join(rams)}")
+    ram_region = ram_region or target.arena_region
     region = rams[ram_region] if ram_region else max(rams.values(), key=lambda r: r.size, default=None)
     return Budget(
         flash_bytes=flash if flash is not None else target.flash_bytes,
@@ -44,6 +46,13 @@ def _largest_tensors(summary: ModelSummary, count: int = 3) -> str:
 def _largest_layers(summary: ModelSummary, count: int = 3) -> str:
     layers = sorted(summary.layers, key=lambda layer: -layer.param_bytes)[:count]
     return ", ".join(f"#{la.index} {la.op} {la.name!r} {la.param_bytes:,} B" for la in layers)
+
+
+def estimate_sizes(summary: ModelSummary) -> SizeReport:
+    """For cores without a compiler here (Xtensa): weights and arena are exact, code and stack are not counted."""
+    arena = summary.plan.arena_bytes
+    return SizeReport(code_bytes=0, weights_bytes=summary.weights_bytes, params_bytes=0, data_bytes=0, bss_bytes=0,
+                      arena_bytes=arena, stack_bytes=0, flash_bytes=summary.weights_bytes, ram_bytes=arena)  # fmt: skip
 
 
 def check_budget(name: str, target: Target, sizes: SizeReport, budget: Budget, summary: ModelSummary) -> None:
@@ -100,7 +109,8 @@ def compile_graph(
             emit_tflite(graph, folder / "tflite", name)
         if t is None:
             return
-        sizes = measure_sizes(folder, t)
+        measured = t.toolchain is not None
+        sizes = measure_sizes(folder, t) if measured else estimate_sizes(summary)
         check_budget(graph.name, t, sizes, budget, summary)
         meta_path = folder / "metadata.json"
         meta = json.loads(meta_path.read_text())
@@ -109,6 +119,8 @@ def compile_graph(
         meta["flash_bytes"] = sizes.flash_bytes
         meta["ram_bytes"] = sizes.ram_bytes
         meta["sizes"] = sizes.to_dict()
+        meta["sizes"]["measured"] = measured  # False: no compiler for this core here; weights + arena only
+        meta["estimate"] = estimate(summary, t).to_dict()
         meta["budget"] = {"flash_bytes": budget.flash_bytes, "ram_bytes": budget.ram_bytes, "ram_region": budget.ram_region}
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
 

@@ -41,6 +41,7 @@ class Target:
     qemu: QemuConfig | None
     cycles_per_instruction: float  # cost model: cycles ≈ instructions × this (an estimate)
     sources: tuple[str, ...] = field(default=())  # where the figures come from
+    arena_region: str | None = None  # default RAM region for the arena (else the largest; e.g. not PSRAM)
     # cost model (plan/cost.py): {kernel variant: {op or "op/<in>_<out>" or "*": {feature: instructions per unit}}}
     cost_coefficients: dict[str, dict[str, dict[str, float]]] = field(
         default_factory=dict, hash=False, compare=False, repr=False
@@ -103,6 +104,7 @@ def load_target(name: str) -> Target:
             qemu=QemuConfig(**qemu) if qemu else None,
             cycles_per_instruction=float(d.get("cost", {}).get("cycles_per_instruction", 1.0)),
             sources=tuple(d.get("sources", [])),
+            arena_region=d.get("arena_region"),
             **_cost_fields(d.get("cost", {})),
         )
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:

@@ -32,7 +32,7 @@ def run_demo(outdir: Path, console: Console) -> int:
     from ..compile import compile_graph
     from ..errors import ToolchainError
     from ..importers.tflite import import_tflite
-    from ..report import print_summary
+    from ..report import render_report, write_report
     from ..validate.host import run_host
     from ..validate.tflm import run_tflm, tflm_arena_bytes
 
@@ -46,7 +46,6 @@ def run_demo(outdir: Path, console: Console) -> int:
         compiled = compile_graph(graph, outdir)
         target = None
     compile_s = time.perf_counter() - t0
-    print_summary(compiled.summary, console)
 
     rng = np.random.default_rng(0)
     samples = [[load_gray_bmp(HERE / f)] for f in IMAGES]
@@ -56,16 +55,18 @@ def run_demo(outdir: Path, console: Console) -> int:
     theirs = run_tflm(model_bytes, samples)
     exact = sum(np.array_equal(a[0], b[0].reshape(a[0].shape)) for a, b in zip(ours, theirs))
 
+    qemu_exact = len(samples)
+    if target is not None:
+        qemu_exact = _run_on_target(outdir, target, samples, ours, console)
+    files = write_report(outdir)
+    render_report(outdir, console)
     console.print()
-    console.print(f"compiled in {compile_s:.2f} s into {compiled.outdir}")
+    console.print(f"compiled in {compile_s:.2f} s into {compiled.outdir} (report: {', '.join(f.name for f in files)})")
     for fname, out in zip(IMAGES, ours):
         person = (int(out[0][0, 1]) + 128) / 256
         console.print(f"{fname:14s} -> person score {person:.2f} (raw int8 {out[0].ravel().tolist()})")
     tflm_arena = tflm_arena_bytes(model_bytes)
     console.print(f"bit-exact with TensorFlow Lite Micro: {exact}/{len(samples)} inputs")
-    qemu_exact = len(samples)
-    if target is not None:
-        qemu_exact = _run_on_target(outdir, target, samples, ours, console)
     console.print(
         f"arena: ours {compiled.summary.plan.arena_bytes:,} B vs TFLM {tflm_arena:,} B "
         f"({compiled.summary.plan.arena_bytes / tflm_arena:.2f}x); host {us:.0f} us per inference"

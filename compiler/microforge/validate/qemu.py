@@ -141,7 +141,7 @@ def build_program(sources: list[Path], target: str | Target, build: Path, includ
 def build_firmware(outdir: str | Path, target: str | Target) -> Path:
     """Firmware ELF running the model in `outdir` on the target's QEMU machine (cached in outdir/build/<target>/)."""
     t = _target(target)
-    outdir = Path(outdir)
+    outdir = Path(outdir).resolve()
     meta = load_metadata(outdir)
     name = meta["name"]
     build = outdir / "build" / t.name
@@ -247,7 +247,7 @@ def run_qemu(outdir: str | Path, target: str | Target, samples: list[list[np.nda
     the first inference: {"instructions", "layers": [{"index", "op", "macs", "instructions"}], "functions",
     "per_sample": [instructions of each inference], "layer_source": "hook" | "none", "seconds"}."""
     t = _target(target)
-    outdir = Path(outdir)
+    outdir = Path(outdir).resolve()  # QEMU runs in a work folder: every path it gets must be absolute
     meta = load_metadata(outdir)
     elf = build_firmware(outdir, t)
     # in the system temp dir: QEMU splits -plugin arguments at commas, which a project path might contain
