@@ -20,6 +20,11 @@ def _bn(c: int) -> nn.BatchNorm2d:
     return bn
 
 
+def _head(model: nn.Module, logits: torch.Tensor) -> torch.Tensor:
+    """Softmax probabilities, or the logits when the model was built with logits=True."""
+    return logits if getattr(model, "logits", False) else torch.softmax(logits, dim=1)
+
+
 def conv_bn_relu(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1, relu6: bool = False) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(cin, cout, k, stride, padding=k // 2, groups=groups, bias=False),
@@ -48,7 +53,7 @@ class MobileNetV1(nn.Module):
         self.fc = nn.Linear(cin, classes)
 
     def forward(self, x):
-        return torch.softmax(self.fc(self.pool(self.features(x)).flatten(1)), dim=1)
+        return _head(self, self.fc(self.pool(self.features(x)).flatten(1)))
 
 
 class DSCNN(nn.Module):
@@ -65,7 +70,7 @@ class DSCNN(nn.Module):
         self.fc = nn.Linear(width, classes)
 
     def forward(self, x):
-        return torch.softmax(self.fc(self.pool(self.blocks(self.stem(x))).flatten(1)), dim=1)
+        return _head(self, self.fc(self.pool(self.blocks(self.stem(x))).flatten(1)))
 
 
 class _ResBlock(nn.Module):
@@ -90,7 +95,7 @@ class ResNet8(nn.Module):
         self.fc = nn.Linear(64, classes)
 
     def forward(self, x):
-        return torch.softmax(self.fc(self.pool(self.stages(self.stem(x))).flatten(1)), dim=1)
+        return _head(self, self.fc(self.pool(self.stages(self.stem(x))).flatten(1)))
 
 
 class AutoEncoder(nn.Module):
@@ -114,10 +119,13 @@ ZOO = {
 }
 
 
-def build(name: str, seed: int = 0) -> tuple[nn.Module, tuple[int, ...]]:
+def build(name: str, seed: int = 0, logits: bool = False) -> tuple[nn.Module, tuple[int, ...]]:
+    """The model (eval mode) and its input shape; logits=True drops a classifier's final softmax."""
     cls, shape = ZOO[name]
     torch.manual_seed(seed)
-    return cls().eval(), shape
+    model = cls().eval()
+    model.logits = logits
+    return model, shape
 
 
 def calibration(shape: tuple[int, ...], count: int, seed: int = 1) -> list[torch.Tensor]:

@@ -33,7 +33,7 @@ def _size(text: str) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from .compile import compile_graph
+    from .pipeline import compile_graph
     from .report import render_report, write_report
 
     t0 = time.perf_counter()

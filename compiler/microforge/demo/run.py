@@ -29,9 +29,9 @@ TARGET = "stm32l4r5"  # the MLPerf Tiny reference board (Cortex-M4F); QEMU stand
 
 
 def run_demo(outdir: Path, console: Console) -> int:
-    from ..compile import compile_graph
     from ..errors import ToolchainError
     from ..importers.tflite import import_tflite
+    from ..pipeline import compile_graph
     from ..report import render_report, write_report
     from ..validate.host import run_host
     from ..validate.tflm import run_tflm, tflm_arena_bytes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import tempfile
 import warnings
 from pathlib import Path
@@ -15,6 +16,7 @@ def export_onnx_bytes(module, example_input, dynamo: bool = True, opset: int = 1
     """The module as a self-contained ONNX model (eval mode, fixed shapes from `example_input`)."""
     import torch
 
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # e.g. "torchvision is not installed" notices
     module = module.eval()
     args = example_input if isinstance(example_input, tuple) else (example_input,)
     with warnings.catch_warnings():
