@@ -32,12 +32,47 @@ def _size(text: str) -> int:
     return int(float(m[1]) * {"": 1, "k": 1024, "m": 1024 * 1024}[m[2].lower()])
 
 
+def _calibration(path: str, graph) -> list[list[np.ndarray]]:
+    """calib.npz: one array per model input (by input name, or in input order), each [N, *input shape]."""
+    from .api import to_ir_layout
+
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise MicroforgeError(f"{path}: cannot read calibration data ({exc})") from None
+    keys = list(data.keys())
+    arrays = [data[n] if n in data else None for n in graph.inputs]
+    if any(a is None for a in arrays):
+        if len(keys) != len(graph.inputs):
+            raise MicroforgeError(f"{path}: has arrays {keys}; the model's inputs are {graph.inputs}")
+        arrays = [data[k] for k in keys]
+    count = {len(a) for a in arrays}
+    if len(count) != 1:
+        raise MicroforgeError(f"{path}: the arrays hold different numbers of samples ({sorted(count)})")
+    for name, a in zip(graph.inputs, arrays):
+        if a.dtype.kind != "f":
+            raise MicroforgeError(f"{path}: calibration data for {name!r} is {a.dtype}; expected float32 "
+                                  f"samples of shape [N, {', '.join(map(str, graph.tensor(name).shape[1:]))}] (or its NCHW form)")  # fmt: skip
+    return [to_ir_layout(graph, [a[k : k + 1].astype(np.float32) for a in arrays]) for k in range(count.pop())]
+
+
+def _quantized(graph, args):
+    """The graph, quantized when --quantize int8 asks for it (with --calibration data)."""
+    if not args.quantize:
+        return graph
+    if not args.calibration:
+        raise MicroforgeError("--quantize int8 needs --calibration calib.npz (float samples of the model's inputs)")
+    from .passes.quantize import quantize
+
+    return quantize(graph, _calibration(args.calibration, graph), args.calibration_method)
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
     from .pipeline import compile_graph
     from .report import render_report, write_report
 
     t0 = time.perf_counter()
-    graph = _load(args.model, args.name)
+    graph = _quantized(_load(args.model, args.name), args)
     compiled = compile_graph(
         graph,
         args.output,
@@ -95,9 +130,27 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from .report import print_summary
 
     graph = _load(args.model)
-    check_supported(graph)
-    print_summary(summarize(graph), console)
+    int8 = _quantized(graph, args)
+    check_supported(int8)
+    print_summary(summarize(int8), console)
+    if args.quantize:
+        _print_sqnr(graph, int8, _calibration(args.calibration, graph))
     return 0
+
+
+def _print_sqnr(float_graph, int8_graph, samples) -> None:
+    from rich.table import Table
+
+    from .passes.sqnr import measure_sqnr
+
+    report = measure_sqnr(float_graph, int8_graph, samples)
+    table = Table(title=f"quantization error per layer (int8 vs float, {report.samples} calibration samples)", title_justify="left")
+    for col in ("node", "op", "SQNR dB", "max |error|"):
+        table.add_column(col, justify="left" if col in ("node", "op") else "right")
+    for layer in report.layers:
+        table.add_row(layer.node[-40:], layer.op, f"{layer.sqnr_db:.1f}", f"{layer.max_abs_error:.4g}")
+    console.print(table)
+    console.print(f"end-to-end SQNR: {report.end_to_end_db:.1f} dB")
 
 
 def _read_samples(path: str, meta: dict) -> tuple[list[list[np.ndarray]], bool]:
@@ -201,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("inspect", help="per-layer table: ops, shapes, params, MACs, planned arena")
     i.add_argument("model")
     i.set_defaults(func=cmd_inspect)
+
+    for sp in (c, i):
+        sp.add_argument("--quantize", choices=("int8",), help="post-training quantization of a float model (TFLite spec)")
+        sp.add_argument("--calibration", help="calib.npz: float samples per input, [N, *input shape] (NCHW or NHWC)")
+        sp.add_argument("--calibration-method", default="minmax", choices=("minmax", "percentile", "mse"),
+                       help="activation ranges: min/max, 99.99th percentile, or minimum quantization MSE")  # fmt: skip
 
     r = sub.add_parser("run", help="build the generated C with host gcc and run it on an input")
     r.add_argument("outdir")
