@@ -1,0 +1,200 @@
+"""The `riscv` kernel variant (RV32IMC, ESP32-C3 profile) in QEMU, bit for bit against the integer reference.
+
+Random one-op cases (odd channel counts, 1x1 / 3x3 / other filters, strides, dilation, SAME / VALID, depth
+multipliers, batches, per-tensor and per-channel weights, extreme scales, every fused activation) are merged into
+one multi-input graph per op so that one firmware build covers many cases; chains of layers let the arena planner
+overlap outputs with dying inputs (the kernels' staged-pixel path); the shared models run end to end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import numpy as np
+import pytest
+from ops.test_conv2d import conv_case
+from ops.test_depthwise_conv2d import dw_case
+from ops.test_fully_connected import fc_case
+
+from microforge import ops
+from microforge.backends.c.emit import emit_c
+from microforge.importers import load_model
+from microforge.ir import Graph, Node
+from microforge.ops.conv2d import Conv2DAttrs
+from microforge.ops.depthwise_conv2d import DepthwiseConv2DAttrs
+from microforge.plan.memory import plan_memory
+from microforge.reference import run_reference
+from microforge.targets import load_target
+from microforge.validate.host import load_metadata, run_host
+from microforge.validate.qemu import run_qemu
+
+from support import SHARED, random_inputs
+
+TARGET = dataclasses.replace(load_target("esp32c3"), kernels="riscv")
+KERNELS = ("mf_conv2d_s8", "mf_depthwise_conv2d_s8", "mf_fully_connected_s8")
+ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("riscv64-unknown-elf-gcc") is None or shutil.which("qemu-system-riscv32") is None,
+    reason="needs riscv64-unknown-elf-gcc and qemu-system-riscv32",
+)
+
+
+def merge(graphs: list[Graph], name: str) -> Graph:
+    """Independent one-op graphs side by side in one graph (tensor names prefixed per case)."""
+    g = Graph(name=name)
+    for i, part in enumerate(graphs):
+        rename = {t: f"c{i}_{t}" for t in part.tensors}
+        for t in part.tensors.values():
+            g.add_tensor(dataclasses.replace(t, name=rename[t.name]))
+        for node in part.nodes:
+            g.nodes.append(Node(node.op, f"c{i}_{node.name}", [rename[x] if x else None for x in node.inputs],
+                                [rename[x] for x in node.outputs], node.attrs))  # fmt: skip
+        g.inputs += [rename[x] for x in part.inputs]
+        g.outputs += [rename[x] for x in part.outputs]
+    return g
+
+
+def chain(graphs: list[Graph], name: str) -> Graph:
+    """One-op graphs in sequence: each case's input is replaced by the previous case's output (same shape/quant);
+    the bias scale follows the new input scale."""
+    g = merge(graphs, name)
+    for i in range(1, len(graphs)):
+        prev_out, cur_in = f"c{i - 1}_{graphs[i - 1].outputs[0]}", f"c{i}_{graphs[i].inputs[0]}"
+        src = g.tensor(prev_out)
+        assert src.shape == g.tensor(cur_in).shape, (src.shape, g.tensor(cur_in).shape)
+        del g.tensors[cur_in]
+        g.inputs.remove(cur_in)
+        g.outputs.remove(prev_out)
+        for node in g.nodes:
+            if cur_in in node.inputs:
+                node.inputs = [prev_out if x == cur_in else x for x in node.inputs]
+                w, b = g.tensor(node.inputs[1]), node.inputs[2] and g.tensor(node.inputs[2])
+                if b:
+                    scale = np.broadcast_to(w.quant.scale * src.quant.scale[0], b.quant.scale.shape)
+                    b.quant = dataclasses.replace(b.quant, scale=scale.astype(np.float32))
+    return g
+
+
+def assert_qemu_exact(graph: Graph, samples, out) -> dict:
+    for node in graph.nodes:
+        assert ops.get(node.op).check(node, graph) == [], node.name
+    emit_c(graph, out, kernel_variant="riscv")
+    meta = load_metadata(out)
+    used = {k: v for k, v in meta.get("kernel_sources", {}).items() if k in KERNELS}
+    assert used and all(v == "riscv" for v in used.values()), meta.get("kernel_sources")
+    got, prof = run_qemu(out, TARGET, samples, profile=True)
+    for k, sample in enumerate(samples):
+        want = run_reference(graph, sample)
+        for i, (a, b) in enumerate(zip(want, got[k])):
+            assert a.shape == b.shape and a.dtype == b.dtype
+            diff = np.flatnonzero(a.astype(np.int64) != b.astype(np.int64))
+            assert diff.size == 0, f"sample {k} output {graph.outputs[i]}: {diff.size} values differ, first {diff[:5]}"
+    return prof
+
+
+# ------------------------------------------------------------------------------------------------ cases
+
+
+def conv_random(rng, seed):
+    kh, kw = [(1, 1), (3, 3), (1, 1), (3, 3), (2, 3), (5, 1), (1, 4)][seed % 7]
+    dh, dw = (int(v) for v in rng.integers(1, 3, 2)) if seed % 4 == 3 else (1, 1)
+    sh, sw = (int(v) for v in rng.integers(1, 3, 2)) if seed % 3 else (1, 1)
+    attrs = Conv2DAttrs(("SAME", "VALID")[seed % 2], sh, sw, dh, dw, ACTIVATIONS[seed % 4])
+    groups = 2 if seed % 11 == 10 else 1
+    h = (kh - 1) * dh + 1 + int(rng.integers(0, 8))
+    w = (kw - 1) * dw + 1 + int(rng.integers(0, 8))
+    cin = groups * int(rng.choice([1, 2, 3, 5, 8, 9, 16, 17]))
+    cout = groups * int(rng.choice([1, 3, 4, 5, 8, 11, 16]))
+    return conv_case(rng, int(rng.integers(1, 3)), h, w, cin, cout, kh, kw, attrs, per_channel=seed % 7 != 3,
+                     bias=seed % 6 != 5, groups=groups)  # fmt: skip
+
+
+def dw_random(rng, seed):
+    kh, kw = [(3, 3), (3, 3), (3, 3), (5, 5), (2, 3), (3, 1)][seed % 6]
+    dh, dw = (int(v) for v in rng.integers(1, 3, 2)) if seed % 5 == 4 else (1, 1)
+    sh, sw = [(1, 1), (2, 2), (1, 2), (2, 1), (3, 3)][seed % 5]
+    mult = [1, 1, 2, 4, 8, 3][seed % 6] if seed % 3 else 1
+    attrs = DepthwiseConv2DAttrs(("SAME", "VALID")[seed % 2], sh, sw, mult, dh, dw, ACTIVATIONS[seed % 4])
+    h = (kh - 1) * dh + 1 + int(rng.integers(0, 10))
+    w = (kw - 1) * dw + 1 + int(rng.integers(4, 14))  # wide enough for the 4-pixel groups
+    cin = int(rng.choice([1, 3, 5, 8, 16, 20]))
+    return dw_case(rng, int(rng.integers(1, 3)), h, w, cin, kh, kw, attrs, per_channel=seed % 7 != 3,
+                   bias=seed % 6 != 5)  # fmt: skip
+
+
+def fc_random(rng, seed):
+    return fc_case(rng, int(rng.integers(1, 4)), int(rng.choice([1, 5, 8, 13, 64, 250])), int(rng.integers(1, 11)),
+                   seed % 3 != 0, ACTIVATIONS[seed % 4], bias=seed % 5 != 4)  # fmt: skip
+
+
+def extreme_scales(rng):
+    """Multipliers with left shifts (effective scale > 1) and large right shifts (tiny scales), both signs of zp."""
+    return [
+        conv_case(rng, 1, 6, 7, 8, 8, 1, 1, Conv2DAttrs("SAME", 1, 1, 1, 1, "NONE"), scales=(0.9, np.full(8, 0.8), 0.05)),
+        conv_case(rng, 1, 6, 9, 5, 4, 3, 3, Conv2DAttrs("SAME", 1, 1, 1, 1, "NONE"), scales=(1e-3, np.full(4, 1e-4), 50.0)),
+        dw_case(rng, 1, 7, 10, 8, 3, 3, DepthwiseConv2DAttrs("SAME", 1, 1, 1, 1, 1, "NONE"),
+                scales=(0.9, np.full(8, 0.9), 0.02)),
+        dw_case(rng, 1, 7, 10, 8, 3, 3, DepthwiseConv2DAttrs("SAME", 2, 2, 1, 1, 1, "RELU"),
+                scales=(1e-3, np.full(8, 1e-4), 40.0)),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "count"), [("conv", 14), ("dw", 14), ("fc", 8)])
+def test_random_cases_bit_exact(kind, count, tmp_path):
+    rng = np.random.default_rng({"conv": 11, "dw": 12, "fc": 13}[kind])
+    maker = {"conv": conv_random, "dw": dw_random, "fc": fc_random}[kind]
+    graph = merge([maker(rng, seed) for seed in range(count)], f"riscv_{kind}")
+    samples = random_inputs(graph, rng, 2)
+    samples.append([np.full(graph.tensor(x).shape, v, np.int8) for x, v in zip(graph.inputs, [-128, 127] * 99)])
+    assert_qemu_exact(graph, samples, tmp_path / "out")
+
+
+def test_extreme_scales_bit_exact(tmp_path):
+    rng = np.random.default_rng(21)
+    graph = merge(extreme_scales(rng), "riscv_extreme")
+    assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
+
+
+def test_inplace_chain_bit_exact(tmp_path):
+    """A MobileNet-like chain whose arena plan overlaps outputs with dying inputs (staged second pixels)."""
+    rng = np.random.default_rng(31)
+    s = (0.05, None, 0.05)
+    parts = [
+        conv_case(rng, 1, 12, 12, 16, 16, 1, 1, Conv2DAttrs("SAME", 1, 1, 1, 1, "RELU6")),
+        dw_case(rng, 1, 12, 12, 16, 3, 3, DepthwiseConv2DAttrs("SAME", 1, 1, 1, 1, 1, "RELU6"), scales=s),
+        conv_case(rng, 1, 12, 12, 16, 12, 1, 1, Conv2DAttrs("SAME", 1, 1, 1, 1, "RELU"), scales=s),
+        dw_case(rng, 1, 12, 12, 12, 3, 3, DepthwiseConv2DAttrs("SAME", 2, 2, 1, 1, 1, "NONE"), scales=s),
+        conv_case(rng, 1, 6, 6, 12, 8, 3, 3, Conv2DAttrs("SAME", 1, 1, 1, 1, "NONE"), scales=s),
+    ]
+    graph = chain(parts, "riscv_chain")
+    assert plan_memory(graph).overlapped_pairs, "the planner should overlap at least one output with its input"
+    assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
+
+
+@pytest.mark.parametrize("model", ["person_detect", "micro_speech_quantized"])
+def test_shared_model_qemu_equals_host(model, tmp_path):
+    """End to end with the riscv kernels in QEMU == the host build (reference kernels); and fewer instructions."""
+    graph = load_model(SHARED / "tflite" / f"{model}.tflite")
+    out = tmp_path / "out"
+    emit_c(graph, out, kernel_variant="riscv")
+    meta = load_metadata(out)
+    rng = np.random.default_rng(5)
+    samples = [[rng.integers(-128, 128, size=t["shape"], dtype=np.int8) for t in meta["inputs"]] for _ in range(2)]
+    want, _ = run_host(out, samples)
+    got, prof = run_qemu(out, TARGET, samples, profile=True)
+    for a, b in zip(got, want):
+        for x, y in zip(a, b):
+            assert np.array_equal(x, y)
+    macs = sum(layer["macs"] for layer in prof["layers"])
+    # reference kernels on RV32: 13.2 (person_detect) and ~15 (micro_speech) instructions per MAC
+    assert prof["instructions"] / macs < 6.0, prof["instructions"] / macs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(6))
+def test_random_cases_bit_exact_slow(seed, tmp_path):
+    rng = np.random.default_rng(100 + seed)
+    graph = merge([m(rng, 20 + 3 * seed + k) for m in (conv_random, dw_random, fc_random) for k in range(3)], "riscv_slow")
+    assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
