@@ -78,6 +78,7 @@ def _zoo(name: str) -> tuple[Graph, str]:
     try:
         sys.path.insert(0, str(ROOT / "tests"))
         import zoo
+
         from microforge.importers.torch import import_torch
         from microforge.passes.quantize import quantize
 
@@ -115,10 +116,14 @@ class _Builder:
         dtype = "int8" if data.dtype == np.int8 else "int32"
         quant = None
         if scale is not None:
-            quant = QuantParams(scale.astype(np.float32), np.zeros(scale.shape, np.int64), axis if scale.size > 1 else None)
+            quant = QuantParams(
+                scale.astype(np.float32), np.zeros(scale.shape, np.int64), axis if scale.size > 1 else None
+            )
         return self.g.add_tensor(Tensor(self._name("w"), data.shape, dtype, quant, data)).name
 
-    def conv(self, x: str, cout: int, k: tuple[int, int], stride: int, depthwise: bool = False, relu: bool = True) -> str:
+    def conv(
+        self, x: str, cout: int, k: tuple[int, int], stride: int, depthwise: bool = False, relu: bool = True
+    ) -> str:
         from microforge.ops.conv2d import Conv2DAttrs
         from microforge.ops.depthwise_conv2d import DepthwiseConv2DAttrs
 
@@ -128,7 +133,9 @@ class _Builder:
         wshape = (1, k[0], k[1], cin) if depthwise else (cout, k[0], k[1], cin)
         cout = cin if depthwise else cout
         wdata = self.rng.integers(-127, 128, size=wshape).astype(np.int8)
-        ws = (self.rng.uniform(0.5, 1.5, cout) * 0.02 / np.sqrt(k[0] * k[1] * (1 if depthwise else cin))).astype(np.float32)
+        ws = (self.rng.uniform(0.5, 1.5, cout) * 0.02 / np.sqrt(k[0] * k[1] * (1 if depthwise else cin))).astype(
+            np.float32
+        )
         wname = self._const(wdata, ws, 3 if depthwise else 0)
         bname = self._const(self.rng.integers(-500, 500, size=cout).astype(np.int32), ws * xt.quant.scale[0], 0)
         out = self._act((n, oh, ow, cout), 0.05, -128 if relu else 0)
@@ -192,7 +199,7 @@ def measure(models: dict[str, tuple[Graph, str]], cores: list[str], work: Path, 
             emit_c(graph, folder, name=model, kernel_variant=variant)
             folders[(model, variant)] = folder
     jobs = []
-    for model, (graph, _) in models.items():
+    for model in models:
         meta = load_metadata(folders[(model, "reference")])
         rng = np.random.default_rng(7)
         sample = [rng.integers(-128, 128, size=t["shape"], dtype=np.int8) for t in meta["inputs"]]
@@ -203,7 +210,7 @@ def measure(models: dict[str, tuple[Graph, str]], cores: list[str], work: Path, 
     # firmware builds land in <folder>/build/<target>: jobs sharing a folder and a target must not run together,
     # and no two jobs here do (ref and opt of one target use different folders unless the variant is "reference")
     unique = {}
-    for model, core, kind, folder, t, sample in jobs:
+    for _, _, _, folder, t, sample in jobs:
         unique.setdefault((folder, t.name), (folder, t, sample))
     console.print(f"[dim]{len(unique)} QEMU runs…[/dim]")
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -252,18 +259,22 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mf-qemu-kernels-") as tmp:
         results = measure(models, cores, Path(tmp), console)
 
-    summary = Table(title="Instructions per inference and per MAC in QEMU (exact counts; reference vs target's kernels)")
+    summary = Table(
+        title="Instructions per inference and per MAC in QEMU (exact counts; reference vs target's kernels)"
+    )
     for col in ("model", "MACs", "core", "kernels", "ref instr", "ref /MAC", "opt instr", "opt /MAC", "speed-up",
                 "ISA bound", "TFLM ref", "TFLM opt", "exact"):  # fmt: skip
         summary.add_column(col, justify="left" if col in ("model", "core", "kernels", "exact") else "right")
-    for model, (_, source) in models.items():
+    for model in models:
         for core in cores:
             r = results[(model, core)]
             ref, opt = r["ref"], r["opt"]
             same = all(np.array_equal(a, b) for a, b in zip(ref.outputs, opt.outputs))
             tflm = TFLM.get(model)
             tflm_ref = f"{tflm[1]:.1f}" if tflm and core == "M4" else "—"
-            tflm_opt = (f"{tflm[2]:.2f}" if core == "M4" else f"{tflm[3]:.2f}" if core == "M55" else "—") if tflm else "—"
+            tflm_opt = (
+                (f"{tflm[2]:.2f}" if core == "M4" else f"{tflm[3]:.2f}" if core == "M55" else "—") if tflm else "—"
+            )
             summary.add_row(model, _m(ref.macs), core, _variant_label(opt, r["variant"]),
                             _m(ref.instructions), f"{ref.per_mac:.2f}", _m(opt.instructions), f"{opt.per_mac:.2f}",
                             f"{ref.instructions / max(opt.instructions, 1):.2f}x", f"{ISA_BOUND[core][0]:g}", tflm_ref,
@@ -295,14 +306,20 @@ def main(argv: list[str] | None = None) -> int:
         bounds.add_row(core, f"{ISA_BOUND[core][0]:g}", ISA_BOUND[core][1])
     console.print(bounds)
     notes = [f"{model}: {source}" for model, (_, source) in models.items()]
-    notes.append("cores: " + ", ".join(f"{c} = {TARGETS[c]}" for c in cores) + "; kernels: the target's variant "
-                 "and how many of the model's kernels it supplies (the others fall back to the reference files)")
+    notes.append(
+        "cores: " + ", ".join(f"{c} = {TARGETS[c]}" for c in cores) + "; kernels: the target's variant "
+        "and how many of the model's kernels it supplies (the others fall back to the reference files)"
+    )
     notes += [f"TFLM columns: {model} vs {label}" for model, (label, *_) in TFLM.items() if model in models]
     notes.append("TFLM figures: TFLM reference kernels on M4 and TFLM + CMSIS-NN on M4 / M55 (MVE), QEMU, gcc 12.2 -O2")
     for note in notes:
         console.print(f"[dim]{note}[/dim]")
     console.print(f"[dim]{time.perf_counter() - start:.0f} s[/dim]")
-    bad = [k for k, r in results.items() if not all(np.array_equal(a, b) for a, b in zip(r["ref"].outputs, r["opt"].outputs))]
+    bad = [
+        k
+        for k, r in results.items()
+        if not all(np.array_equal(a, b) for a, b in zip(r["ref"].outputs, r["opt"].outputs))
+    ]
     return 1 if bad else 0
 
 

@@ -196,5 +196,7 @@ def test_shared_model_qemu_equals_host(model, tmp_path):
 @pytest.mark.parametrize("seed", range(6))
 def test_random_cases_bit_exact_slow(seed, tmp_path):
     rng = np.random.default_rng(100 + seed)
-    graph = merge([m(rng, 20 + 3 * seed + k) for m in (conv_random, dw_random, fc_random) for k in range(3)], "riscv_slow")
+    graph = merge(
+        [m(rng, 20 + 3 * seed + k) for m in (conv_random, dw_random, fc_random) for k in range(3)], "riscv_slow"
+    )
     assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
