@@ -95,6 +95,63 @@ static inline int32x4_t mve_sum4(const int8_t *w, int32_t ws, int32_t n)
     return vsetq_lane_s32(s3, v, 3);
 }
 
+/* Requantize four full lanes (no predicate); `left`: some shift > 0 in this call. */
+static inline void mve_requant_store_full(int32x4_t acc, const int32_t *mult, const int32_t *shift, int left,
+                                          int32_t out_off, int32x4_t lo, int32x4_t hi, int8_t *out)
+{
+    int32x4_t right = vldrwq_s32(shift);
+    if (left) {
+        const int32x4_t zero = vdupq_n_s32(0);
+        acc = vshlq_s32(acc, vmaxq_s32(right, zero));
+        right = vminq_s32(right, zero);
+    }
+    int32x4_t x = vqrdmulhq_s32(acc, vldrwq_s32(mult));
+    x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, right), 31));
+    x = vrshlq_s32(x, right);
+    x = vaddq_n_s32(x, out_off);
+    x = vminq_s32(vmaxq_s32(x, lo), hi);
+    vstrbq_s32(out, x);
+}
+
+/* 1x1 filter, every pixel's single tap inside the input (no padding): a matrix product of pixels x C_in by
+ * C_in x C_out, with corr[] = bias + off * sum(w) covering every channel. */
+static void conv_1x1(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
+                     const int8_t *filter, const int32_t *corr, int left, int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims out = params->output;
+    const int32_t cin = in.c;
+    const int32_t cout = out.c;
+    const int32x4_t lo = vdupq_n_s32(params->act_min);
+    const int32x4_t hi = vdupq_n_s32(params->act_max);
+    const int32_t out_off = params->output_offset;
+    const int32_t *mult = quant->multiplier;
+    const int32_t *shift = quant->shift;
+    int8_t *out_px = output;
+    for (int32_t b = 0; b < out.n; ++b) {
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int8_t *in_row = input + ((b * in.h + y * params->stride_h) * in.w) * cin;
+            for (int32_t x = 0; x < out.w; ++x) {
+                const int8_t *in_px = in_row + x * params->stride_w * cin;
+                int32_t o = 0;
+                for (; o + 4 <= cout; o += 4) {
+                    const int32x4_t v = vaddq_s32(mve_dot4(in_px, filter + o * cin, cin, cin), vldrwq_s32(corr + o));
+                    mve_requant_store_full(v, mult + o, shift + o, left, out_off, lo, hi, out_px + o);
+                }
+                if (o < cout) { /* the last four channels, storing only the new ones */
+                    const int32_t base = cout - 4;
+                    const int32x4_t v = vaddq_s32(mve_dot4(in_px, filter + base * cin, cin, cin),
+                                                  vldrwq_s32(corr + base));
+                    const mve_pred16_t p = (mve_pred16_t)(0xFFFFu << (4 * (o - base)));
+                    mve_requant_store(v, mult + base, shift + base, out_off, params->act_min, params->act_max,
+                                      out_px + base, p);
+                }
+                out_px += cout;
+            }
+        }
+    }
+}
+
 /* A copy of the reference loop for the shapes the vector path does not cover. */
 static void conv_generic(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
                          const int8_t *filter, const int32_t *bias, int8_t *output)
@@ -169,6 +226,16 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
         corr[o] = (int32_t)((uint32_t)(bias != NULL ? bias[o] : 0) + (uint32_t)off * (uint32_t)s);
     }
 
+    const int pointwise = fd.h == 1 && fd.w == 1 && params->pad_h == 0 && params->pad_w == 0 &&
+                          (out.h - 1) * params->stride_h < in.h && (out.w - 1) * params->stride_w < in.w;
+    if (pointwise && out.c <= MVE_CORR_MAX) {
+        int left = 0;
+        for (int32_t o = 0; o < out.c; ++o) {
+            left |= quant->shift[o] > 0;
+        }
+        conv_1x1(params, quant, input, filter, corr, left, output);
+        return;
+    }
     for (int32_t b = 0; b < out.n; ++b) {
         const int8_t *in_b = input + b * in.h * in.w * in.c;
         for (int32_t y = 0; y < out.h; ++y) {

@@ -45,39 +45,109 @@ static inline mve_pred16_t lanes(int32_t n)
     return vctp32q((uint32_t)(n > 0 ? n : 0));
 }
 
-/* Requantize 8 channels held as even (c0, c2, ..) and odd (c1, c3, ..) int32 lanes, store the first n. */
-static inline void mve_requant_store8(int32x4_t even, int32x4_t odd, const mf_depthwise_conv2d_params *params,
-                                      const mf_per_channel_quant *quant, int32_t c, int8_t *out, int32_t n)
+/* Output stage shared by the passes of one call. */
+typedef struct {
+    int32_t out_off;
+    int32_t lo;
+    int32_t hi;
+    int left; /* some shift > 0: apply the left shift (else every shift is a right shift or none) */
+} mve_out_stage;
+
+/* requant of 4 lanes with per-lane multiplier m and shift sh, bit-exact with mf_requantize (no offset) */
+static inline int32x4_t mve_requant(int32x4_t x, int32x4_t m, int32x4_t sh, int left)
 {
-    const int32_t *mult = quant->multiplier + c;
-    const int32_t *shift = quant->shift + c;
-    /* per-channel parameters of the even and odd channels: stride-2 gathers (word offsets 0, 2, 4, 6) */
-    const uint32x4_t idx = vidupq_n_u32(0, 2);
-    const mve_pred16_t pe = lanes((n + 1) / 2), po = lanes(n / 2);
-    const int32x4_t r[2] = {even, odd};
-    const mve_pred16_t pp[2] = {pe, po};
-    int32x4_t q[2];
-    for (int k = 0; k < 2; ++k) {
-        const int32x4_t m = vldrwq_gather_shifted_offset_z_s32(mult + k, idx, pp[k]);
-        const int32x4_t sh = vldrwq_gather_shifted_offset_z_s32(shift + k, idx, pp[k]);
+    int32x4_t right = sh;
+    if (left) {
         const int32x4_t zero = vdupq_n_s32(0);
-        const int32x4_t right = vminq_s32(sh, zero);
-        int32x4_t x = vshlq_s32(r[k], vmaxq_s32(sh, zero));
-        x = vqrdmulhq_s32(x, m);
-        x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, right), 31));
-        x = vrshlq_s32(x, right);
-        x = vaddq_n_s32(x, params->output_offset);
-        x = vmaxq_s32(x, vdupq_n_s32(params->act_min));
-        q[k] = vminq_s32(x, vdupq_n_s32(params->act_max));
+        right = vminq_s32(sh, zero);
+        x = vshlq_s32(x, vmaxq_s32(sh, zero));
     }
-    int16x8_t v = vdupq_n_s16(0);
-    v = vmovnbq_s32(v, q[0]);
-    v = vmovntq_s32(v, q[1]);
+    x = vqrdmulhq_s32(x, m);
+    /* negative values move down by one before the round-half-up shift: ties go away from zero */
+    x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, right), 31));
+    return vrshlq_s32(x, right);
+}
+
+/* Requantize 8 channels held as even (c0, c2, ..) and odd (c1, c3, ..) int32 lanes, store the first n.
+ * Saturating narrowing to int16 before the offset and clamp keeps every value's order, so the clamp to
+ * [lo, hi] within int8 gives the reference's result. */
+static inline void mve_requant_store8(int32x4_t even, int32x4_t odd, const mve_out_stage *st,
+                                      const int32_t *mult, const int32_t *shift, int8_t *out, int32_t n)
+{
+    const uint32x4_t idx = vidupq_n_u32(0, 2);
+    const int32x4_t e = mve_requant(even, vldrwq_gather_shifted_offset_s32(mult, idx),
+                                    vldrwq_gather_shifted_offset_s32(shift, idx), st->left);
+    const int32x4_t o = mve_requant(odd, vldrwq_gather_shifted_offset_s32(mult + 1, idx),
+                                    vldrwq_gather_shifted_offset_s32(shift + 1, idx), st->left);
+    int16x8_t v = vqmovnbq_s32(vdupq_n_s16(0), e);
+    v = vqmovntq_s32(v, o);
+    v = vqaddq_n_s16(v, (int16_t)st->out_off);
+    v = vmaxq_s16(v, vdupq_n_s16((int16_t)st->lo));
+    v = vminq_s16(v, vdupq_n_s16((int16_t)st->hi));
     vstrbq_p_s16(out, v, vctp16q((uint32_t)n));
 }
 
-/* Depth multiplier 1: for each output pixel, channels in chunks of 8 as int16 lanes; VMULLB/VMULLT give the
- * int32 products of the even and odd channels, (x + off) * w is exact since |x + off| <= 255. */
+/* 16 channels over a window of nky x nkx taps: int16 lanes, (x + off) * w as int32 by VMULLB/VMULLT into
+ * even/odd-channel accumulators. xp/wp: first tap; the next tap is xstep/C further, the next row
+ * xrow/wrow further than the row's first tap. 17 instructions per tap (16 MACs). */
+static inline void mve_dw16(const int8_t *xp, const int8_t *wp, int32_t nky, int32_t nkx, int32_t xstep,
+                            int32_t C, int32_t xrow, int32_t wrow, int32_t off, int32x4_t *acc)
+{
+    int32x4_t e0 = acc[0], o0 = acc[1], e1 = acc[2], o1 = acc[3];
+    const int32_t xadj = xrow - nkx * xstep;
+    const int32_t wadj = wrow - nkx * C;
+    __asm__ volatile("1:\n\t"
+                     "dls lr, %[nkx]\n"
+                     "2:\n\t"
+                     "vldrb.s16 q0, [%[xp]]\n\t"
+                     "vldrb.s16 q1, [%[wp]]\n\t"
+                     "vadd.i16 q0, q0, %[off]\n\t"
+                     "vmullb.s16 q2, q0, q1\n\t"
+                     "vadd.i32 %q[e0], %q[e0], q2\n\t"
+                     "vmullt.s16 q2, q0, q1\n\t"
+                     "vadd.i32 %q[o0], %q[o0], q2\n\t"
+                     "vldrb.s16 q0, [%[xp], #8]\n\t"
+                     "vldrb.s16 q1, [%[wp], #8]\n\t"
+                     "vadd.i16 q0, q0, %[off]\n\t"
+                     "vmullb.s16 q2, q0, q1\n\t"
+                     "vadd.i32 %q[e1], %q[e1], q2\n\t"
+                     "vmullt.s16 q2, q0, q1\n\t"
+                     "vadd.i32 %q[o1], %q[o1], q2\n\t"
+                     "add %[xp], %[xstep]\n\t"
+                     "add %[wp], %[C]\n\t"
+                     "le lr, 2b\n\t"
+                     "add %[xp], %[xadj]\n\t"
+                     "add %[wp], %[wadj]\n\t"
+                     "subs %[nky], #1\n\t"
+                     "bne 1b\n"
+                     : [e0] "+w"(e0), [o0] "+w"(o0), [e1] "+w"(e1), [o1] "+w"(o1), [xp] "+r"(xp), [wp] "+r"(wp),
+                       [nky] "+r"(nky)
+                     : [nkx] "r"(nkx), [xstep] "r"(xstep), [C] "r"(C), [xadj] "r"(xadj), [wadj] "r"(wadj),
+                       [off] "r"(off)
+                     : "q0", "q1", "q2", "lr", "cc", "memory");
+    acc[0] = e0;
+    acc[1] = o0;
+    acc[2] = e1;
+    acc[3] = o1;
+}
+
+/* first filter index k in [0, K) with 0 <= start + k * d, and one past the last with start + k * d < size */
+static inline int32_t first_tap(int32_t start, int32_t d, int32_t K)
+{
+    const int32_t k = start < 0 ? (-start + d - 1) / d : 0;
+    return k < K ? k : K;
+}
+
+static inline int32_t end_tap(int32_t start, int32_t d, int32_t K, int32_t size)
+{
+    if (start >= size) {
+        return 0;
+    }
+    const int32_t k = (size - 1 - start) / d + 1;
+    return k < K ? k : K;
+}
+
+/* Depth multiplier 1: for each output pixel, channels in chunks of 16, then a predicated tail of 8. */
 static void dw_mult1(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
                      const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
 {
@@ -86,94 +156,85 @@ static void dw_mult1(const mf_depthwise_conv2d_params *params, const mf_per_chan
     const int32_t C = in.c;
     const int32_t kh = params->filter_h;
     const int32_t kw = params->filter_w;
-    const int16_t off = (int16_t)params->input_offset;
+    const int32_t off = params->input_offset;
+    const int32_t dh = params->dilation_h;
+    const int32_t dw = params->dilation_w;
     const uint32x4_t idx = vidupq_n_u32(0, 2);
+    mve_out_stage st = {params->output_offset, params->act_min, params->act_max, 0};
+    for (int32_t c = 0; c < C; ++c) {
+        st.left |= quant->shift[c] > 0;
+    }
+    const int32_t xstep = dw * C;
+    const int32_t xrow = dh * in.w * C;
+    const int32_t wrow = kw * C;
 
     for (int32_t b = 0; b < out.n; ++b) {
         const int8_t *in_b = input + b * in.h * in.w * C;
         for (int32_t y = 0; y < out.h; ++y) {
             const int32_t y0 = y * params->stride_h - params->pad_h;
-            int32_t ky0 = 0;
-            while (ky0 < kh && y0 + ky0 * params->dilation_h < 0) {
-                ++ky0;
-            }
-            int32_t ky1 = kh;
-            while (ky1 > ky0 && y0 + (ky1 - 1) * params->dilation_h >= in.h) {
-                --ky1;
-            }
+            const int32_t ky0 = first_tap(y0, dh, kh);
+            const int32_t ky1 = end_tap(y0, dh, kh, in.h);
             for (int32_t x = 0; x < out.w; ++x) {
                 const int32_t x0 = x * params->stride_w - params->pad_w;
-                int32_t kx0 = 0;
-                while (kx0 < kw && x0 + kx0 * params->dilation_w < 0) {
-                    ++kx0;
-                }
-                int32_t kx1 = kw;
-                while (kx1 > kx0 && x0 + (kx1 - 1) * params->dilation_w >= in.w) {
-                    --kx1;
-                }
+                const int32_t kx0 = first_tap(x0, dw, kw);
+                const int32_t kx1 = end_tap(x0, dw, kw, in.w);
+                const int32_t nky = ky1 - ky0, nkx = kx1 - kx0;
+                const int taps = nky > 0 && nkx > 0;
                 int8_t *out_px = output + ((b * out.h + y) * out.w + x) * C;
-                const int32_t nkx = kx1 - kx0;
-                const int32_t xstep = params->dilation_w * C;
-                const int32_t ystep = params->dilation_h * in.w * C;
-                const int8_t *x_first = in_b + ((y0 + ky0 * params->dilation_h) * in.w + x0 + kx0 * params->dilation_w) * C;
+                const int8_t *x_first = in_b + ((y0 + ky0 * dh) * in.w + x0 + kx0 * dw) * C;
                 const int8_t *w_first = filter + (ky0 * kw + kx0) * C;
                 int32_t c = 0;
                 for (; c + 16 <= C; c += 16) {
-                    int32x4_t e0 = vdupq_n_s32(0), o0 = e0, e1 = e0, o1 = e0;
+                    int32x4_t acc[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
                     if (bias != NULL) {
-                        e0 = vldrwq_gather_shifted_offset_s32(bias + c, idx);
-                        o0 = vldrwq_gather_shifted_offset_s32(bias + c + 1, idx);
-                        e1 = vldrwq_gather_shifted_offset_s32(bias + c + 8, idx);
-                        o1 = vldrwq_gather_shifted_offset_s32(bias + c + 9, idx);
+                        acc[0] = vldrwq_gather_shifted_offset_s32(bias + c, idx);
+                        acc[1] = vldrwq_gather_shifted_offset_s32(bias + c + 1, idx);
+                        acc[2] = vldrwq_gather_shifted_offset_s32(bias + c + 8, idx);
+                        acc[3] = vldrwq_gather_shifted_offset_s32(bias + c + 9, idx);
                     }
-                    const int8_t *xr = x_first + c;
-                    const int8_t *wr = w_first + c;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        const int8_t *xp = xr;
-                        const int8_t *wp = wr;
-                        for (int32_t k = 0; k < nkx; ++k) {
-                            const int16x8_t x_0 = vaddq_n_s16(vldrbq_s16(xp), off);
-                            const int16x8_t w_0 = vldrbq_s16(wp);
-                            e0 = vaddq_s32(e0, vmullbq_int_s16(x_0, w_0));
-                            o0 = vaddq_s32(o0, vmulltq_int_s16(x_0, w_0));
-                            const int16x8_t x_1 = vaddq_n_s16(vldrbq_s16(xp + 8), off);
-                            const int16x8_t w_1 = vldrbq_s16(wp + 8);
-                            e1 = vaddq_s32(e1, vmullbq_int_s16(x_1, w_1));
-                            o1 = vaddq_s32(o1, vmulltq_int_s16(x_1, w_1));
-                            xp += xstep;
-                            wp += C;
-                        }
-                        xr += ystep;
-                        wr += kw * C;
+                    if (taps) {
+                        mve_dw16(x_first + c, w_first + c, nky, nkx, xstep, C, xrow, wrow, off, acc);
                     }
-                    mve_requant_store8(e0, o0, params, quant, c, out_px + c, 8);
-                    mve_requant_store8(e1, o1, params, quant, c + 8, out_px + c + 8, 8);
+                    mve_requant_store8(acc[0], acc[1], &st, quant->multiplier + c, quant->shift + c, out_px + c, 8);
+                    mve_requant_store8(acc[2], acc[3], &st, quant->multiplier + c + 8, quant->shift + c + 8,
+                                       out_px + c + 8, 8);
                 }
                 for (; c < C; c += 8) {
                     const int32_t n = C - c < 8 ? C - c : 8;
                     const mve_pred16_t p = vctp16q((uint32_t)n);
+                    const mve_pred16_t pe = lanes((n + 1) / 2), po = lanes(n / 2);
                     int32x4_t even = vdupq_n_s32(0), odd = vdupq_n_s32(0);
                     if (bias != NULL) {
-                        even = vldrwq_gather_shifted_offset_z_s32(bias + c, idx, lanes((n + 1) / 2));
-                        odd = vldrwq_gather_shifted_offset_z_s32(bias + c + 1, idx, lanes(n / 2));
+                        even = vldrwq_gather_shifted_offset_z_s32(bias + c, idx, pe);
+                        odd = vldrwq_gather_shifted_offset_z_s32(bias + c + 1, idx, po);
                     }
-                    const int8_t *xr = x_first + c;
-                    const int8_t *wr = w_first + c;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        const int8_t *xp = xr;
-                        const int8_t *wp = wr;
+                    for (int32_t ky = 0; taps && ky < nky; ++ky) {
+                        const int8_t *xp = x_first + ky * xrow + c;
+                        const int8_t *wp = w_first + ky * wrow + c;
                         for (int32_t k = 0; k < nkx; ++k) {
-                            const int16x8_t xv = vaddq_n_s16(vldrbq_z_s16(xp, p), off);
+                            const int16x8_t xv = vaddq_n_s16(vldrbq_z_s16(xp, p), (int16_t)off);
                             const int16x8_t wv = vldrbq_z_s16(wp, p);
                             even = vaddq_s32(even, vmullbq_int_s16(xv, wv));
                             odd = vaddq_s32(odd, vmulltq_int_s16(xv, wv));
                             xp += xstep;
                             wp += C;
                         }
-                        xr += ystep;
-                        wr += kw * C;
                     }
-                    mve_requant_store8(even, odd, params, quant, c, out_px + c, n);
+                    /* the gathers of the tail's multipliers and shifts stay inside the arrays */
+                    const int32x4_t e = mve_requant(even,
+                                                    vldrwq_gather_shifted_offset_z_s32(quant->multiplier + c, idx, pe),
+                                                    vldrwq_gather_shifted_offset_z_s32(quant->shift + c, idx, pe),
+                                                    st.left);
+                    const int32x4_t o = mve_requant(odd,
+                                                    vldrwq_gather_shifted_offset_z_s32(quant->multiplier + c + 1, idx, po),
+                                                    vldrwq_gather_shifted_offset_z_s32(quant->shift + c + 1, idx, po),
+                                                    st.left);
+                    int16x8_t v = vqmovnbq_s32(vdupq_n_s16(0), e);
+                    v = vqmovntq_s32(v, o);
+                    v = vqaddq_n_s16(v, (int16_t)st.out_off);
+                    v = vmaxq_s16(v, vdupq_n_s16((int16_t)st.lo));
+                    v = vminq_s16(v, vdupq_n_s16((int16_t)st.hi));
+                    vstrbq_p_s16(out_px + c, v, p);
                 }
             }
         }
@@ -235,11 +296,71 @@ static void dw_multn(const mf_depthwise_conv2d_params *params, const mf_per_chan
     }
 }
 
+/* Depth multiplier a multiple of 4: the four lanes of a pass share one input channel, so each tap is a
+ * vector-by-scalar VMLA of four filter lanes by (x + off); two passes (8 output channels) per input load
+ * when M % 8 == 0. */
+static void dw_mult4(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
+                     const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims out = params->output;
+    const int32_t C = in.c;
+    const int32_t OC = out.c;
+    const int32_t M = params->depth_multiplier;
+    const int32_t kh = params->filter_h;
+    const int32_t kw = params->filter_w;
+    const int32_t off = params->input_offset;
+    const int32_t dh = params->dilation_h;
+    const int32_t dw = params->dilation_w;
+    const int32_t step = M % 8 == 0 ? 8 : 4;
+
+    for (int32_t b = 0; b < out.n; ++b) {
+        const int8_t *in_b = input + b * in.h * in.w * C;
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int32_t y0 = y * params->stride_h - params->pad_h;
+            const int32_t ky0 = first_tap(y0, dh, kh);
+            const int32_t ky1 = end_tap(y0, dh, kh, in.h);
+            for (int32_t x = 0; x < out.w; ++x) {
+                const int32_t x0 = x * params->stride_w - params->pad_w;
+                const int32_t kx0 = first_tap(x0, dw, kw);
+                const int32_t kx1 = end_tap(x0, dw, kw, in.w);
+                int8_t *out_px = output + ((b * out.h + y) * out.w + x) * OC;
+                for (int32_t o = 0; o < OC; o += step) {
+                    const int32_t c = o / M;
+                    int32x4_t a0 = bias != NULL ? vldrwq_s32(bias + o) : vdupq_n_s32(0);
+                    int32x4_t a1 = step == 8 ? (bias != NULL ? vldrwq_s32(bias + o + 4) : vdupq_n_s32(0)) : a0;
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        const int8_t *xp = in_b + ((y0 + ky * dh) * in.w + x0 + kx0 * dw) * C + c;
+                        const int8_t *wp = filter + (ky * kw + kx0) * OC + o;
+                        for (int32_t kx = kx0; kx < kx1; ++kx) {
+                            const int32_t xv = (int32_t)*xp + off;
+                            a0 = vmlaq_n_s32(a0, vldrbq_s32(wp), xv);
+                            if (step == 8) {
+                                a1 = vmlaq_n_s32(a1, vldrbq_s32(wp + 4), xv);
+                            }
+                            xp += dw * C;
+                            wp += OC;
+                        }
+                    }
+                    mve_requant_store(a0, quant->multiplier + o, quant->shift + o, params->output_offset,
+                                      params->act_min, params->act_max, out_px + o, vctp32q(4));
+                    if (step == 8) {
+                        mve_requant_store(a1, quant->multiplier + o + 4, quant->shift + o + 4, params->output_offset,
+                                          params->act_min, params->act_max, out_px + o + 4, vctp32q(4));
+                    }
+                }
+            }
+        }
+    }
+}
+
 void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
                             const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
 {
     if (params->depth_multiplier == 1) {
         dw_mult1(params, quant, input, filter, bias, output);
+    } else if (params->depth_multiplier % 4 == 0) {
+        dw_mult4(params, quant, input, filter, bias, output);
     } else {
         dw_multn(params, quant, input, filter, bias, output);
     }
