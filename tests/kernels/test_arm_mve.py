@@ -10,11 +10,11 @@ import shutil
 import numpy as np
 import pytest
 
-from microforge.pipeline import compile_graph
 from microforge.ops._conv_util import out_size
 from microforge.ops.conv2d import Conv2DAttrs
 from microforge.ops.depthwise_conv2d import DepthwiseConv2DAttrs
 from microforge.ops.fully_connected import FullyConnectedAttrs
+from microforge.pipeline import compile_graph
 from microforge.reference import run_reference
 from microforge.targets import load_target
 from microforge.validate.host import run_host
