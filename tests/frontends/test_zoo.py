@@ -2,8 +2,6 @@
 from_torch -> our PTQ -> generated C == TFLM running our emitted .tflite, bit for bit; the float C path
 within 1e-5 of onnxruntime; and our int8 quantization no worse than onnxruntime's quantize_static."""
 
-import os
-import tempfile
 
 import numpy as np
 import onnxruntime as ort
@@ -16,15 +14,11 @@ from microforge.backends.tflite import write_tflite
 from microforge.importers.torch import export_onnx_bytes
 from microforge.reference import run_reference
 from microforge.validate.host import run_host
+from microforge.validate.ort_quant import ort_quantized_outputs, sqnr_db
 from microforge.validate.tflm import run_tflm
 
 CALIBRATION = 32
 HELD_OUT = 16
-
-
-def sqnr_db(ref: np.ndarray, test: np.ndarray) -> float:
-    ref, test = np.asarray(ref, np.float64), np.asarray(test, np.float64)
-    return float(10 * np.log10(np.sum(ref**2) / max(np.sum((ref - test) ** 2), 1e-30)))
 
 
 def quantize_input(graph, x: torch.Tensor) -> np.ndarray:
@@ -72,8 +66,6 @@ def test_float_c_within_1e5_of_onnxruntime(zoo_model):
 @pytest.mark.parametrize("name", sorted(zoo.ZOO))
 def test_int8_sqnr_not_worse_than_onnxruntime(name):
     """Logits (a classifier's softmax output is fixed at 1/256 steps by TFLM, which would hide the quantizer)."""
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-
     model, shape = zoo.build(name, logits=True)
     cal = zoo.calibration(shape, CALIBRATION, seed=1)
     held = zoo.calibration(shape, HELD_OUT, seed=7)
@@ -85,23 +77,9 @@ def test_int8_sqnr_not_worse_than_onnxruntime(name):
         [((run_reference(g, [quantize_input(g, x)])[0].astype(np.float32) - out_q.zp) * out_q.s).ravel() for x in held]
     )
 
-    with tempfile.TemporaryDirectory() as tmp:
-        fp, qp = os.path.join(tmp, "f.onnx"), os.path.join(tmp, "q.onnx")
-        with open(fp, "wb") as f:
-            f.write(export_onnx_bytes(model, cal[0]))
-        iname = ort.InferenceSession(fp).get_inputs()[0].name
-
-        class Reader(CalibrationDataReader):
-            def __init__(self):
-                self.it = iter([{iname: c.numpy()} for c in cal])
-
-            def get_next(self):
-                return next(self.it, None)
-
-        quantize_static(fp, qp, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)  # fmt: skip
-        sess = ort.InferenceSession(qp)
-        theirs = np.concatenate([sess.run(None, {iname: x.numpy()})[0].ravel() for x in held])
+    theirs = np.concatenate(
+        [y.ravel() for y in ort_quantized_outputs(export_onnx_bytes(model, cal[0]), [c.numpy() for c in cal], [x.numpy() for x in held])]
+    )
     ours_db, ort_db = sqnr_db(ref, ours), sqnr_db(ref, theirs)
     print(f"{name}: ours {ours_db:.2f} dB, onnxruntime quantize_static {ort_db:.2f} dB")
     assert ours_db > 30 and ours_db >= ort_db, (ours_db, ort_db)
