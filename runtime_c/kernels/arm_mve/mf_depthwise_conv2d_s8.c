@@ -131,10 +131,45 @@ static inline void mve_dw16(const int8_t *xp, const int8_t *wp, int32_t nky, int
     acc[3] = o1;
 }
 
+/* As mve_dw16 for 8 channels: 10 instructions per tap (8 MACs). */
+static inline void mve_dw8(const int8_t *xp, const int8_t *wp, int32_t nky, int32_t nkx, int32_t xstep,
+                           int32_t C, int32_t xrow, int32_t wrow, int32_t off, int32x4_t *acc)
+{
+    int32x4_t e0 = acc[0], o0 = acc[1];
+    const int32_t xadj = xrow - nkx * xstep;
+    const int32_t wadj = wrow - nkx * C;
+    __asm__ volatile("1:\n\t"
+                     "dls lr, %[nkx]\n"
+                     "2:\n\t"
+                     "vldrb.s16 q0, [%[xp]]\n\t"
+                     "vldrb.s16 q1, [%[wp]]\n\t"
+                     "vadd.i16 q0, q0, %[off]\n\t"
+                     "vmullb.s16 q2, q0, q1\n\t"
+                     "vadd.i32 %q[e0], %q[e0], q2\n\t"
+                     "vmullt.s16 q2, q0, q1\n\t"
+                     "vadd.i32 %q[o0], %q[o0], q2\n\t"
+                     "add %[xp], %[xstep]\n\t"
+                     "add %[wp], %[C]\n\t"
+                     "le lr, 2b\n\t"
+                     "add %[xp], %[xadj]\n\t"
+                     "add %[wp], %[wadj]\n\t"
+                     "subs %[nky], #1\n\t"
+                     "bne 1b\n"
+                     : [e0] "+w"(e0), [o0] "+w"(o0), [xp] "+r"(xp), [wp] "+r"(wp), [nky] "+r"(nky)
+                     : [nkx] "r"(nkx), [xstep] "r"(xstep), [C] "r"(C), [xadj] "r"(xadj), [wadj] "r"(wadj),
+                       [off] "r"(off)
+                     : "q0", "q1", "q2", "lr", "cc", "memory");
+    acc[0] = e0;
+    acc[1] = o0;
+}
+
 /* first filter index k in [0, K) with 0 <= start + k * d, and one past the last with start + k * d < size */
 static inline int32_t first_tap(int32_t start, int32_t d, int32_t K)
 {
-    const int32_t k = start < 0 ? (-start + d - 1) / d : 0;
+    if (start >= 0) {
+        return 0;
+    }
+    const int32_t k = d == 1 ? -start : (-start + d - 1) / d;
     return k < K ? k : K;
 }
 
@@ -143,7 +178,10 @@ static inline int32_t end_tap(int32_t start, int32_t d, int32_t K, int32_t size)
     if (start >= size) {
         return 0;
     }
-    const int32_t k = (size - 1 - start) / d + 1;
+    if (start + (K - 1) * d < size) { /* the usual case: the whole window fits */
+        return K;
+    }
+    const int32_t k = d == 1 ? size - start : (size - 1 - start) / d + 1;
     return k < K ? k : K;
 }
 
@@ -198,6 +236,18 @@ static void dw_mult1(const mf_depthwise_conv2d_params *params, const mf_per_chan
                     mve_requant_store8(acc[0], acc[1], &st, quant->multiplier + c, quant->shift + c, out_px + c, 8);
                     mve_requant_store8(acc[2], acc[3], &st, quant->multiplier + c + 8, quant->shift + c + 8,
                                        out_px + c + 8, 8);
+                }
+                if (c + 8 <= C) { /* eight full channels */
+                    int32x4_t acc[2] = {vdupq_n_s32(0), vdupq_n_s32(0)};
+                    if (bias != NULL) {
+                        acc[0] = vldrwq_gather_shifted_offset_s32(bias + c, idx);
+                        acc[1] = vldrwq_gather_shifted_offset_s32(bias + c + 1, idx);
+                    }
+                    if (taps) {
+                        mve_dw8(x_first + c, w_first + c, nky, nkx, xstep, C, xrow, wrow, off, acc);
+                    }
+                    mve_requant_store8(acc[0], acc[1], &st, quant->multiplier + c, quant->shift + c, out_px + c, 8);
+                    c += 8;
                 }
                 for (; c < C; c += 8) {
                     const int32_t n = C - c < 8 ? C - c : 8;
