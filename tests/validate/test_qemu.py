@@ -74,7 +74,6 @@ def test_person_detect_bit_exact(shared_compiled, target):
     assert meta["macs"] < prof["instructions"] < 30 * meta["macs"]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("target", QEMU_TARGETS)
 @pytest.mark.parametrize("model", ["hello_world_int8", "micro_speech_quantized", "person_detect"])
 def test_full_matrix_bit_exact(shared_compiled, model, target):
