@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -29,7 +30,7 @@ from microforge.targets import load_target
 from microforge.validate.host import load_metadata, run_host
 from microforge.validate.qemu import run_qemu
 
-from support import SHARED, random_inputs
+from support import ROOT, SHARED, random_inputs
 
 TARGET = dataclasses.replace(load_target("esp32c3"), kernels="riscv")
 KERNELS = ("mf_conv2d_s8", "mf_depthwise_conv2d_s8", "mf_fully_connected_s8")
@@ -200,3 +201,59 @@ def test_random_cases_bit_exact_slow(seed, tmp_path):
         [m(rng, 20 + 3 * seed + k) for m in (conv_random, dw_random, fc_random) for k in range(3)], "riscv_slow"
     )
     assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
+
+
+# ------------------------------------------------------------------------------------------- requantization
+
+_RQ_CHECK = r"""
+#include <stdio.h>
+#include "mf_requant.h"
+#include KERNEL
+static unsigned long long s = 88172645463325252ull;
+static uint32_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return (uint32_t)s; }
+int main(void)
+{
+    long bad = 0;
+    for (long i = 0; i < 3000000; ++i) {
+        int32_t x = (int32_t)rnd();
+        if (i % 7 == 0) x >>= (int)(rnd() % 31);
+        if (i % 1000 == 1) x = INT32_MIN;
+        if (i % 1000 == 2) x = INT32_MAX;
+        int32_t m = (int32_t)((1u << 30) | (rnd() & 0x3fffffffu));
+        if (i % 500 == 3) m = 0x7fffffff;
+        if (i % 500 == 4) m = 1 << 30;
+        if (i % 997 == 5) m = 0;
+        int32_t sh = (int32_t)(rnd() % 43) - 31;
+        if (sh > 0 && (i & 1)) sh = -sh;
+        int32_t bias = (int32_t)rnd() >> (int)(rnd() % 32);
+        int32_t zp = (int32_t)(rnd() % 256) - 128;
+        int32_t lo = (i % 3) ? -128 : zp, hi = 127;
+        int32_t mults[1] = {m}, shifts[1] = {sh}, biases[1] = {bias};
+        mf_per_channel_quant q = {mults, shifts};
+        rv_rq r = rv_rq_load(&q, biases, 0);
+        int32_t want = mf_clamp(mf_requantize((int32_t)((uint32_t)x + (uint32_t)bias), m, sh) + zp, lo, hi);
+        int32_t got = rv_requant(&r, x, zp, lo, hi);
+        if (want != got && bad++ < 5) printf("x=%d bias=%d m=%d shift=%d: %d != %d\n", x, bias, m, sh, want, got);
+    }
+    printf("%ld mismatches\n", bad);
+    return bad != 0;
+}
+"""
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_requantization_matches_mf_requantize(kernel, tmp_path):
+    """The variants' RV32-friendly requantization == mf_requantize (+ offset, clamp) over the whole int32 range,
+    incl. the extremes no model layer reaches (|value| near 2^31 with right shifts up to 31); host gcc."""
+    if shutil.which("gcc") is None:
+        pytest.skip("needs host gcc")
+    src = tmp_path / "rq.c"
+    src.write_text(_RQ_CHECK)
+    kernel_c = ROOT / "runtime_c" / "kernels" / "riscv" / f"{kernel}.c"
+    exe = tmp_path / "rq"
+    cc = ["gcc", "-O2", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-function", f"-I{ROOT / 'runtime_c' / 'include'}",
+          f'-DKERNEL="{kernel_c}"', str(src), "-o", str(exe)]  # fmt: skip
+    build = subprocess.run(cc, capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "0 mismatches", run.stdout

@@ -38,8 +38,8 @@ typedef struct {
     int32_t mult;
     int32_t left;  /* left shift, >= 0 */
     int32_t right; /* right shift, >= 0 */
-    int32_t round; /* 2^(right-1), or 0 when right == 0 */
-    int32_t neg;   /* 1 when right > 0: negative values round with round - 1 (ties away from zero) */
+    uint32_t mask; /* 2^right - 1 */
+    uint32_t half; /* mask >> 1: the remainder threshold of a non-negative value */
 } rv_rq;
 
 static inline rv_rq rv_rq_load(const mf_per_channel_quant *quant, const int32_t *bias, int32_t o)
@@ -50,8 +50,8 @@ static inline rv_rq rv_rq_load(const mf_per_channel_quant *quant, const int32_t 
     q.mult = quant->multiplier[o];
     q.left = shift > 0 ? shift : 0;
     q.right = shift > 0 ? 0 : -shift;
-    q.round = (int32_t)(((uint32_t)1 << q.right) >> 1);
-    q.neg = q.right > 0 ? 1 : 0;
+    q.mask = ((uint32_t)1 << q.right) - 1u;
+    q.half = q.mask >> 1;
     return q;
 }
 
@@ -59,8 +59,11 @@ static inline rv_rq rv_rq_load(const mf_per_channel_quant *quant, const int32_t 
 static inline int8_t rv_requant(const rv_rq *q, int32_t acc, int32_t out_off, int32_t lo, int32_t hi)
 {
     const int32_t x = (int32_t)((uint32_t)(acc + q->bias) << q->left);
-    const int32_t h = (int32_t)(((int64_t)x * q->mult + ((int64_t)1 << 30)) >> 31);
-    int32_t v = (h + q->round - (q->neg & (int32_t)((uint32_t)h >> 31))) >> q->right;
+    /* floor((x*M + 2^30) / 2^31) = 2*hi + bit31(lo) + bit30(lo) = 2*hi + ((lo >> 30) + 1) / 2: 7 instructions */
+    const int64_t ab = (int64_t)x * q->mult;
+    const int32_t h = (int32_t)(((uint32_t)(ab >> 32) << 1) + ((((uint32_t)ab >> 30) + 1) >> 1));
+    /* rounding division as TFLM's RoundingDivideByPOT: + 1 when the remainder exceeds half (+1 if negative) */
+    int32_t v = (h >> q->right) + (((uint32_t)h & q->mask) > q->half + ((uint32_t)h >> 31) ? 1 : 0);
     v += out_off;
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
