@@ -99,9 +99,14 @@ class CostEstimate:
     @property
     def label(self) -> str:
         if self.measured:
-            return (f"estimate: instructions from a model fitted to exact QEMU counts, cycles = instructions × "
+            text = (f"estimate: instructions from a model fitted to exact QEMU counts, cycles = instructions × "
                     f"{self.cycles_per_instruction:g} (CPI estimate) at {self.clock_hz / 1e6:g} MHz")  # fmt: skip
-        return f"estimate, not measured: {self.basis}"
+        else:
+            text = f"estimate, not measured: {self.basis}"
+        if self.kernels != "reference" and any(c.model.startswith("reference.") for c in self.layers):
+            text += (f"; the {self.kernels} kernels have no fit of their own for some layers, which use the reference "
+                     "kernels' coefficients and are over-estimated")  # fmt: skip
+        return text
 
     def to_dict(self) -> dict:
         return {
