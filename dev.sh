@@ -6,12 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES="gcc make python3-venv gcc-arm-none-eabi libnewlib-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"
+APT_PACKAGES="gcc clang make python3-venv gcc-arm-none-eabi libnewlib-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"
 PYTHON=${PYTHON:-python3}
 
 setup_apt() {
     local missing=""
     command -v gcc >/dev/null || missing="yes"
+    command -v clang >/dev/null || missing="yes"
     command -v arm-none-eabi-gcc >/dev/null || missing="yes"
     command -v riscv64-unknown-elf-gcc >/dev/null || missing="yes"
     command -v qemu-system-arm >/dev/null || missing="yes"

@@ -1,8 +1,9 @@
-"""Generated C compiles warning-free (-Wall -Wextra -Werror -pedantic) with the cross compilers, and
+"""Generated C compiles warning-free (-Wall -Wextra -Werror -pedantic) with gcc, clang and the cross compilers, and
 the generated microforge.mk builds a program with make."""
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ CROSS = {
     "arm-none-eabi-gcc": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
     "riscv64-unknown-elf-gcc": ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs"],
     "gcc": [],
+    "clang": [],
 }
 FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c"]
 MODELS = ["hello_world_int8", "micro_speech_quantized", "person_detect"]
@@ -49,3 +51,30 @@ def test_makefile_snippet_builds(shared_compiled, tmp_path):
     proc = subprocess.run(["make", "-s", "app"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert subprocess.run([str(tmp_path / "app")]).returncode == 0
+
+
+RUNTIME = Path(__file__).resolve().parents[1] / "runtime_c"
+VARIANT_FLAGS = {
+    "arm_dsp": ("arm-none-eabi-gcc", CROSS["arm-none-eabi-gcc"]),
+    "arm_mve": ("arm-none-eabi-gcc", ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"]),
+    "riscv": ("riscv64-unknown-elf-gcc", CROSS["riscv64-unknown-elf-gcc"]),
+}
+
+
+@pytest.mark.parametrize("cc", sorted(CROSS))
+def test_every_reference_kernel_compiles_warning_free(cc, tmp_path):
+    """All of runtime_c, not only the kernels the shared models happen to use (float kernels included)."""
+    for src in sorted((RUNTIME / "kernels").glob("*.c")):
+        cmd = [cc, *CROSS[cc], *FLAGS, f"-I{RUNTIME / 'include'}", str(src), "-o", str(tmp_path / (src.stem + ".o"))]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        assert proc.returncode == 0, f"{src.name}: {proc.stderr}"
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANT_FLAGS))
+def test_every_isa_variant_compiles_warning_free(variant, tmp_path):
+    cc, flags = VARIANT_FLAGS[variant]
+    sources = sorted((RUNTIME / "kernels" / variant).glob("*.c"))
+    for src in sources:
+        cmd = [cc, *flags, *FLAGS, f"-I{RUNTIME / 'include'}", str(src), "-o", str(tmp_path / (src.stem + ".o"))]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        assert proc.returncode == 0, f"{variant}/{src.name}: {proc.stderr}"
