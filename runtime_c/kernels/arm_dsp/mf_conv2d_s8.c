@@ -1,0 +1,540 @@
+/**
+ * @file mf_conv2d_s8.c (arm_dsp variant)
+ * @brief int8 CONV_2D for Cortex-M4/M7/M33 with the DSP extension, bit-exact with the reference kernel.
+ *
+ * What is specialised (groups == 1):
+ *  - every window row is one contiguous dot product of KW * C_in bytes (dilation_w == 1), so 1x1 pointwise
+ *    convolution is a plain matrix multiply and KxK needs no im2col and no scratch buffer;
+ *  - 2 output pixels x 2 output channels per inner loop (inline assembly, all in registers): per 4 input bytes
+ *    4 LDR, 8 SXTB16/SXTAB16 (the input offset rides on SXTAB16) and 8 SMLAD, 2x unrolled with the loop bound
+ *    reloaded once per 8 bytes: 1.34 instructions/MAC (1x1 stride 1, C_in % 8 == 0; 1.4-1.5 otherwise);
+ *  - single pixels (image borders, odd widths, in-place overlap) take a 1 pixel x 2 channel loop (~1.6/MAC);
+ *  - requantization in 4 instructions per output (SMMLAR, see rq_apply) and two outputs clamped at once
+ *    (QADD16/SSUB16/SEL): ~25 instructions of overhead per output in all.
+ * Grouped convolution, multipliers that need a left shift and accumulators that could reach 2^30 run the
+ * reference loop (conv_reference); the layer is then as fast as the reference kernel.
+ * Measured (QEMU mps2-an386): 1.56 instructions/MAC at C_in = 128, 3.1 at C_in = 16 (reference: 7.1 and 14.7).
+ *
+ * In-place arena planning assumes the reference's write order. Blocks of two pixels write pixel p+1 before the
+ * last reads of pixel p, so they run only where the output cannot reach input still to be read (checked per
+ * block from the pointers: disjoint buffers, or the block's last output byte below the lowest input byte still
+ * to be read); elsewhere pixels are done one by one, in the reference order.
+ */
+#include "mf_conv2d_s8.h"
+
+#include <string.h>
+
+#include "mf_requant.h"
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+
+/*
+ * Requantization in 4 instructions per output, bit-exact with mf_requantize when, for every channel,
+ * shift < 0 or multiplier == 0, and |acc| < 2^30 (rq_fast_ok checks both once per call; else the reference loop).
+ * With e = -shift >= 1: mf_requantize = RDBP(x, e), x = SRDHM(acc, m) = floor((acc*m + 2^30) / 2^31), and
+ * RDBP(x, e) (ties away from zero) = floor((x + 2^(e-1) - [x<0]) / 2^e). [acc<0] may replace [x<0]: they differ
+ * only when x == 0, which rounds to 0 either way. With K = 2^(e-1) - [acc<0]:
+ *   x + K = floor((2acc*m + 2^31 + K*2^32) / 2^32) = SMMLAR(2acc, m, K)   (2acc fits: |acc| < 2^30)
+ * and the result is (x + K) >> e. A zero multiplier takes e = 1: (0 + K) >> 1 == 0.
+ */
+typedef struct {
+    int32_t m; /* Q31 multiplier */
+    int32_t e; /* right shift, >= 1 */
+    int32_t h; /* 2^(e-1) */
+} rq_ch;
+
+static inline rq_ch rq_load(const int32_t *mult, const int32_t *shift, int32_t o)
+{
+    rq_ch q;
+    const int32_t sh = shift[o];
+    q.m = mult[o];
+    q.e = sh < 0 ? -sh : 1;
+    q.h = 1 << (q.e - 1);
+    return q;
+}
+
+static inline int32_t smmlar(int32_t a, int32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+static inline int32_t rq_apply(int32_t acc, rq_ch q)
+{
+    return smmlar(acc * 2, q.m, q.h + (acc >> 31)) >> q.e;
+}
+
+/* Two requantized values -> output zero point, activation clamp, int8 -> two bytes stored at out[0], out[1].
+ * zp2/lo2/hi2 hold the zero point and the clamp bounds in both 16-bit lanes. */
+static inline void store2(int8_t *out, int32_t r0, int32_t r1, int32_t zp2, int32_t lo2, int32_t hi2)
+{
+    int32_t v = (int32_t)(((uint32_t)__ssat(r0, 16) & 0xFFFFu) | ((uint32_t)__ssat(r1, 16) << 16));
+    v = __qadd16(v, zp2);
+    (void)__ssub16(v, lo2); /* GE flags: lane >= lo */
+    v = (int32_t)__sel((uint32_t)v, (uint32_t)lo2);
+    (void)__ssub16(v, hi2); /* GE flags: lane >= hi */
+    v = (int32_t)__sel((uint32_t)hi2, (uint32_t)v);
+    const uint32_t u = (uint32_t)v & 0x00FF00FFu;
+    const uint16_t pair = (uint16_t)(u | (u >> 8));
+    memcpy(out, &pair, sizeof pair);
+}
+
+static inline int8_t store1(int32_t r, int32_t zp, int32_t lo, int32_t hi)
+{
+    r = __ssat(r, 16) + zp;
+    r = r < lo ? lo : r;
+    return (int8_t)(r > hi ? hi : r);
+}
+
+static inline int32_t dup16(int32_t v)
+{
+    return (int32_t)(((uint32_t)v & 0xFFFFu) * 0x10001u);
+}
+
+/* 1 when rq_apply is exact for every channel and every accumulator this convolution can produce */
+static int rq_fast_ok(const mf_per_channel_quant *quant, const int32_t *bias, int32_t channels, int32_t taps)
+{
+    int64_t bound = (int64_t)taps * 255 * 128; /* |input + offset| <= 255, |weight| <= 128 */
+    int32_t max_bias = 0;
+    for (int32_t o = 0; o < channels; ++o) {
+        if (quant->shift[o] >= 0 && quant->multiplier[o] != 0) {
+            return 0;
+        }
+        if (bias != NULL) {
+            const int32_t b = bias[o] < 0 ? -(bias[o] + 1) : bias[o];
+            max_bias = b > max_bias ? b : max_bias;
+        }
+    }
+    return bound + max_bias + 1 < ((int64_t)1 << 30);
+}
+
+/*
+ * The inner loops are GCC inline assembly: in C, GCC 12 spills two accumulators and the loop bound per iteration
+ * (the 2x2 block needs 15 live registers with SXTAB16 carrying the input offset; Thumb has 14). Here the loop
+ * bound stays in memory and is reloaded once per 8 bytes, everything else lives in registers.
+ */
+
+/* acc[0] += x.w0, acc[1] += x.w1 over n bytes (n % 4 == 0, n > 0); w1 = w0 + ws */
+static inline void dot12(const int8_t *x, const int8_t *w0, int32_t ws, int32_t n, int32_t off2, int32_t *acc)
+{
+    int32_t s0 = acc[0], s1 = acc[1];
+    const int8_t *end = x + n;
+    uint32_t t0, t1, t2, t3, t4, t5;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr %[t0], [%[w], %[ws]]\n\t"
+        "ldr %[t1], [%[w]], #4\n\t"
+        "ldr %[t4], [%[x]], #4\n\t"
+        "sxtb16 %[t2], %[t1]\n\t"
+        "sxtb16 %[t1], %[t1], ror #8\n\t"
+        "sxtb16 %[t3], %[t0]\n\t"
+        "sxtb16 %[t0], %[t0], ror #8\n\t"
+        "sxtab16 %[t5], %[off2], %[t4]\n\t"
+        "sxtab16 %[t4], %[off2], %[t4], ror #8\n\t"
+        "smlad %[s0], %[t5], %[t2], %[s0]\n\t"
+        "smlad %[s0], %[t4], %[t1], %[s0]\n\t"
+        "smlad %[s1], %[t5], %[t3], %[s1]\n\t"
+        "smlad %[s1], %[t4], %[t0], %[s1]\n\t"
+        "cmp %[x], %[end]\n\t"
+        "bne 1b\n\t"
+        : [s0] "+r"(s0), [s1] "+r"(s1), [x] "+r"(x), [w] "+r"(w0), [t0] "=&r"(t0), [t1] "=&r"(t1),
+          [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5)
+        : [ws] "r"(ws), [off2] "r"(off2), [end] "r"(end)
+        : "cc", "memory");
+    acc[0] = s0;
+    acc[1] = s1;
+}
+
+/* 2 pixels x 2 channels, pixel 1 at x0 + s and channel 1 at w0 + s (the same stride: 1x1 stride-1 convolution);
+ * n % 8 == 0, n > 0. acc = {x0.w0, x0.w1, x1.w0, x1.w1} */
+static inline void dot22_shared(const int8_t *x0, const int8_t *w0, int32_t s, int32_t n, int32_t off2, int32_t *acc)
+{
+    int32_t a = acc[0], b = acc[1], c = acc[2], d = acc[3];
+    const int8_t *end = x0 + n;
+    uint32_t t0, t1, t2, t3, t4, t5;
+#define MF_DOT22_SHARED_STEP                          \
+    "ldr %[t0], [%[w], %[s]]\n\t"                  \
+    "ldr %[t1], [%[w]], #4\n\t"                    \
+    "sxtb16 %[t2], %[t1]\n\t"                      \
+    "sxtb16 %[t1], %[t1], ror #8\n\t"              \
+    "sxtb16 %[t3], %[t0]\n\t"                      \
+    "sxtb16 %[t0], %[t0], ror #8\n\t"              \
+    "ldr %[t4], [%[x], %[s]]\n\t"                  \
+    "sxtab16 %[t5], %[off2], %[t4]\n\t"            \
+    "sxtab16 %[t4], %[off2], %[t4], ror #8\n\t"    \
+    "smlad %[c], %[t5], %[t2], %[c]\n\t"           \
+    "smlad %[c], %[t4], %[t1], %[c]\n\t"           \
+    "smlad %[d], %[t5], %[t3], %[d]\n\t"           \
+    "smlad %[d], %[t4], %[t0], %[d]\n\t"           \
+    "ldr %[t4], [%[x]], #4\n\t"                    \
+    "sxtab16 %[t5], %[off2], %[t4]\n\t"            \
+    "sxtab16 %[t4], %[off2], %[t4], ror #8\n\t"    \
+    "smlad %[a], %[t5], %[t2], %[a]\n\t"           \
+    "smlad %[a], %[t4], %[t1], %[a]\n\t"           \
+    "smlad %[b], %[t5], %[t3], %[b]\n\t"           \
+    "smlad %[b], %[t4], %[t0], %[b]\n\t"
+    __asm__ volatile(
+        "1:\n\t"
+        MF_DOT22_SHARED_STEP
+        MF_DOT22_SHARED_STEP
+        "ldr %[t5], %[end]\n\t"
+        "cmp %[x], %[t5]\n\t"
+        "bne 1b\n\t"
+        : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [x] "+r"(x0), [w] "+r"(w0), [t0] "=&r"(t0),
+          [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5)
+        : [s] "r"(s), [off2] "r"(off2), [end] "m"(end)
+        : "cc", "memory");
+#undef MF_DOT22_SHARED_STEP
+    acc[0] = a;
+    acc[1] = b;
+    acc[2] = c;
+    acc[3] = d;
+}
+
+/* 2 pixels x 2 channels, pixel 1 at x0 + xs, channel 1 at w0 + ws; n % 4 == 0, n > 0. Each input word is loaded
+ * twice (even and odd bytes) to fit the registers. acc = {x0.w0, x0.w1, x1.w0, x1.w1} */
+static inline void dot22(const int8_t *x0, const int8_t *w0, int32_t xs, int32_t ws, int32_t n, int32_t off2,
+                         int32_t *acc)
+{
+    int32_t a = acc[0], b = acc[1], c = acc[2], d = acc[3];
+    const int8_t *end = x0 + n;
+    uint32_t t0, t1, t2, t3, t4;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr %[t0], [%[w], %[ws]]\n\t"
+        "ldr %[t1], [%[w]], #4\n\t"
+        "sxtb16 %[t2], %[t1]\n\t"
+        "sxtb16 %[t1], %[t1], ror #8\n\t"
+        "sxtb16 %[t3], %[t0]\n\t"
+        "sxtb16 %[t0], %[t0], ror #8\n\t"
+        "ldr %[t4], [%[x], %[xs]]\n\t"
+        "sxtab16 %[t4], %[off2], %[t4]\n\t"
+        "smlad %[c], %[t4], %[t2], %[c]\n\t"
+        "smlad %[d], %[t4], %[t3], %[d]\n\t"
+        "ldr %[t4], [%[x], %[xs]]\n\t"
+        "sxtab16 %[t4], %[off2], %[t4], ror #8\n\t"
+        "smlad %[c], %[t4], %[t1], %[c]\n\t"
+        "smlad %[d], %[t4], %[t0], %[d]\n\t"
+        "ldr %[t4], [%[x]]\n\t"
+        "sxtab16 %[t4], %[off2], %[t4]\n\t"
+        "smlad %[a], %[t4], %[t2], %[a]\n\t"
+        "smlad %[b], %[t4], %[t3], %[b]\n\t"
+        "ldr %[t4], [%[x]], #4\n\t"
+        "sxtab16 %[t4], %[off2], %[t4], ror #8\n\t"
+        "smlad %[a], %[t4], %[t1], %[a]\n\t"
+        "smlad %[b], %[t4], %[t0], %[b]\n\t"
+        "ldr %[t4], %[end]\n\t"
+        "cmp %[x], %[t4]\n\t"
+        "bne 1b\n\t"
+        : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [x] "+r"(x0), [w] "+r"(w0), [t0] "=&r"(t0),
+          [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4)
+        : [xs] "r"(xs), [ws] "r"(ws), [off2] "r"(off2), [end] "m"(end)
+        : "cc", "memory");
+    acc[0] = a;
+    acc[1] = b;
+    acc[2] = c;
+    acc[3] = d;
+}
+
+/* plain dot product for tails (n < 4) and odd channels */
+static inline int32_t dot_scalar(const int8_t *x, const int8_t *w, int32_t n, int32_t off)
+{
+    int32_t s = 0;
+    for (int32_t i = 0; i < n; ++i) {
+        s += ((int32_t)x[i] + off) * (int32_t)w[i];
+    }
+    return s;
+}
+
+/* acc[0..1] += one pixel's window row (n bytes) with two channels' filter rows (w0, w0 + ws), any n */
+static inline void row12(const int8_t *x, const int8_t *w0, int32_t ws, int32_t n, int32_t off, int32_t off2,
+                         int32_t *acc)
+{
+    const int32_t n4 = n & ~3;
+    if (n4 > 0) {
+        dot12(x, w0, ws, n4, off2, acc);
+    }
+    if (n4 != n) {
+        acc[0] += dot_scalar(x + n4, w0 + n4, n - n4, off);
+        acc[1] += dot_scalar(x + n4, w0 + ws + n4, n - n4, off);
+    }
+}
+
+/* acc[0..3] += two pixels' window rows (x0, x0 + xs) with two channels' filter rows (w0, w0 + ws), any n */
+static inline void row22(const int8_t *x0, const int8_t *w0, int32_t xs, int32_t ws, int32_t n, int32_t off, int32_t off2,
+                  int32_t *acc)
+{
+    int32_t k = 0;
+    if (xs == ws) {
+        k = n & ~7;
+        if (k > 0) {
+            dot22_shared(x0, w0, ws, k, off2, acc);
+        }
+    }
+    const int32_t n4 = n & ~3;
+    if (n4 > k) {
+        dot22(x0 + k, w0 + k, xs, ws, n4 - k, off2, acc);
+    }
+    if (n4 != n) {
+        acc[0] += dot_scalar(x0 + n4, w0 + n4, n - n4, off);
+        acc[1] += dot_scalar(x0 + n4, w0 + ws + n4, n - n4, off);
+        acc[2] += dot_scalar(x0 + xs + n4, w0 + n4, n - n4, off);
+        acc[3] += dot_scalar(x0 + xs + n4, w0 + ws + n4, n - n4, off);
+    }
+}
+
+/* Everything the pixel loops need, read once from the params. */
+typedef struct {
+    const int8_t *input;
+    const int8_t *filter;
+    const int32_t *bias;
+    const int32_t *mult;
+    const int32_t *shift;
+    int32_t cin, cout;
+    int32_t fw;       /* filter width */
+    int32_t wstride;  /* bytes of one output channel's filter */
+    int32_t row_step; /* input bytes between window rows */
+    int32_t col_step; /* input bytes between window columns */
+    int32_t off, off2, zp, lo, hi;
+    int32_t zp2, lo2, hi2; /* in both 16-bit lanes */
+} conv_ctx;
+
+/* One output pixel, all channels, window rows [ky0, ky1) and columns [kx0, kx1) (the taps inside the image);
+ * row0 = offset of the window's top-left tap (inside the image or not). Reference order: channel by channel. */
+__attribute__((noinline)) static void pixel1(const conv_ctx *c, int32_t row0, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1, int8_t *out)
+{
+    const int32_t cin = c->cin, ws = c->wstride;
+    const int32_t n = (kx1 - kx0) * cin; /* contiguous bytes per window row when dilation_w == 1 */
+    const int8_t *x_first = c->input + (row0 + ky0 * c->row_step + kx0 * c->col_step);
+    const int8_t *w_first = c->filter + (ky0 * c->fw + kx0) * cin;
+    int32_t o = 0;
+    for (; o + 1 < c->cout; o += 2) {
+        int32_t acc[2];
+        acc[0] = c->bias != NULL ? c->bias[o] : 0;
+        acc[1] = c->bias != NULL ? c->bias[o + 1] : 0;
+        const int8_t *x = x_first, *w = w_first + o * ws;
+        for (int32_t ky = ky0; ky < ky1; ++ky, x += c->row_step, w += c->fw * cin) {
+            if (c->col_step == cin) {
+                row12(x, w, ws, n, c->off, c->off2, acc);
+            } else {
+                for (int32_t kx = kx0; kx < kx1; ++kx) {
+                    row12(x + (kx - kx0) * c->col_step, w + (kx - kx0) * cin, ws, cin, c->off, c->off2, acc);
+                }
+            }
+        }
+        store2(out + o, rq_apply(acc[0], rq_load(c->mult, c->shift, o)),
+               rq_apply(acc[1], rq_load(c->mult, c->shift, o + 1)), c->zp2, c->lo2, c->hi2);
+    }
+    if (o < c->cout) {
+        int32_t acc = c->bias != NULL ? c->bias[o] : 0;
+        const int8_t *x = x_first, *w = w_first + o * ws;
+        for (int32_t ky = ky0; ky < ky1; ++ky, x += c->row_step, w += c->fw * cin) {
+            for (int32_t kx = kx0; kx < kx1; ++kx) {
+                acc += dot_scalar(x + (kx - kx0) * c->col_step, w + (kx - kx0) * cin, cin, c->off);
+            }
+        }
+        out[o] = store1(rq_apply(acc, rq_load(c->mult, c->shift, o)), c->zp, c->lo, c->hi);
+    }
+}
+
+/* Two adjacent output pixels of a 1x1 stride-1 convolution with C_in % 8 == 0: x0 = pixel 0's input,
+ * pixel 1's is at x0 + C_in, like channel o + 1's filter at channel o's + C_in. Same write order as pixel2. */
+__attribute__((noinline)) static void pointwise2(const conv_ctx *c, const int8_t *x0, int8_t *out)
+{
+    const int32_t cin = c->cin, cout = c->cout;
+    const int8_t *w = c->filter;
+    int8_t *out1 = out + cout;
+    int32_t o = 0;
+    for (; o + 1 < cout; o += 2, w += 2 * cin) {
+        int32_t acc[4];
+        acc[0] = acc[2] = c->bias != NULL ? c->bias[o] : 0;
+        acc[1] = acc[3] = c->bias != NULL ? c->bias[o + 1] : 0;
+        dot22_shared(x0, w, cin, cin, c->off2, acc);
+        const rq_ch q0 = rq_load(c->mult, c->shift, o), q1 = rq_load(c->mult, c->shift, o + 1);
+        store2(out + o, rq_apply(acc[0], q0), rq_apply(acc[1], q1), c->zp2, c->lo2, c->hi2);
+        store2(out1 + o, rq_apply(acc[2], q0), rq_apply(acc[3], q1), c->zp2, c->lo2, c->hi2);
+    }
+    if (o < cout) {
+        const int32_t b = c->bias != NULL ? c->bias[o] : 0;
+        const rq_ch q0 = rq_load(c->mult, c->shift, o);
+        out[o] = store1(rq_apply(b + dot_scalar(x0, w, cin, c->off), q0), c->zp, c->lo, c->hi);
+        out1[o] = store1(rq_apply(b + dot_scalar(x0 + cin, w, cin, c->off), q0), c->zp, c->lo, c->hi);
+    }
+}
+
+/* Two output pixels whose windows lie horizontally inside the image (pixel 1's window xstep bytes after
+ * pixel 0's), rows [ky0, ky1). Writes pixel 1's channels before pixel 0's last ones: the caller checks that
+ * this cannot clobber input still to be read. */
+__attribute__((noinline)) static void pixel2(const conv_ctx *c, int32_t row0, int32_t ky0, int32_t ky1, int32_t xstep, int8_t *out)
+{
+    const int32_t cin = c->cin, ws = c->wstride, n = c->fw * cin;
+    const int8_t *x_first = c->input + (row0 + ky0 * c->row_step);
+    const int8_t *w_first = c->filter + ky0 * n;
+    int8_t *out1 = out + c->cout;
+    int32_t o = 0;
+    for (; o + 1 < c->cout; o += 2) {
+        int32_t acc[4];
+        acc[0] = acc[2] = c->bias != NULL ? c->bias[o] : 0;
+        acc[1] = acc[3] = c->bias != NULL ? c->bias[o + 1] : 0;
+        const int8_t *x = x_first, *w = w_first + o * ws;
+        for (int32_t ky = ky0; ky < ky1; ++ky, x += c->row_step, w += n) {
+            if (c->col_step == cin) {
+                row22(x, w, xstep, ws, n, c->off, c->off2, acc);
+            } else {
+                for (int32_t kx = 0; kx < c->fw; ++kx) {
+                    row22(x + kx * c->col_step, w + kx * cin, xstep, ws, cin, c->off, c->off2, acc);
+                }
+            }
+        }
+        const rq_ch q0 = rq_load(c->mult, c->shift, o), q1 = rq_load(c->mult, c->shift, o + 1);
+        store2(out + o, rq_apply(acc[0], q0), rq_apply(acc[1], q1), c->zp2, c->lo2, c->hi2);
+        store2(out1 + o, rq_apply(acc[2], q0), rq_apply(acc[3], q1), c->zp2, c->lo2, c->hi2);
+    }
+    if (o < c->cout) {
+        int32_t a0 = c->bias != NULL ? c->bias[o] : 0, a1 = a0;
+        const int8_t *x = x_first, *w = w_first + o * ws;
+        for (int32_t ky = ky0; ky < ky1; ++ky, x += c->row_step, w += n) {
+            for (int32_t kx = 0; kx < c->fw; ++kx) {
+                a0 += dot_scalar(x + kx * c->col_step, w + kx * cin, cin, c->off);
+                a1 += dot_scalar(x + xstep + kx * c->col_step, w + kx * cin, cin, c->off);
+            }
+        }
+        const rq_ch q0 = rq_load(c->mult, c->shift, o);
+        out[o] = store1(rq_apply(a0, q0), c->zp, c->lo, c->hi);
+        out1[o] = store1(rq_apply(a1, q0), c->zp, c->lo, c->hi);
+    }
+}
+#endif /* __ARM_FEATURE_DSP */
+
+/* The reference loop (grouped convolution, and cores without the DSP extension). */
+static void conv_reference(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
+                           const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims fd = params->filter;
+    const mf_dims out = params->output;
+    const int32_t groups = in.c / fd.c;
+    const int32_t filters_per_group = out.c / groups;
+
+    for (int32_t b = 0; b < out.n; ++b) {
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int32_t y0 = y * params->stride_h - params->pad_h;
+            for (int32_t x = 0; x < out.w; ++x) {
+                const int32_t x0 = x * params->stride_w - params->pad_w;
+                int8_t *out_px = output + ((b * out.h + y) * out.w + x) * out.c;
+                for (int32_t o = 0; o < out.c; ++o) {
+                    const int32_t in_c0 = (o / filters_per_group) * fd.c;
+                    int32_t acc = 0;
+                    for (int32_t ky = 0; ky < fd.h; ++ky) {
+                        const int32_t iy = y0 + ky * params->dilation_h;
+                        if (iy < 0 || iy >= in.h) {
+                            continue;
+                        }
+                        for (int32_t kx = 0; kx < fd.w; ++kx) {
+                            const int32_t ix = x0 + kx * params->dilation_w;
+                            if (ix < 0 || ix >= in.w) {
+                                continue;
+                            }
+                            const int8_t *in_px = input + ((b * in.h + iy) * in.w + ix) * in.c + in_c0;
+                            const int8_t *w_px = filter + ((o * fd.h + ky) * fd.w + kx) * fd.c;
+                            for (int32_t i = 0; i < fd.c; ++i) {
+                                acc += ((int32_t)in_px[i] + params->input_offset) * (int32_t)w_px[i];
+                            }
+                        }
+                    }
+                    if (bias != NULL) {
+                        acc += bias[o];
+                    }
+                    acc = mf_requantize(acc, quant->multiplier[o], quant->shift[o]) + params->output_offset;
+                    out_px[o] = (int8_t)mf_clamp(acc, params->act_min, params->act_max);
+                }
+            }
+        }
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+/* first tap index in [0, k) whose position start + t*d lies in [0, size), and one past the last */
+static inline void tap_range(int32_t start, int32_t d, int32_t k, int32_t size, int32_t *t0, int32_t *t1)
+{
+    const int32_t lo = start >= 0 ? 0 : (-start + d - 1) / d;
+    const int32_t hi = start >= size ? 0 : (start + (k - 1) * d < size ? k : (size - 1 - start) / d + 1);
+    *t0 = lo;
+    *t1 = hi > lo ? hi : lo;
+}
+#endif
+
+void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
+                  const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+#if defined(__ARM_FEATURE_DSP)
+    const mf_dims in = params->input, fd = params->filter, out = params->output;
+    if (fd.c != in.c || !rq_fast_ok(quant, bias, out.c, fd.h * fd.w * fd.c)) {
+        conv_reference(params, quant, input, filter, bias, output);
+        return;
+    }
+    conv_ctx c;
+    c.input = input;
+    c.filter = filter;
+    c.bias = bias;
+    c.mult = quant->multiplier;
+    c.shift = quant->shift;
+    c.cin = in.c;
+    c.cout = out.c;
+    c.fw = fd.w;
+    c.wstride = fd.h * fd.w * in.c;
+    c.row_step = params->dilation_h * in.w * in.c;
+    c.col_step = params->dilation_w * in.c;
+    c.off = params->input_offset;
+    c.off2 = (int32_t)(((uint32_t)params->input_offset & 0xFFFFu) * 0x10001u);
+    c.zp = params->output_offset;
+    c.lo = params->act_min;
+    c.hi = params->act_max;
+    c.zp2 = dup16(c.zp);
+    c.lo2 = dup16(c.lo);
+    c.hi2 = dup16(c.hi);
+    const uintptr_t in_lo = (uintptr_t)input, in_hi = in_lo + (uintptr_t)(in.n * in.h * in.w * in.c);
+    const uintptr_t out_lo = (uintptr_t)output, out_hi = out_lo + (uintptr_t)(out.n * out.h * out.w * out.c);
+    const int disjoint = out_hi <= in_lo || out_lo >= in_hi;
+    const int32_t span_w = (fd.w - 1) * params->dilation_w; /* window width - 1, in pixels */
+    const int32_t xstep = params->stride_w * in.c;
+    const int pointwise = fd.h == 1 && fd.w == 1 && params->stride_w == 1 && in.c % 8 == 0;
+    for (int32_t b = 0; b < out.n; ++b) {
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int32_t y0 = y * params->stride_h - params->pad_h;
+            int32_t ky0, ky1;
+            tap_range(y0, params->dilation_h, fd.h, in.h, &ky0, &ky1);
+            const int32_t first_row = y0 + ky0 * params->dilation_h;
+            int8_t *out_px = output + (b * out.h + y) * out.w * out.c;
+            int32_t x = 0;
+            while (x < out.w) {
+                const int32_t x0 = x * params->stride_w - params->pad_w;
+                const int32_t row0 = ((b * in.h + y0) * in.w + x0) * in.c; /* may lie before input: an offset */
+                if (x + 1 < out.w && x0 >= 0 && x0 + params->stride_w + span_w < in.w && ky1 > ky0) {
+                    /* the lowest input byte read from here on vs the end of what this block writes */
+                    const uintptr_t rd = (uintptr_t)(input + ((b * in.h + first_row) * in.w + x0) * in.c);
+                    if (disjoint || (uintptr_t)(out_px + 2 * out.c) <= rd) {
+                        if (pointwise) {
+                            pointwise2(&c, input + row0, out_px);
+                        } else {
+                            pixel2(&c, row0, ky0, ky1, xstep, out_px);
+                        }
+                        x += 2;
+                        out_px += 2 * out.c;
+                        continue;
+                    }
+                }
+                int32_t kx0, kx1;
+                tap_range(x0, params->dilation_w, fd.w, in.w, &kx0, &kx1);
+                pixel1(&c, row0, ky0, ky1, kx0, kx1, out_px);
+                x += 1;
+                out_px += out.c;
+            }
+        }
+    }
+#else
+    conv_reference(params, quant, input, filter, bias, output);
+#endif
+}

@@ -1,0 +1,377 @@
+/**
+ * @file mf_depthwise_conv2d_s8.c (arm_dsp variant)
+ * @brief int8 DEPTHWISE_CONV_2D for Cortex-M4/M7/M33 with the DSP extension, bit-exact with the reference kernel.
+ *
+ * What is specialised:
+ *  - depth multiplier 1: 4 channels per step, one word load of input and of filter per tap, SXTAB16 (input
+ *    offset included) / SXTB16 into 16-bit lanes, SMLABB/SMLATT per channel (channels cannot share an SMLAD);
+ *    the 3 taps of a window row are unrolled (3x3 and any KxK with 3 columns inside the image);
+ *  - depth multiplier a multiple of 4 (e.g. a CONV_2D with one input channel, converted to depthwise):
+ *    one input value against 4 filter lanes per step;
+ *  - requantization in 4 instructions per output (SMMLAR, see rq_apply) and clamping 4 outputs at once
+ *    with QADD16/SSUB16/SEL, stored as one word.
+ * Other depth multipliers, tail channels (C % 4) and layers whose multipliers need a left shift take plain loops.
+ * Expected: ~2.5 instructions/MAC in the tap loop plus ~10 per output (~4 per MAC for 3x3).
+ *
+ * Write order is the reference's (pixel by pixel, channels increasing), as in-place arena planning requires.
+ */
+#include "mf_depthwise_conv2d_s8.h"
+
+#include <string.h>
+
+#include "mf_requant.h"
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+
+static inline uint32_t ld32(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v); /* LDR: unaligned word loads are fine on ARMv7E-M / ARMv8-M Mainline */
+    return v;
+}
+
+/* SXTB16 / SXTAB16 of the operand rotated by 8: GCC 12 does not fold a C rotate into the instruction. */
+static inline int32_t sxtb16_ror8(uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+static inline int32_t sxtab16_ror8(int32_t a, uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+    return r;
+}
+
+static inline int32_t smmlar(int32_t a, int32_t b, int32_t acc)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+/*
+ * Requantization bit-exact with mf_requantize when shift < 0 and |acc| < 2^30 (rq_fast_ok checks both for the
+ * whole layer). With e = -shift >= 1: mf_requantize = RDBP(x, e), x = SRDHM(acc, m) = floor((acc*m + 2^30) / 2^31)
+ * and RDBP(x, e) (ties away from zero) = floor((x + 2^(e-1) - [x<0]) / 2^e); [acc<0] may replace [x<0] (they
+ * differ only when x == 0, which rounds to 0 either way). With K = 2^(e-1) - [acc<0]:
+ *   x + K = floor((2acc*m + 2^31 + K*2^32) / 2^32) = SMMLAR(2acc, m, K), result (x + K) >> e.
+ */
+static inline int32_t rq_apply(int32_t acc, int32_t m, int32_t shift)
+{
+    const int32_t e = -shift;
+    return smmlar(acc * 2, m, (1 << (e - 1)) + (acc >> 31)) >> e;
+}
+
+static int rq_fast_ok(const mf_per_channel_quant *quant, const int32_t *bias, int32_t channels, int32_t taps)
+{
+    int32_t max_bias = 0;
+    for (int32_t o = 0; o < channels; ++o) {
+        if (quant->shift[o] >= 0) {
+            return 0;
+        }
+        if (bias != NULL) {
+            const int32_t b = bias[o] < 0 ? -(bias[o] + 1) : bias[o];
+            max_bias = b > max_bias ? b : max_bias;
+        }
+    }
+    return (int64_t)taps * 255 * 128 + max_bias + 1 < ((int64_t)1 << 30); /* |input + offset| <= 255 */
+}
+
+static inline int32_t dup16(int32_t v)
+{
+    return (int32_t)(((uint32_t)v & 0xFFFFu) * 0x10001u);
+}
+
+static inline int32_t pack16(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)__ssat(lo, 16) & 0xFFFFu) | ((uint32_t)__ssat(hi, 16) << 16));
+}
+
+/* + zero point, clamp to [lo, hi] in both 16-bit lanes (GE flags from SSUB16 drive SEL) */
+static inline int32_t clamp16x2(int32_t v, int32_t zp2, int32_t lo2, int32_t hi2)
+{
+    v = __qadd16(v, zp2);
+    (void)__ssub16(v, lo2);
+    v = (int32_t)__sel((uint32_t)v, (uint32_t)lo2);
+    (void)__ssub16(v, hi2);
+    return (int32_t)__sel((uint32_t)hi2, (uint32_t)v);
+}
+
+/* four requantized channel values -> four int8 at out[0..3] */
+static inline void store4(int8_t *out, int32_t r0, int32_t r1, int32_t r2, int32_t r3, int32_t zp2, int32_t lo2,
+                          int32_t hi2)
+{
+    const uint32_t v02 = (uint32_t)clamp16x2(pack16(r0, r2), zp2, lo2, hi2) & 0x00FF00FFu;
+    const uint32_t v13 = (uint32_t)clamp16x2(pack16(r1, r3), zp2, lo2, hi2) & 0x00FF00FFu;
+    const uint32_t word = v02 | (v13 << 8);
+    memcpy(out, &word, sizeof word);
+}
+
+static inline int8_t store1(int32_t r, int32_t zp, int32_t lo, int32_t hi)
+{
+    r = __ssat(r, 16) + zp;
+    r = r < lo ? lo : r;
+    return (int8_t)(r > hi ? hi : r);
+}
+
+typedef struct {
+    const int8_t *input;
+    const int8_t *filter;
+    const int32_t *bias;
+    const int32_t *mult;
+    const int32_t *shift;
+    int32_t c_in, c_out, mult_d; /* channels in / out, depth multiplier */
+    int32_t fw;                  /* filter width */
+    int32_t row_step, col_step;  /* input bytes between window rows / columns */
+    int32_t off, off2, zp, lo, hi, zp2, lo2, hi2;
+} dw_ctx;
+
+/* acc[0..3] += one tap (4 channels): x at the input, w at the filter */
+#define MF_DW_TAP(xp, wp)                                                                 \
+    do {                                                                                  \
+        const uint32_t xv_ = ld32(xp), wv_ = ld32(wp);                                    \
+        const int32_t xe_ = __sxtab16(off2, xv_), we_ = __sxtb16(wv_);                    \
+        const int32_t xo_ = sxtab16_ror8(off2, xv_), wo_ = sxtb16_ror8(wv_);              \
+        a0 = __smlabb(xe_, we_, a0);                                                      \
+        a2 = __smlatt(xe_, we_, a2);                                                      \
+        a1 = __smlabb(xo_, wo_, a1);                                                      \
+        a3 = __smlatt(xo_, wo_, a3);                                                      \
+    } while (0)
+
+/* acc += rows [0, rows) of a 3-column window, 4 channels, columns C bytes apart in the input and the filter
+ * (dilation_w == 1); x steps rs per row, w steps 3C. Inline assembly: in C, GCC spills 3 values per row here. */
+static inline void dw_rows3(const int8_t *x, const int8_t *w, int32_t rows, int32_t C, int32_t rs, int32_t off2,
+                            int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    uint32_t t0, t1, t2, t3;
+#define MF_DW_TAP_ASM(XADDR, WADDR)                  \
+    "ldr %[t0], " XADDR "\n\t"                    \
+    "ldr %[t1], " WADDR "\n\t"                    \
+    "sxtab16 %[t2], %[off2], %[t0]\n\t"           \
+    "sxtab16 %[t0], %[off2], %[t0], ror #8\n\t"   \
+    "sxtb16 %[t3], %[t1]\n\t"                     \
+    "sxtb16 %[t1], %[t1], ror #8\n\t"             \
+    "smlabb %[a0], %[t2], %[t3], %[a0]\n\t"       \
+    "smlatt %[a2], %[t2], %[t3], %[a2]\n\t"       \
+    "smlabb %[a1], %[t0], %[t1], %[a1]\n\t"       \
+    "smlatt %[a3], %[t0], %[t1], %[a3]\n\t"
+    __asm__ volatile(
+        "1:\n\t"
+        MF_DW_TAP_ASM("[%[x]]", "[%[w]]")
+        MF_DW_TAP_ASM("[%[x], %[C]]", "[%[w], %[C]]")
+        MF_DW_TAP_ASM("[%[x], %[C], lsl #1]", "[%[w], %[C], lsl #1]")
+        "add %[x], %[x], %[rs]\n\t"
+        "add %[w], %[w], %[C], lsl #1\n\t"
+        "add %[w], %[w], %[C]\n\t"
+        "subs %[rows], %[rows], #1\n\t"
+        "bne 1b\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
+          [rows] "+r"(rows), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
+        : [C] "r"(C), [rs] "r"(rs), [off2] "r"(off2)
+        : "cc", "memory");
+#undef MF_DW_TAP_ASM
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* One output pixel, depth multiplier 1: window rows [ky0, ky1), columns [kx0, kx1) inside the image,
+ * base = input offset of the window's top-left tap (may lie outside the image). */
+__attribute__((noinline)) static void dw_pixel_m1(const dw_ctx *d, int32_t base, int32_t ky0, int32_t ky1,
+                                                  int32_t kx0, int32_t kx1, int8_t *out)
+{
+    const int32_t C = d->c_in, rs = d->row_step, cs = d->col_step, wrow = d->fw * C;
+    const int32_t off2 = d->off2;
+    const int32_t ncol = kx1 - kx0;
+    const int8_t *x_first = d->input + (base + ky0 * rs + kx0 * cs);
+    const int8_t *w_first = d->filter + (ky0 * d->fw + kx0) * C;
+    int32_t c = 0;
+    for (; c + 3 < C; c += 4) {
+        int32_t acc[4] = {0, 0, 0, 0};
+        if (d->bias != NULL) {
+            memcpy(acc, d->bias + c, sizeof acc);
+        }
+        const int8_t *xr = x_first + c, *wr = w_first + c;
+        if (ncol == 3 && cs == C && ky1 > ky0) {
+            dw_rows3(xr, wr, ky1 - ky0, C, rs, off2, acc);
+        } else {
+            int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+            for (int32_t ky = ky0; ky < ky1; ++ky, xr += rs, wr += wrow) {
+                for (int32_t k = 0; k < ncol; ++k) {
+                    MF_DW_TAP(xr + k * cs, wr + k * C);
+                }
+            }
+            acc[0] = a0;
+            acc[1] = a1;
+            acc[2] = a2;
+            acc[3] = a3;
+        }
+        const int32_t *m = d->mult + c, *sh = d->shift + c;
+        store4(out + c, rq_apply(acc[0], m[0], sh[0]), rq_apply(acc[1], m[1], sh[1]), rq_apply(acc[2], m[2], sh[2]),
+               rq_apply(acc[3], m[3], sh[3]), d->zp2, d->lo2, d->hi2);
+    }
+    for (; c < C; ++c) {
+        int32_t acc = d->bias != NULL ? d->bias[c] : 0;
+        const int8_t *xr = x_first + c, *wr = w_first + c;
+        for (int32_t ky = ky0; ky < ky1; ++ky, xr += rs, wr += wrow) {
+            for (int32_t k = 0; k < ncol; ++k) {
+                acc += ((int32_t)xr[k * cs] + d->off) * (int32_t)wr[k * C];
+            }
+        }
+        out[c] = store1(rq_apply(acc, d->mult[c], d->shift[c]), d->zp, d->lo, d->hi);
+    }
+}
+
+/* One output pixel, depth multiplier M % 4 == 0: each input value against 4 filter lanes at a time. */
+__attribute__((noinline)) static void dw_pixel_m4(const dw_ctx *d, int32_t base, int32_t ky0, int32_t ky1,
+                                                  int32_t kx0, int32_t kx1, int8_t *out)
+{
+    const int32_t C = d->c_in, OC = d->c_out, M = d->mult_d, rs = d->row_step, cs = d->col_step;
+    const int32_t ncol = kx1 - kx0;
+    for (int32_t c = 0; c < C; ++c) {
+        const int8_t *x_first = d->input + (base + ky0 * rs + kx0 * cs + c);
+        for (int32_t m = 0; m < M; m += 4) {
+            const int32_t o = c * M + m;
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            if (d->bias != NULL) {
+                a0 = d->bias[o];
+                a1 = d->bias[o + 1];
+                a2 = d->bias[o + 2];
+                a3 = d->bias[o + 3];
+            }
+            const int8_t *xr = x_first;
+            const int8_t *wr = d->filter + (ky0 * d->fw + kx0) * OC + o;
+            for (int32_t ky = ky0; ky < ky1; ++ky, xr += rs, wr += d->fw * OC) {
+                for (int32_t k = 0; k < ncol; ++k) {
+                    const int32_t xv = (int32_t)xr[k * cs] + d->off;
+                    const uint32_t wv = ld32(wr + k * OC);
+                    const int32_t we = __sxtb16(wv), wo = sxtb16_ror8(wv);
+                    a0 = __smlabb(xv, we, a0);
+                    a1 = __smlabb(xv, wo, a1);
+                    a2 = __smlabt(xv, we, a2);
+                    a3 = __smlabt(xv, wo, a3);
+                }
+            }
+            store4(out + o, rq_apply(a0, d->mult[o], d->shift[o]), rq_apply(a1, d->mult[o + 1], d->shift[o + 1]),
+                   rq_apply(a2, d->mult[o + 2], d->shift[o + 2]), rq_apply(a3, d->mult[o + 3], d->shift[o + 3]),
+                   d->zp2, d->lo2, d->hi2);
+        }
+    }
+}
+#endif /* __ARM_FEATURE_DSP */
+
+/* The reference loop (other depth multipliers, left-shifting multipliers, cores without the DSP extension). */
+static void dw_reference(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
+                         const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims out = params->output;
+    const int32_t mult = params->depth_multiplier;
+
+    for (int32_t b = 0; b < out.n; ++b) {
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int32_t y0 = y * params->stride_h - params->pad_h;
+            for (int32_t x = 0; x < out.w; ++x) {
+                const int32_t x0 = x * params->stride_w - params->pad_w;
+                int8_t *out_px = output + ((b * out.h + y) * out.w + x) * out.c;
+                for (int32_t c = 0; c < in.c; ++c) {
+                    for (int32_t m = 0; m < mult; ++m) {
+                        const int32_t o = c * mult + m;
+                        int32_t acc = 0;
+                        for (int32_t ky = 0; ky < params->filter_h; ++ky) {
+                            const int32_t iy = y0 + ky * params->dilation_h;
+                            if (iy < 0 || iy >= in.h) {
+                                continue;
+                            }
+                            for (int32_t kx = 0; kx < params->filter_w; ++kx) {
+                                const int32_t ix = x0 + kx * params->dilation_w;
+                                if (ix < 0 || ix >= in.w) {
+                                    continue;
+                                }
+                                const int32_t in_val = input[((b * in.h + iy) * in.w + ix) * in.c + c];
+                                const int32_t w_val = filter[(ky * params->filter_w + kx) * out.c + o];
+                                acc += (in_val + params->input_offset) * w_val;
+                            }
+                        }
+                        if (bias != NULL) {
+                            acc += bias[o];
+                        }
+                        acc = mf_requantize(acc, quant->multiplier[o], quant->shift[o]) + params->output_offset;
+                        out_px[o] = (int8_t)mf_clamp(acc, params->act_min, params->act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+/* first tap index in [0, k) whose position start + t*d lies in [0, size), and one past the last */
+static inline void tap_range(int32_t start, int32_t d, int32_t k, int32_t size, int32_t *t0, int32_t *t1)
+{
+    const int32_t lo = start >= 0 ? 0 : (-start + d - 1) / d;
+    int32_t hi = start >= size ? 0 : (start + (k - 1) * d < size ? k : (size - 1 - start) / d + 1);
+    *t0 = lo;
+    *t1 = hi > lo ? hi : lo;
+}
+#endif
+
+void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
+                            const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+#if defined(__ARM_FEATURE_DSP)
+    const mf_dims in = params->input, out = params->output;
+    const int32_t M = params->depth_multiplier;
+    if ((M != 1 && M % 4 != 0) || !rq_fast_ok(quant, bias, out.c, params->filter_h * params->filter_w)) {
+        dw_reference(params, quant, input, filter, bias, output);
+        return;
+    }
+    dw_ctx d;
+    d.input = input;
+    d.filter = filter;
+    d.bias = bias;
+    d.mult = quant->multiplier;
+    d.shift = quant->shift;
+    d.c_in = in.c;
+    d.c_out = out.c;
+    d.mult_d = M;
+    d.fw = params->filter_w;
+    d.row_step = params->dilation_h * in.w * in.c;
+    d.col_step = params->dilation_w * in.c;
+    d.off = params->input_offset;
+    d.off2 = dup16(params->input_offset);
+    d.zp = params->output_offset;
+    d.lo = params->act_min;
+    d.hi = params->act_max;
+    d.zp2 = dup16(d.zp);
+    d.lo2 = dup16(d.lo);
+    d.hi2 = dup16(d.hi);
+    int8_t *out_px = output;
+    for (int32_t b = 0; b < out.n; ++b) {
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int32_t y0 = y * params->stride_h - params->pad_h;
+            int32_t ky0, ky1;
+            tap_range(y0, params->dilation_h, params->filter_h, in.h, &ky0, &ky1);
+            for (int32_t x = 0; x < out.w; ++x, out_px += out.c) {
+                const int32_t x0 = x * params->stride_w - params->pad_w;
+                int32_t kx0, kx1;
+                tap_range(x0, params->dilation_w, params->filter_w, in.w, &kx0, &kx1);
+                const int32_t base = ((b * in.h + y0) * in.w + x0) * in.c; /* an offset: may lie before input */
+                if (M == 1) {
+                    dw_pixel_m1(&d, base, ky0, ky1, kx0, kx1, out_px);
+                } else {
+                    dw_pixel_m4(&d, base, ky0, ky1, kx0, kx1, out_px);
+                }
+            }
+        }
+    }
+#else
+    dw_reference(params, quant, input, filter, bias, output);
+#endif
+}
