@@ -28,13 +28,19 @@ def test_compile_for_target_records_flash_ram_and_budget(tmp_path, capsys):
 
 
 def test_over_budget_says_by_how_much_and_what_dominates(tmp_path, capsys):
+    fits = tmp_path / "fits"
+    assert main(["compile", str(PERSON), "-o", str(fits), "--target", "stm32l4r5"]) == 0
+    meta = json.loads((fits / "metadata.json").read_text())
+    ram, flash = meta["ram_bytes"], meta["flash_bytes"]
+    capsys.readouterr()
     out = tmp_path / "out"
-    code = main(["compile", str(PERSON), "-o", str(out), "--target", "stm32l4r5", "--ram-budget", "32K", "--flash-budget", "200K"])
+    code = main(["compile", str(PERSON), "-o", str(out), "--target", "stm32l4r5",
+                 "--ram-budget", str(ram - 4096), "--flash-budget", str(flash - 40_000)])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 1 and not out.exists()
-    assert "RAM budget (sram) is 32,768 B: over by 4,336 B (13%)" in err
+    assert f"RAM needs {ram:,} B" in err and f"RAM budget (sram) is {ram - 4096:,} B: over by 4,096 B" in err
     assert "Conv2d_1_pointwise/Relu6' 36,864 B (layers 2-3)" in err  # the largest tensor, named
-    assert "flash needs 248,260 B" in err and "over by 43,460 B" in err
+    assert f"flash needs {flash:,} B" in err and "over by 40,000 B" in err
     assert "#26 CONV_2D" in err  # the layer with the most weights (256x256 pointwise, 65,536 B + bias)
 
 
