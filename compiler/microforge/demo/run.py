@@ -90,11 +90,14 @@ def _run_on_target(outdir: Path, target: str, samples, host_outputs, console: Co
     meta = json.loads((outdir / "metadata.json").read_text())
     macs = meta["macs"]
     (outdir / "profile.json").write_text(json.dumps({"target": target, **profile}, indent=2) + "\n")
-    clock = meta["target"]["clock_hz"]
+    from ..targets import load_target
+
+    t = load_target(target)
+    ms = profile["instructions"] * t.cycles_per_instruction / t.clock_hz * 1e3
     console.print(
-        f"{target} in QEMU ({meta['target']['qemu_machine']}): {same}/3 outputs equal the host's; "
-        f"{profile['instructions']:,} instructions per inference ({profile['instructions'] / macs:.2f} per MAC, "
-        f"~{profile['instructions'] / clock * 1e3:.0f} ms at {clock / 1e6:g} MHz if 1 instruction/cycle); "
+        f"{target} in QEMU ({meta['target']['qemu_machine']}, {t.kernels} kernels): {same}/3 outputs equal the host's; "
+        f"{profile['instructions']:,} instructions per inference ({profile['instructions'] / macs:.2f} per MAC; "
+        f"~{ms:.0f} ms at {t.clock_hz / 1e6:g} MHz with an estimated {t.cycles_per_instruction:g} cycles/instruction); "
         f"flash {meta['flash_bytes']:,} / {meta['budget']['flash_bytes']:,} B, RAM {meta['ram_bytes']:,} / "
         f"{meta['budget']['ram_bytes']:,} B"
     )
