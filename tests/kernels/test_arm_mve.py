@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from microforge.ops._conv_util import out_size
+from microforge.ops.add import AddAttrs
 from microforge.ops.conv2d import Conv2DAttrs
 from microforge.ops.depthwise_conv2d import DepthwiseConv2DAttrs
 from microforge.ops.fully_connected import FullyConnectedAttrs
@@ -245,6 +246,35 @@ def test_rounding_ties(op, tmp_path, mve):
         g = one_op_graph(op, [x, wt, None], [y], FullyConnectedAttrs("NONE", False))
     samples = [[rng.integers(-40, 40, size=g.tensor(g.inputs[0]).shape).astype(np.int8)] for _ in range(3)]
     assert_mve_exact(g, samples, tmp_path / "out", mve)
+
+
+def add_case(seed):
+    """Same shapes (one contiguous run, odd lengths for the predicated tail), a broadcast over rows/columns
+    (per-row runs), a broadcast channel (the reference loop), a constant input; scales that make either input
+    the larger (its shift 0) and ties."""
+    rng = np.random.default_rng(8000 + seed)
+    shape = (1 + seed % 2, int(rng.integers(1, 6)), int(rng.integers(1, 7)), int(rng.choice([1, 3, 8, 13, 16])))
+    kind = seed % 4
+    b_shape = {0: shape, 1: (1, 1, shape[2], shape[3]), 2: shape[:3] + (1,), 3: shape}[kind]
+    s1, s2 = (float(v) for v in rng.uniform(0.01, 0.2, 2))
+    so = max(s1, s2) * float(rng.uniform(0.3, 4.0))
+    if seed % 3 == 0:  # equal scales, output scale 2 or 4 times larger: (a + b + offsets) / 2 or 4, many exact ties
+        s2 = s1
+        so = s1 * (2.0, 4.0)[seed % 2]
+    a = act("a", shape, s1, int(rng.integers(-128, 128)))
+    if kind == 3:
+        b = const("b", rng.integers(-128, 128, b_shape).astype(np.int8), s2, [int(rng.integers(-128, 128))])
+    else:
+        b = act("b", b_shape, s2, int(rng.integers(-128, 128)))
+    y = act("y", shape, so, int(rng.integers(-128, 128)))
+    return one_op_graph("ADD", [a, b], [y], AddAttrs(ACTIVATIONS[seed % 3])), rng
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_add(seed, tmp_path, mve):
+    g, rng = add_case(seed)
+    meta = assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+    assert meta["kernel_sources"]["mf_add_s8"] == "arm_mve"
 
 
 @pytest.mark.parametrize("model", ["person_detect", "micro_speech_quantized"])
