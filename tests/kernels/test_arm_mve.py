@@ -177,6 +177,16 @@ def test_conv2d(seed, tmp_path, mve):
     assert meta["kernel_sources"]["mf_conv2d_s8"] == "arm_mve"
 
 
+@pytest.mark.parametrize("cin", [8, 16, 32])
+def test_conv2d_pointwise_small_cin(cin, tmp_path, mve):
+    """The C_in 8/16/32 pointwise asm path (C_out % 4 == 0, no left shift): strides, batch, every activation."""
+    rng = np.random.default_rng(900 + cin)
+    cout = {8: 12, 16: 20, 32: 8}[cin]
+    attrs = Conv2DAttrs("VALID", 1 + cin // 16 % 2, 1 + cin // 8 % 2, 1, 1, ACTIVATIONS[cin // 8 % 4])
+    g = conv_graph(rng, 2, 5, 7, cin, cout, 1, 1, attrs)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
 @pytest.mark.parametrize("seed", range(FAST))
 def test_depthwise_conv2d(seed, tmp_path, mve):
     g, rng = dw_case(seed)
