@@ -86,3 +86,34 @@ def test_profile_needs_a_target(tmp_path, capsys):
     np.save(tmp_path / "x.npy", np.zeros((1, 1960), np.int8))
     assert main(["run", str(out), "--input", str(tmp_path / "x.npy"), "--profile"]) == 1
     assert "--profile needs --target" in capsys.readouterr().err
+
+
+def test_weights_and_arena_sections(tmp_path):
+    """--weights-section / --arena-section place the const weights and the caller's arena in named sections."""
+    import subprocess
+
+    from elftools.elf.elffile import ELFFile
+
+    out = tmp_path / "out"
+    assert main(["compile", str(MICRO_SPEECH), "-o", str(out), "--target", "stm32l4r5",
+                 "--weights-section", ".ext_flash", "--arena-section", ".dtcm"]) == 0  # fmt: skip
+    (tmp_path / "app.c").write_text(
+        '#include "micro_speech_quantized.h"\n'
+        "uint8_t app_arena[MICRO_SPEECH_QUANTIZED_ARENA_BYTES] MICRO_SPEECH_QUANTIZED_ARENA_ATTR;\n"
+    )
+    objs = []
+    for src in (tmp_path / "app.c", out / "micro_speech_quantized_weights.c"):
+        obj = tmp_path / (src.stem + ".o")
+        subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-std=c99", "-Wall", "-Werror", f"-I{out}",
+                        "-c", str(src), "-o", str(obj)], check=True)  # fmt: skip
+        objs.append(obj)
+    sections = {}
+    for obj in objs:
+        with obj.open("rb") as f:
+            elf = ELFFile(f)
+            for sym in elf.get_section_by_name(".symtab").iter_symbols():
+                if sym.name.startswith(("app_arena", "micro_speech_quantized_l")) and isinstance(sym["st_shndx"], int):
+                    sections[sym.name] = elf.get_section(sym["st_shndx"]).name
+    assert sections["app_arena"] == ".dtcm"
+    weights = {v for k, v in sections.items() if k != "app_arena"}
+    assert weights == {".ext_flash"}, weights

@@ -82,6 +82,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         ram_budget=args.ram_budget,
         ram_region=args.ram_region,
         weights_section=args.weights_section,
+        arena_section=args.arena_section,
         emit=args.emit,
     )
     seconds = time.perf_counter() - t0
@@ -240,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--ram-budget", type=_size, help="override the target's RAM budget")
     c.add_argument("--ram-region", help="the target RAM region the arena goes in (default: the largest)")
     c.add_argument("--weights-section", help="linker section for the const weights (e.g. .ext_flash)")
+    c.add_argument("--arena-section", help="linker section for your arena buffer, via <NAME>_ARENA_ATTR (e.g. .dtcm)")
     c.add_argument("--emit", choices=("c", "tflite", "both"), default="c",
                    help="generated C (default), a .tflite + TFLM wrapper, or both (TFLite in OUT/tflite)")
     c.set_defaults(func=cmd_compile)

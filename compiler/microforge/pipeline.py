@@ -85,6 +85,7 @@ def compile_graph(
     ram_region: str | None = None,
     weights_section: str | None = None,
     emit: str = "c",
+    arena_section: str | None = None,
 ) -> CompiledModel:
     """Generate C; with a target, measure it with the target's compiler and refuse what does not fit.
 
@@ -97,8 +98,9 @@ def compile_graph(
         return emit_tflite(graph, outdir, name)
     if emit not in ("c", "both"):
         raise MicroforgeError(f"unknown --emit {emit!r}: use c, tflite or both")
-    if weights_section is not None and not _SECTION.match(weights_section):
-        raise MicroforgeError(f"invalid section name {weights_section!r}")
+    for section in (weights_section, arena_section):
+        if section is not None and not _SECTION.match(section):
+            raise MicroforgeError(f"invalid section name {section!r}")
     t = load_target(target) if isinstance(target, str) else target
     budget = target_budget(t, flash_budget, ram_budget, ram_region) if t is not None else None
 
@@ -125,4 +127,5 @@ def compile_graph(
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
 
     variant = t.kernels if t is not None else "reference"
-    return emit_c(graph, outdir, name, finalize=finalize, weights_section=weights_section, kernel_variant=variant)
+    return emit_c(graph, outdir, name, finalize=finalize, weights_section=weights_section, kernel_variant=variant,
+                  arena_section=arena_section)  # fmt: skip

@@ -102,12 +102,14 @@ def emit_c(
     finalize: Callable[[Path, ModelSummary], None] | None = None,
     weights_section: str | None = None,
     kernel_variant: str = "reference",
+    arena_section: str | None = None,
 ) -> CompiledModel:
     """Generate C for `graph` into `outdir`. The folder is replaced as a whole, never half-written.
 
     `finalize(tmp_dir, summary)` runs on the complete folder before it replaces `outdir` (measure it, check a
     budget, add to metadata.json); if it raises, nothing is written. `weights_section` places the const
-    weights in that linker section by default. `kernel_variant` (a target profile's `kernels`, e.g.
+    weights in that linker section by default; `arena_section` goes into the header's <NAME>_ARENA_ATTR
+    for the caller's arena buffer. `kernel_variant` (a target profile's `kernels`, e.g.
     "arm_dsp") picks runtime_c/kernels/<variant>/<kernel>.c over the reference where one exists: same
     function, same arguments, bit-exact, faster on that ISA.
     """
@@ -145,6 +147,7 @@ def emit_c(
         arrays=ctx.arrays,
         outdir_name=Path(outdir).name,
         weights_section=weights_section,
+        arena_section=arena_section,
     )
 
     outdir = Path(outdir).resolve()
