@@ -166,6 +166,30 @@ def test_extreme_scales_bit_exact(tmp_path):
     assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
 
 
+def conv_block_cases(rng):
+    """The CONV_2D paths by shape: 4-pixel blocks through the int16 stack buffer (patch <= 256 bytes; with a byte
+    tail when patch % 4 != 0; without bias; blocks spanning rows and batches, 1-3 pixels left over), the 2x2
+    register blocks (patch > 256) and multipliers whose shift is below -22 (no zero-point folding)."""
+    c = Conv2DAttrs
+    return [
+        conv_case(rng, 1, 5, 7, 8, 16, 1, 1, c("SAME", 1, 1, 1, 1, "RELU6")),      # 35 px: 8 blocks + 3
+        conv_case(rng, 2, 3, 3, 16, 5, 1, 1, c("VALID", 1, 1, 1, 1, "RELU")),      # blocks across the batch
+        conv_case(rng, 1, 6, 6, 3, 16, 3, 3, c("SAME", 1, 1, 1, 1, "RELU")),       # patch 27: tail
+        conv_case(rng, 1, 7, 5, 12, 7, 1, 1, c("SAME", 1, 1, 1, 1, "NONE"), bias=False),
+        conv_case(rng, 1, 13, 6, 1, 9, 10, 4, c("SAME", 2, 2, 1, 1, "RELU")),      # DS-CNN's first layer
+        conv_case(rng, 1, 9, 9, 16, 8, 3, 3, c("SAME", 2, 2, 1, 1, "RELU_N1_TO_1")),
+        conv_case(rng, 1, 6, 6, 256, 4, 1, 1, c("SAME", 1, 1, 1, 1, "NONE")),     # patch 256: the largest block
+        conv_case(rng, 1, 6, 5, 32, 6, 3, 3, c("SAME", 1, 1, 1, 1, "RELU")),       # patch 288: 2x2 blocks
+        conv_case(rng, 1, 5, 6, 8, 4, 1, 1, c("SAME", 1, 1, 1, 1, "NONE"), scales=(0.01, np.full(4, 1e-6), 50.0)),
+    ]  # fmt: skip
+
+
+def test_conv_block_paths_bit_exact(tmp_path):
+    rng = np.random.default_rng(81)
+    graph = merge(conv_block_cases(rng), "dsp_conv_paths")
+    assert_qemu_exact(graph, with_extremes(graph, rng, 3), tmp_path / "out")
+
+
 def test_inplace_chain_bit_exact(tmp_path):
     """A MobileNet-like chain whose arena plan overlaps outputs with dying inputs: the 2-pixel blocks must fall
     back to single pixels where writing the second pixel first would clobber input still to be read."""

@@ -2,23 +2,35 @@
  * @file mf_conv2d_s8.c (arm_dsp variant)
  * @brief int8 CONV_2D for Cortex-M4/M7/M33 with the DSP extension, bit-exact with the reference kernel.
  *
- * What is specialised (groups == 1):
- *  - every window row is one contiguous dot product of KW * C_in bytes (dilation_w == 1), so 1x1 pointwise
- *    convolution is a plain matrix multiply and KxK needs no im2col and no scratch buffer;
- *  - 2 output pixels x 2 output channels per inner loop (inline assembly, all in registers): per 4 input bytes
- *    4 LDR, 8 SXTB16/SXTAB16 (the input offset rides on SXTAB16) and 8 SMLAD, 2x unrolled with the loop bound
- *    reloaded once per 8 bytes: 1.34 instructions/MAC (1x1 stride 1, C_in % 8 == 0; 1.4-1.5 otherwise);
- *  - single pixels (image borders, odd widths, in-place overlap) take a 1 pixel x 2 channel loop (~1.6/MAC);
- *  - requantization in 4 instructions per output (SMMLAR, see rq_apply) and two outputs clamped at once
- *    (QADD16/SSUB16/SEL): ~25 instructions of overhead per output in all.
- * Grouped convolution, multipliers that need a left shift and accumulators that could reach 2^30 run the
- * reference loop (conv_reference); the layer is then as fast as the reference kernel.
- * Measured (QEMU mps2-an386): 1.56 instructions/MAC at C_in = 128, 3.1 at C_in = 16 (reference: 7.1 and 14.7).
+ * Stack buffer: conv_im2col4 holds int16_t buf[4 * 256] (2 KB; its frame is ~2.2 KB, counted by -fstack-usage in
+ * the RAM figure). No other buffer, no arena scratch.
  *
- * In-place arena planning assumes the reference's write order. Blocks of two pixels write pixel p+1 before the
- * last reads of pixel p, so they run only where the output cannot reach input still to be read (checked per
- * block from the pointers: disjoint buffers, or the block's last output byte below the lowest input byte still
- * to be read); elsewhere pixels are done one by one, in the reference order.
+ * What is specialised (groups == 1):
+ *  - patch = KH * KW * C_in <= 256 bytes (every pointwise layer up to C_in 256, 3x3 up to C_in 28, DS-CNN's
+ *    10x4x1): 4 consecutive output pixels (NHWC order, across rows and batches) at a time. Their 4 windows are
+ *    sign-extended once, input offset added, zeros for padding taps, into the stack buffer as int16 pairs laid out
+ *    for SMLAD; then per output channel one filter word (LDR + 2 SXTB16) feeds 4 pixels (4 LDRD + 8 SMLAD):
+ *    ~1.0 instructions/MAC in the loop, and one bias/multiplier/shift load serves 4 outputs. Requantization with
+ *    the output zero point folded into SMMLAR's rounding constant + SSAT (+ clamps only for activation bounds
+ *    other than int8's): ~7 instructions per output. The last N*OH*OW % 4 pixels take the paths below.
+ *    Measured (QEMU mps2-an386): 1.15 instructions/MAC at C_in 128, 1.31 at 64, 1.68 at 32, 2.3 at 16, 4.1 at 8.
+ *  - larger patches (dilation_w == 1: each window row is one contiguous dot product of KW * C_in bytes): 2 output
+ *    pixels x 2 output channels per inner loop (inline assembly, all in registers): per 4 input bytes 4 LDR,
+ *    8 SXTB16/SXTAB16 (the input offset rides on SXTAB16) and 8 SMLAD: 1.34 instructions/MAC in the loop,
+ *    ~1.5-1.8 per layer (ResNet-8 3x3 C_in 32 / 64);
+ *  - single pixels (image borders, odd widths, in-place overlap, block leftovers): 1 pixel x 2 channels (~1.6/MAC);
+ *  - requantization in 4 instructions per output (SMMLAR, see rq_apply) and two outputs clamped at once
+ *    (QADD16/SSUB16/SEL) on the 2x2 paths.
+ * Grouped convolution, multipliers that need a left shift and accumulators that could reach 2^30 run the
+ * reference loop (conv_reference); multipliers with shift < -22 skip the 4-pixel blocks (zero-point folding).
+ *
+ * In-place arena planning assumes the reference's order: an output element is never written over input that the
+ * reference still reads afterwards. Reading ahead is harmless. 4-pixel blocks copy all 4 windows before writing any of
+ * the block's outputs, and the block's last output is the one the reference writes just before reading the next
+ * pixel's window, so writing the block channel-major is safe. Blocks of two pixels on the 2x2 path write pixel
+ * p+1 before the last reads of pixel p, so they run only where the output cannot reach input still to be read
+ * (checked per block from the pointers: disjoint buffers, or the block's last output byte below the lowest input
+ * byte still to be read); elsewhere pixels are done one by one, in the reference order.
  */
 #include "mf_conv2d_s8.h"
 
@@ -406,6 +418,238 @@ __attribute__((noinline)) static void pixel2(const conv_ctx *c, int32_t row0, in
         out1[o] = store1(rq_apply(a1, q0), c->zp, c->lo, c->hi);
     }
 }
+/*
+ * 4-pixel blocks through a stack buffer (patch = KH * KW * C_in <= MF_IM2COL4_MAX bytes): the 4 windows are
+ * sign-extended once, input offset added, into int16 pairs laid out for SMLAD against SXTB16 of the filter
+ * words: for each group g of 4 patch elements, pixel p's word pair (e0, e2), (e1, e3) at int16 index
+ * g * 16 + p * 4 (zeros for taps outside the image, and for the pad lanes of the last group). Then per output
+ * channel the 4 pixels share each filter word: LDR + 2 SXTB16 + 4 LDRD + 8 SMLAD per 16 MACs, 2x unrolled
+ * (~1.0 instructions/MAC), and one multiplier/shift/bias load serves 4 outputs.
+ * In-place safety: every input byte of the block is copied before any output of the block is written, and the
+ * block's outputs end where the reference's do before it reads the next pixels' windows.
+ */
+#define MF_IM2COL4_MAX 256
+#define MF_IM2COL4_BUF (4 * MF_IM2COL4_MAX) /* int16 values: 2 KB, the kernel's only stack buffer */
+
+/* int16 index of patch element i of pixel p */
+static inline int32_t im2col4_index(int32_t i, int32_t p)
+{
+    static const int8_t lane[4] = {0, 2, 1, 3};
+    return (i >> 2) * 16 + p * 4 + lane[i & 3];
+}
+
+/* acc[0..3] += the 4 pixels' patches (buf) . filter row w over 2 * pairs + odd groups of 4 bytes (>= 1) */
+__attribute__((always_inline)) static inline void dot4px(const int16_t *buf, const int8_t *w, int32_t pairs,
+                                                         int32_t odd, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    uint32_t t0, t1, xa, xb;
+#define MF_DOT4PX_STEP                          \
+    "ldr %[t0], [%[w]], #4\n\t"                 \
+    "sxtb16 %[t1], %[t0]\n\t"                   \
+    "sxtb16 %[t0], %[t0], ror #8\n\t"           \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a0], %[xa], %[t1], %[a0]\n\t"      \
+    "smlad %[a0], %[xb], %[t0], %[a0]\n\t"      \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a1], %[xa], %[t1], %[a1]\n\t"      \
+    "smlad %[a1], %[xb], %[t0], %[a1]\n\t"      \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a2], %[xa], %[t1], %[a2]\n\t"      \
+    "smlad %[a2], %[xb], %[t0], %[a2]\n\t"      \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a3], %[xa], %[t1], %[a3]\n\t"      \
+    "smlad %[a3], %[xb], %[t0], %[a3]\n\t"
+    const int16_t *x = buf;
+    __asm__ volatile(
+        "cmp %[odd], #0\n\t"
+        "beq 2f\n\t"
+        MF_DOT4PX_STEP
+        "2:\n\t"
+        "cmp %[n], #0\n\t"
+        "beq 3f\n\t"
+        "1:\n\t"
+        MF_DOT4PX_STEP
+        MF_DOT4PX_STEP
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        "3:\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
+          [n] "+r"(pairs), [t0] "=&r"(t0), [t1] "=&r"(t1), [xa] "=&r"(xa), [xb] "=&r"(xb)
+        : [odd] "r"(odd)
+        : "cc", "memory");
+#undef MF_DOT4PX_STEP
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* requantization with the output zero point folded into the rounding constant:
+ * (x + K + zp * 2^e) >> e == ((x + K) >> e) + zp exactly, and x + K + zp * 2^e fits in int32 when e <= 22
+ * (|x| < 2^30 * m / 2^31 < 2^29, |zp * 2^e| <= 2^29); zp_fold_ok checks e <= 22 for the layer. */
+typedef struct {
+    int32_t m; /* Q31 multiplier */
+    int32_t e; /* right shift, [1, 22] */
+    int32_t k; /* 2^(e-1) + zp * 2^e */
+} rq_zp;
+
+static inline rq_zp rq_zp_load(const int32_t *mult, const int32_t *shift, int32_t o, int32_t zp)
+{
+    const rq_ch q = rq_load(mult, shift, o);
+    rq_zp r;
+    r.m = q.m;
+    r.e = q.e;
+    r.k = q.h + zp * (int32_t)(1 << q.e);
+    return r;
+}
+
+static int zp_fold_ok(const mf_per_channel_quant *quant, int32_t channels)
+{
+    for (int32_t o = 0; o < channels; ++o) {
+        if (quant->shift[o] < -22) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* requantized + zero point, clamped to [lo, hi]; lo_on / hi_on are compile-time flags (lo > -128, hi < 127) */
+__attribute__((always_inline)) static inline int32_t rq_clamp8(int32_t acc, rq_zp q, int32_t lo, int32_t hi,
+                                                               int lo_on, int hi_on)
+{
+    int32_t r = __ssat(smmlar(acc * 2, q.m, q.k + (acc >> 31)) >> q.e, 8);
+    if (lo_on) {
+        r = r < lo ? lo : r;
+    }
+    if (hi_on) {
+        r = r > hi ? hi : r;
+    }
+    return r;
+}
+
+/* All channels of a full 4-pixel block: out[p * C_out + o]. Compile-time flags: lo_on / hi_on (activation
+ * bounds other than int8's), generic (patch % 4 != 0 or no bias: the tail and bias checks). */
+__attribute__((always_inline)) static inline void block4_loop(const conv_ctx *c, const int16_t *buf,
+                                                              int32_t groups4, int32_t tail, int8_t *out,
+                                                              int lo_on, int hi_on, int generic)
+{
+    const int32_t cout = c->cout, patch = groups4 * 4 + tail, pairs = groups4 >> 1, odd = groups4 & 1;
+    const int32_t lo = c->lo, hi = c->hi, zp = c->zp;
+    const int32_t *bias = c->bias, *mult = c->mult, *shift = c->shift;
+    const int8_t *w = c->filter;
+    for (int32_t o = 0; o < cout; ++o, w += patch, ++out) {
+        const int32_t b = !generic || bias != NULL ? bias[o] : 0;
+        int32_t acc[4] = {b, b, b, b};
+        if (!generic || groups4 > 0) {
+            dot4px(buf, w, pairs, odd, acc);
+        }
+        int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+        if (generic) {
+            for (int32_t t = groups4 * 4; t < patch; ++t) {
+                const int32_t wv = w[t];
+                a0 += buf[im2col4_index(t, 0)] * wv;
+                a1 += buf[im2col4_index(t, 1)] * wv;
+                a2 += buf[im2col4_index(t, 2)] * wv;
+                a3 += buf[im2col4_index(t, 3)] * wv;
+            }
+        }
+        const rq_zp q = rq_zp_load(mult, shift, o, zp);
+        a0 = rq_clamp8(a0, q, lo, hi, lo_on, hi_on);
+        a1 = rq_clamp8(a1, q, lo, hi, lo_on, hi_on);
+        a2 = rq_clamp8(a2, q, lo, hi, lo_on, hi_on);
+        a3 = rq_clamp8(a3, q, lo, hi, lo_on, hi_on);
+        out[0] = (int8_t)a0;
+        out[cout] = (int8_t)a1;
+        int8_t *out2 = out + 2 * cout;
+        out2[0] = (int8_t)a2;
+        out2[cout] = (int8_t)a3;
+    }
+}
+
+__attribute__((noinline)) static void block4_channels(const conv_ctx *c, const int16_t *buf, int32_t groups4,
+                                                      int32_t tail, int8_t *out)
+{
+    const int lo_on = c->lo > -128, hi_on = c->hi < 127;
+    if (tail != 0 || groups4 == 0 || c->bias == NULL) {
+        block4_loop(c, buf, groups4, tail, out, 1, 1, 1);
+    } else if (!lo_on && !hi_on) {
+        block4_loop(c, buf, groups4, 0, out, 0, 0, 0);
+    } else if (!hi_on) {
+        block4_loop(c, buf, groups4, 0, out, 1, 0, 0);
+    } else if (!lo_on) {
+        block4_loop(c, buf, groups4, 0, out, 0, 1, 0);
+    } else {
+        block4_loop(c, buf, groups4, 0, out, 1, 1, 0);
+    }
+}
+
+/* The layer's first (pixels & ~3) output pixels in 4-pixel blocks (groups == 1, patch <= MF_IM2COL4_MAX,
+ * rq_fast_ok, zp_fold_ok); returns how many pixels it did. */
+__attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *params, const conv_ctx *c, int8_t *output)
+{
+    int16_t buf[MF_IM2COL4_BUF];
+    const mf_dims in = params->input, fd = params->filter, out = params->output;
+    const int32_t cin = in.c, cout = out.c;
+    const int32_t patch = fd.h * fd.w * cin, groups4 = patch >> 2, tail = patch & 3;
+    const int32_t total = out.n * out.h * out.w;
+    const int32_t runs_aligned = (cin & 3) == 0;
+    int32_t b = 0, y = 0, x = 0; /* the block's first pixel */
+    const int32_t full = total & ~3;
+    for (int32_t pix = 0; pix < full; pix += 4) {
+        /* fill: pixel by pixel, tap by tap; zeros outside the image and in the last group's pad lanes */
+        int32_t pb = b, py = y, px = x;
+        for (int32_t p = 0; p < 4; ++p) {
+            const int32_t y0 = py * params->stride_h - params->pad_h, x0 = px * params->stride_w - params->pad_w;
+            int32_t i = 0;
+            for (int32_t ky = 0; ky < fd.h; ++ky) {
+                const int32_t iy = y0 + ky * params->dilation_h;
+                for (int32_t kx = 0; kx < fd.w; ++kx, i += cin) {
+                    const int32_t ix = x0 + kx * params->dilation_w;
+                    if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) {
+                        for (int32_t k = 0; k < cin; ++k) {
+                            buf[im2col4_index(i + k, p)] = 0;
+                        }
+                        continue;
+                    }
+                    const int8_t *src = c->input + ((pb * in.h + iy) * in.w + ix) * cin;
+                    if (runs_aligned) { /* i % 4 == 0: whole groups */
+                        int16_t *dst = buf + im2col4_index(i, p);
+                        for (int32_t k = 0; k < cin; k += 4, dst += 16) {
+                            uint32_t v;
+                            memcpy(&v, src + k, sizeof v);
+                            const int32_t ev = __sxtab16(c->off2, v);
+                            const int32_t od = __sxtab16(c->off2, (v >> 8) | (v << 24));
+                            memcpy(dst, &ev, sizeof ev);
+                            memcpy(dst + 2, &od, sizeof od);
+                        }
+                    } else {
+                        for (int32_t k = 0; k < cin; ++k) {
+                            buf[im2col4_index(i + k, p)] = (int16_t)(src[k] + c->off);
+                        }
+                    }
+                }
+            }
+            for (; i & 3; ++i) {
+                buf[im2col4_index(i, p)] = 0;
+            }
+            if (++px == out.w) {
+                px = 0;
+                if (++py == out.h) {
+                    py = 0;
+                    ++pb;
+                }
+            }
+        }
+        b = pb;
+        y = py;
+        x = px;
+        /* channels: the 4 pixels share each filter word and the channel's requantization */
+        block4_channels(c, buf, groups4, tail, output + pix * cout);
+    }
+    return full;
+}
+
 #endif /* __ARM_FEATURE_DSP */
 
 /* The reference loop (grouped convolution, and cores without the DSP extension). */
@@ -495,20 +739,25 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
     c.zp2 = dup16(c.zp);
     c.lo2 = dup16(c.lo);
     c.hi2 = dup16(c.hi);
+    int32_t done = 0; /* output pixels (flat N*OH*OW index) already computed in 4-pixel blocks */
+    if (fd.h * fd.w * fd.c <= MF_IM2COL4_MAX && zp_fold_ok(quant, out.c)) {
+        done = conv_im2col4(params, &c, output);
+    }
     const uintptr_t in_lo = (uintptr_t)input, in_hi = in_lo + (uintptr_t)(in.n * in.h * in.w * in.c);
     const uintptr_t out_lo = (uintptr_t)output, out_hi = out_lo + (uintptr_t)(out.n * out.h * out.w * out.c);
     const int disjoint = out_hi <= in_lo || out_lo >= in_hi;
     const int32_t span_w = (fd.w - 1) * params->dilation_w; /* window width - 1, in pixels */
     const int32_t xstep = params->stride_w * in.c;
     const int pointwise = fd.h == 1 && fd.w == 1 && params->stride_w == 1 && in.c % 8 == 0;
-    for (int32_t b = 0; b < out.n; ++b) {
-        for (int32_t y = 0; y < out.h; ++y) {
+    const int32_t done_b = done / (out.h * out.w), done_y = done / out.w % out.h, done_x = done % out.w;
+    for (int32_t b = done_b; b < out.n; ++b) {
+        for (int32_t y = b == done_b ? done_y : 0; y < out.h; ++y) {
             const int32_t y0 = y * params->stride_h - params->pad_h;
             int32_t ky0, ky1;
             tap_range(y0, params->dilation_h, fd.h, in.h, &ky0, &ky1);
             const int32_t first_row = y0 + ky0 * params->dilation_h;
-            int8_t *out_px = output + (b * out.h + y) * out.w * out.c;
-            int32_t x = 0;
+            int32_t x = b == done_b && y == done_y ? done_x : 0;
+            int8_t *out_px = output + ((b * out.h + y) * out.w + x) * out.c;
             while (x < out.w) {
                 const int32_t x0 = x * params->stride_w - params->pad_w;
                 const int32_t row0 = ((b * in.h + y0) * in.w + x0) * in.c; /* may lie before input: an offset */
