@@ -10,6 +10,13 @@ the exact instruction count of every case (the generated invoke marks each layer
 coefficients of the op's features (plan/cost.py FEATURES) are fitted by non-negative least squares on
 relative error, so that small and large layers count alike.
 
+Kernel variants: each core is fitted twice, with the reference kernels ([cost.reference.*]) and with its
+calibration target's `kernels` variant (e.g. arm_mve on the M55, riscv on RV32: [cost.<variant>.*]). The
+variant fit uses the variant's features (plan/cost.py VARIANT_FEATURES; the reference ones for a variant
+kernel not listed there) and only the layers its specialised code runs (plan/cost.py kernel_path): ops
+without a variant source, and shapes the variant hands to its copy of the reference loop, run reference
+code and keep the reference fit. --check compiles the models with each target's actual kernels.
+
 Cores: M3, M4, M7, M33, M55 and RV32 run on their QEMU machines. The Cortex-M0+ (RP2040) has no QEMU
 machine, but ARMv6-M is a subset of ARMv7-M: code built with -mcpu=cortex-m0plus runs unchanged on the M3
 machine and executes exactly the instructions an M0+ would, so its counts are exact too. Xtensa LX6/LX7
@@ -51,7 +58,15 @@ from microforge.ops.fully_connected import FullyConnectedAttrs  # noqa: E402
 from microforge.ops.mean import MeanAttrs  # noqa: E402
 from microforge.ops.mul import MulAttrs  # noqa: E402
 from microforge.ops.softmax import SoftmaxAttrs  # noqa: E402
-from microforge.plan.cost import FEATURES, GENERIC, GENERIC_FEATURES, estimate, features, model_key  # noqa: E402
+from microforge.plan.cost import (  # noqa: E402
+    GENERIC,
+    GENERIC_FEATURES,
+    estimate,
+    feature_names,
+    features,
+    kernel_path,
+    model_key,
+)
 from microforge.targets import load_target  # noqa: E402
 from microforge.validate.host import load_metadata  # noqa: E402
 from microforge.validate.qemu import run_qemu  # noqa: E402
@@ -190,7 +205,10 @@ def calibration_set(seed: int = 0) -> list[Graph]:
                                      (8, 8, 16, 8, (7, 7), 1, "SAME"), (12, 12, 8, 8, (1, 5), 1, "SAME"),
                                      (12, 12, 8, 8, (5, 1), 1, "SAME"), (32, 32, 3, 8, (3, 3), 2, "SAME"),
                                      (6, 6, 24, 24, (3, 3), 1, "SAME"), (10, 10, 2, 32, (1, 1), 1, "VALID"),
-                                     (20, 20, 16, 4, (1, 1), 2, "VALID"), (5, 5, 48, 16, (3, 3), 1, "VALID")]:  # fmt: skip
+                                     (20, 20, 16, 4, (1, 1), 2, "VALID"), (5, 5, 48, 16, (3, 3), 1, "VALID"),
+                                     # pointwise with few input channels (the variants' special 1x1 loops)
+                                     (20, 20, 8, 24, (1, 1), 1, "VALID"), (14, 14, 32, 40, (1, 1), 1, "VALID"),
+                                     (9, 9, 16, 20, (1, 1), 1, "SAME"), (11, 7, 8, 12, (1, 1), 1, "VALID")]:  # fmt: skip
         g.append(conv(rng, h, w, cin, cout, k, s, p))
     # DEPTHWISE_CONV_2D: 3x3 on many channels, multipliers, micro_speech's 10x8 stride 2, 5x5, 1x1
     for h, w, c, k, m, s, p in [(20, 20, 24, (3, 3), 1, 1, "SAME"), (14, 14, 48, (3, 3), 1, 2, "SAME"),
@@ -198,10 +216,19 @@ def calibration_set(seed: int = 0) -> list[Graph]:
                                 (30, 24, 1, (8, 6), 4, 2, "SAME"), (16, 16, 8, (5, 5), 1, 1, "SAME"),
                                 (10, 10, 16, (5, 5), 2, 1, "VALID"), (20, 20, 4, (1, 1), 1, 1, "VALID"),
                                 (4, 4, 160, (3, 3), 1, 1, "SAME"), (12, 12, 3, (3, 3), 4, 1, "VALID"),
-                                (9, 9, 12, (2, 2), 1, 2, "SAME")]:  # fmt: skip
+                                (9, 9, 12, (2, 2), 1, 2, "SAME"),
+                                # the kernel variants' paths: 3x3 multiplier-1 at more widths and strides
+                                # (RV32 4-pixel groups, MVE 16/8/tail channel steps), multipliers 8, 4, 2, 3
+                                (30, 30, 8, (3, 3), 1, 1, "SAME"), (23, 17, 17, (3, 3), 1, 2, "SAME"),
+                                (9, 11, 64, (3, 3), 1, 1, "VALID"), (5, 6, 128, (3, 3), 1, 2, "SAME"),
+                                (13, 13, 40, (3, 3), 1, 1, "SAME"), (33, 27, 1, (6, 8), 8, 2, "SAME"),
+                                (14, 12, 2, (3, 3), 8, 1, "SAME"), (18, 18, 3, (5, 3), 4, 2, "VALID"),
+                                (12, 10, 6, (3, 3), 2, 1, "SAME"), (10, 10, 5, (3, 3), 3, 2, "SAME"),
+                                (12, 12, 24, (5, 5), 1, 2, "SAME"), (15, 15, 36, (1, 1), 1, 1, "VALID")]:  # fmt: skip
         g.append(dwconv(rng, h, w, c, k, m, s, p))
     for b, d, u in [(1, 1, 12), (1, 12, 20), (1, 20, 1), (1, 3000, 6), (1, 256, 64), (1, 64, 256), (2, 128, 32),
-                    (1, 1000, 10), (4, 8, 8), (1, 512, 128)]:  # fmt: skip
+                    (1, 1000, 10), (4, 8, 8), (1, 512, 128), (1, 100, 3), (1, 700, 7), (3, 40, 13),
+                    (1, 2000, 2)]:  # fmt: skip
         g.append(fc(rng, b, d, u))
     for op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         for h, w, c, k, s, p in [(4, 4, 192, 4, 1, "VALID"), (16, 16, 8, 2, 2, "VALID"), (12, 12, 16, 3, 2, "SAME"),
@@ -283,12 +310,25 @@ def _samples(meta: dict, seed: int) -> list[list[np.ndarray]]:
     return [[rng.integers(-128, 128, size=t["shape"]).astype(np.int8) for t in meta["inputs"]]]
 
 
-def measure(outdir: Path, graph: Graph, core: str) -> list[tuple[str, dict[str, float], int]]:
-    """(model key, features, exact instructions) of every layer of a compiled graph on a core."""
+def variant_of(core: str) -> str:
+    """The kernel variant of the core's calibration target (its `kernels`)."""
+    return core_target(core).kernels
+
+
+def with_kernels(target, variant: str):
+    return dataclasses.replace(target, kernels=variant)
+
+
+def measure(outdir: Path, graph: Graph, core: str, variant: str = "reference") -> list[tuple[str, str, dict, int]]:
+    """(kernel path, model key, features, exact instructions) of every layer of a graph compiled with the
+    `variant` kernels, run on a core."""
     meta = load_metadata(outdir)
-    _, prof = run_qemu(outdir, core_target(core), _samples(meta, 1), profile=True)
-    return [(model_key(node, graph), features(node, graph), layer["instructions"])
-            for node, layer in zip(graph.nodes, prof["layers"])]  # fmt: skip
+    _, prof = run_qemu(outdir, with_kernels(core_target(core), variant), _samples(meta, 1), profile=True)
+    rows = []
+    for node, layer in zip(graph.nodes, prof["layers"], strict=True):
+        path = kernel_path(node, graph, variant)
+        rows.append((path, model_key(node, graph), features(node, graph, path), layer["instructions"]))
+    return rows
 
 
 def fit(rows: list[tuple[dict[str, float], int]], names: tuple[str, ...]) -> tuple[dict[str, float], float]:
@@ -300,41 +340,50 @@ def fit(rows: list[tuple[dict[str, float], int]], names: tuple[str, ...]) -> tup
     return {n: float(c) for n, c in zip(names, coef)}, float(err.max())
 
 
-def calibrate(cores: list[str], work: Path, verbose: bool = True) -> dict[str, dict[str, dict[str, float]]]:
-    """{core: {model key: coefficients}} fitted to QEMU counts of the calibration set."""
+Fits = dict[str, dict[str, dict[str, dict[str, float]]]]  # {core: {variant: {model key: {feature: coefficient}}}}
+
+
+def calibrate(cores: list[str], work: Path, verbose: bool = True) -> Fits:
+    """{core: {variant: {model key: coefficients}}} fitted to QEMU counts of the calibration set, for the
+    reference kernels and the core's variant (only the keys whose specialised variant code ran)."""
     merged = batches(calibration_set())
-    outdirs = []
-    for g in merged:
-        out = work / g.name
-        emit_c(g, out)
-        outdirs.append(out)
-    result = {}
+    outdirs: dict[str, list[Path]] = {}
+    result: Fits = {}
     for core in cores:
-        start = time.perf_counter()
-        rows: dict[str, list] = {}
-        for g, out in zip(merged, outdirs):
-            for k, (key, feats, n) in enumerate(measure(out, g, core)):
-                if k > 0:  # layer 0 is the warm-up layer
-                    rows.setdefault(key, []).append((feats, n))
-        table = {}
-        worst = {}
-        for key, data in sorted(rows.items()):
-            table[key], worst[key] = fit(data, FEATURES.get(key.split("/")[0], GENERIC_FEATURES))
-        all_rows = [r for data in rows.values() for r in data]
-        table[GENERIC], worst[GENERIC] = fit(all_rows, GENERIC_FEATURES)
-        result[core] = table
-        if verbose:
-            print(f"{core}: {sum(map(len, rows.values()))} layers in {len(merged)} firmware, "
-                  f"{time.perf_counter() - start:.1f} s; worst relative fit error per op: "
-                  + ", ".join(f"{k} {v:.1%}" for k, v in worst.items()))  # fmt: skip
+        result[core] = {}
+        for variant in dict.fromkeys(("reference", variant_of(core))):
+            start = time.perf_counter()
+            if variant not in outdirs:
+                outdirs[variant] = []
+                for g in merged:
+                    out = work / variant / g.name
+                    emit_c(g, out, kernel_variant=variant)
+                    outdirs[variant].append(out)
+            rows: dict[str, list] = {}
+            for g, out in zip(merged, outdirs[variant]):
+                for k, (path, key, feats, n) in enumerate(measure(out, g, core, variant)):
+                    if k > 0 and path == variant:  # layer 0 is the warm-up layer
+                        rows.setdefault(key, []).append((feats, n))
+            table, worst = {}, {}
+            for key, data in sorted(rows.items()):
+                table[key], worst[key] = fit(data, feature_names(variant, key))
+            if variant == "reference":
+                all_rows = [r for data in rows.values() for r in data]
+                table[GENERIC], worst[GENERIC] = fit(all_rows, GENERIC_FEATURES)
+            result[core][variant] = table
+            if verbose:
+                print(f"{core} {variant}: {sum(map(len, rows.values()))} layers in {len(merged)} firmware, "
+                      f"{time.perf_counter() - start:.1f} s; worst relative fit error per op: "
+                      + ", ".join(f"{k} {v:.1%}" for k, v in worst.items()))  # fmt: skip
     return result
 
 
 # ---------------------------------------------------------------------------------------------- TOMLs
 
 
-def cost_block(old_block: str, table: dict[str, dict[str, float]], measured: bool, basis: str) -> str:
-    """The [cost] section: the target's own lines (cycles_per_instruction, comments) kept, the fit replaced."""
+def cost_block(old_block: str, tables: dict[str, dict[str, dict[str, float]]], measured: bool, basis: str) -> str:
+    """The [cost] section: the target's own lines (cycles_per_instruction, comments) kept, the fit replaced by
+    `tables` = {variant: {model key: coefficients}} ([cost.<variant>.<key>])."""
     keep = []
     for line in old_block.splitlines()[1:]:
         if line.startswith("[cost."):
@@ -343,9 +392,10 @@ def cost_block(old_block: str, table: dict[str, dict[str, float]], measured: boo
             keep.append(line)
     lines = ["[cost]", *keep, f"measured = {'true' if measured else 'false'}", f"basis = {_toml_str(basis)}"]
     lines.append("# instructions ≈ Σ coefficient × feature (plan/cost.py); fitted by benchmarks/calibrate_cost.py")
-    for key, coeffs in table.items():
-        lines.append(f"\n[cost.reference.{_toml_key(key)}]")
-        lines += [f"{n} = {_round(c)}" for n, c in coeffs.items()]
+    for variant, table in tables.items():
+        for key, coeffs in table.items():
+            lines.append(f"\n[cost.{_toml_key(variant)}.{_toml_key(key)}]")
+            lines += [f"{n} = {_round(c)}" for n, c in coeffs.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -361,16 +411,16 @@ def _toml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_target(name: str, table: dict[str, dict[str, float]], measured: bool, basis: str) -> None:
+def write_target(name: str, tables: dict[str, dict[str, dict[str, float]]], measured: bool, basis: str) -> None:
     path = ROOT / "targets" / f"{name}.toml"
     text = path.read_text()
     m = re.search(r"^\[cost\]\s*$", text, re.M)
     if m is None:
-        text = text.rstrip("\n") + "\n\n" + cost_block("[cost]\n", table, measured, basis)
+        text = text.rstrip("\n") + "\n\n" + cost_block("[cost]\n", tables, measured, basis)
     else:
         end = re.search(r"^\[(?!cost[.\]])", text[m.end() :], re.M)
         stop = m.end() + end.start() if end else len(text)
-        text = text[: m.start()] + cost_block(text[m.start():stop], table, measured, basis) + \
+        text = text[: m.start()] + cost_block(text[m.start():stop], tables, measured, basis) + \
             ("\n" + text[stop:] if end else "")  # fmt: skip
     path.write_text(text)
 
@@ -384,69 +434,83 @@ def _toolchain_version(core: str) -> str:
         return "?"
 
 
-def write_all(fits: dict[str, dict[str, dict[str, float]]]) -> None:
-    for core, table in fits.items():
+def write_all(fits: Fits) -> None:
+    """Every target of a core gets the core's reference tables, and the variant tables of its own `kernels`
+    (a target whose variant was not fitted on its core keeps reference tables only)."""
+    for core, tables in fits.items():
         t = core_target(core)
         how = " (ARMv6-M code run on the M3 machine: exact M0+ instruction counts)" if core == "cortex-m0plus" else ""
-        basis = (f"fitted to exact QEMU instruction counts on {t.qemu.machine}{how}, {t.toolchain} "
-                 f"{_toolchain_version(core)} -O2, reference kernels")  # fmt: skip
         for name in CORES[core][1]:
-            write_target(name, table, True, basis)
+            own = {v: tab for v, tab in tables.items() if v in ("reference", load_target(name).kernels)}
+            kinds = " and ".join(f"{v} kernels" for v in own)
+            basis = (f"fitted to exact QEMU instruction counts on {t.qemu.machine}{how}, {t.toolchain} "
+                     f"{_toolchain_version(core)} -O2, {kinds}")  # fmt: skip
+            write_target(name, own, True, basis)
     for name, (core, why) in DERIVED.items():
         if core in fits and (ROOT / "targets" / f"{name}.toml").is_file():
-            write_target(name, fits[core], False, why)
+            write_target(name, {"reference": fits[core]["reference"]}, False, why)
 
 
 # ---------------------------------------------------------------------------------------------- check
 
 
-def check(cores: list[str], work: Path) -> list[dict]:
-    """Estimate vs QEMU per shared model and core: total and per big layer (> 10 % of the MACs)."""
+def check(cores: list[str], work: Path, variants: str = "both") -> list[dict]:
+    """Estimate vs QEMU per shared model, core and kernels (the reference kernels and the calibration
+    target's own variant, each compiled with those kernels): total and per big layer (> 10 % of the MACs)."""
     rows = []
     for model in MODELS:
         g = load_model(SHARED / "tflite" / f"{model}.tflite")
-        out = work / model
-        emit_c(g, out)
-        meta = load_metadata(out)
-        total_macs = max(meta["macs"], 1)
+        compiled: dict[str, Path] = {}
         for core in cores:
             t = core_target(core)
-            _, prof = run_qemu(out, t, _samples(meta, 3), profile=True)
-            est = estimate(g, load_target(CORES[core][0]))
-            errs = [((e.instructions - m["instructions"]) / m["instructions"], e.macs / total_macs)
-                    for e, m in zip(est.layers, prof["layers"]) if m["instructions"] > 0]  # fmt: skip
-            big = [err for err, share in errs if share > 0.10]
-            some = [err for err, share in errs if share > 0.01]
-            rows.append({"model": model, "core": core, "qemu": prof["instructions"], "estimate": est.instructions,
-                         "error": (est.instructions - prof["instructions"]) / prof["instructions"],
-                         "worst_10pct": max(big, key=abs) if big else None, "n_10pct": len(big),
-                         "worst_1pct": max(some, key=abs) if some else None, "n_1pct": len(some)})  # fmt: skip
+            wanted = {"both": ("reference", t.kernels), "actual": (t.kernels,), "reference": ("reference",)}[variants]
+            for variant in dict.fromkeys(wanted):
+                if variant not in compiled:
+                    compiled[variant] = work / "check" / variant / model
+                    emit_c(g, compiled[variant], kernel_variant=variant)
+                out = compiled[variant]
+                meta = load_metadata(out)
+                total_macs = max(meta["macs"], 1)
+                _, prof = run_qemu(out, with_kernels(t, variant), _samples(meta, 3), profile=True)
+                est = estimate(g, with_kernels(load_target(CORES[core][0]), variant))
+                errs = [((e.instructions - m["instructions"]) / m["instructions"], e.macs / total_macs, e.index, e.op)
+                        for e, m in zip(est.layers, prof["layers"], strict=True) if m["instructions"] > 0]  # fmt: skip
+                big = [e for e in errs if e[1] > 0.10]
+                some = [e for e in errs if e[1] > 0.01]
+                w10 = max(big, key=lambda e: abs(e[0])) if big else None
+                rows.append({"model": model, "core": core, "variant": variant, "qemu": prof["instructions"],
+                             "estimate": est.instructions,
+                             "error": (est.instructions - prof["instructions"]) / prof["instructions"],
+                             "worst_10pct": w10[0] if w10 else None, "n_10pct": len(big),
+                             "worst_layer": f"#{w10[2]} {w10[3]}" if w10 else "",
+                             "worst_1pct": max((e[0] for e in some), key=abs) if some else None,
+                             "n_1pct": len(some)})  # fmt: skip
     return rows
 
 
 def print_check(rows: list[dict]) -> None:
     """Total error, and the worst layer error among layers with > 10 % (and > 1 %) of the model's MACs
-    (in parentheses: how many such layers)."""
+    (in parentheses: how many such layers; then the worst big layer)."""
 
     def worst(r: dict, key: str) -> str:
         return f"{r['worst_' + key]:>+8.1%} ({r['n_' + key]:>2})" if r["worst_" + key] is not None else f"{'-':>8} ( 0)"
 
-    print(f"\n{'model':<24}{'core':<15}{'QEMU instr':>13}{'estimate':>13}{'error':>8}"
-          f"{'worst layer >10% MACs':>23}{'>1% MACs':>14}")  # fmt: skip
+    print(f"\n{'model':<24}{'core':<15}{'kernels':<11}{'QEMU instr':>13}{'estimate':>13}{'error':>9}"
+          f"{'worst layer >10% MACs':>23}{'':<22}{'>1% MACs':>14}")  # fmt: skip
     for r in rows:
-        print(f"{r['model']:<24}{r['core']:<15}{r['qemu']:>13,}{r['estimate']:>13,.0f}{r['error']:>+8.1%}"
-              f"{worst(r, '10pct'):>23}{worst(r, '1pct'):>14}")  # fmt: skip
+        print(f"{r['model']:<24}{r['core']:<15}{r['variant']:<11}{r['qemu']:>13,}{r['estimate']:>13,.0f}"
+              f"{r['error']:>+9.1%}{worst(r, '10pct'):>23}  {r['worst_layer']:<20}{worst(r, '1pct'):>14}")  # fmt: skip
 
 
-def print_fit(fits: dict[str, dict[str, dict[str, float]]]) -> None:
-    keys = sorted({k for table in fits.values() for k in table})
-    for key in keys:
-        names = FEATURES.get(key.split("/")[0], GENERIC_FEATURES) if key != GENERIC else GENERIC_FEATURES
-        print(f"\n{key}: instructions ≈ Σ coefficient × feature")
-        print(f"  {'core':<15}" + "".join(f"{n:>10}" for n in names))
-        for core, table in fits.items():
-            if key in table:
-                print(f"  {core:<15}" + "".join(f"{table[key][n]:>10.3f}" for n in names))
+def print_fit(fits: Fits) -> None:
+    keys = sorted({(v, k) for tables in fits.values() for v, table in tables.items() for k in table})
+    for variant, key in keys:
+        names = feature_names(variant, key)
+        print(f"\n[{variant}] {key}: instructions ≈ Σ coefficient × feature")
+        print(f"  {'core':<15}" + "".join(f"{n:>11}" for n in names))
+        for core, tables in fits.items():
+            if key in tables.get(variant, {}):
+                print(f"  {core:<15}" + "".join(f"{tables[variant][key][n]:>11.3f}" for n in names))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -454,6 +518,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cores", default=",".join(CORES), help="comma-separated subset of " + ",".join(CORES))
     ap.add_argument("--write", action="store_true", help="write the fitted coefficients into targets/*.toml")
     ap.add_argument("--check", action="store_true", help="only compare the TOMLs' estimates with QEMU on the models")
+    ap.add_argument("--kernels", choices=("both", "actual", "reference"), default="both",
+                    help="kernels compared by the check: the reference ones and/or each target's own variant")  # fmt: skip
     args = ap.parse_args(argv)
     cores = [c for c in args.cores.split(",") if c]
     unknown = set(cores) - set(CORES)
@@ -468,7 +534,7 @@ def main(argv: list[str] | None = None) -> None:
                 write_all(fits)
                 print("\nwrote the coefficients into targets/*.toml")
         if args.check or args.write:
-            print_check(check([c for c in cores if c in CORES], Path(tmp)))
+            print_check(check(cores, Path(tmp), args.kernels))
     print(f"\n{time.perf_counter() - start:.1f} s")
 
 

@@ -13,7 +13,17 @@ import pytest
 from microforge.analysis import summarize
 from microforge.importers import load_model
 from microforge.ops._conv_util import window
-from microforge.plan.cost import CONST, FEATURES, GENERIC, GENERIC_FEATURES, estimate, features
+from microforge.plan.cost import (
+    CONST,
+    FEATURES,
+    GENERIC,
+    GENERIC_FEATURES,
+    estimate,
+    feature_names,
+    features,
+    kernel_path,
+    variant_kernels,
+)
 from microforge.targets import available_targets, load_target
 from microforge.validate.host import load_metadata
 from microforge.validate.qemu import run_qemu
@@ -121,6 +131,76 @@ def test_every_profile_has_a_complete_cost_table():
         # fitted cores are measured; the ones without a QEMU run are labeled as derived estimates
         fitted = any(name in targets for _, targets in calibrate_cost.CORES.values())
         assert t.cost_measured == fitted, name
+        # a variant's tables: only ops whose kernels it has its own source for, with the variant's features
+        for variant, vtable in t.cost_coefficients.items():
+            if variant == "reference":
+                continue
+            assert variant == t.kernels, (name, variant)
+            for key, coeffs in vtable.items():
+                assert key in FEATURES and set(coeffs) == set(feature_names(variant, key)), (name, variant, key)
+                assert all(c >= 0 for c in coeffs.values()), (name, variant, key)
+
+
+@pytest.mark.parametrize("name", ["corstone300_m55", "esp32c3"])
+def test_variant_targets_have_their_own_fit(name):
+    """The optimized targets' conv/depthwise/FC layers use their variant's coefficients, the other ops the
+    reference ones (same code), and the label does not call that an over-estimate."""
+    t = load_target(name)
+    assert t.kernels != "reference" and {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"} <= set(
+        t.cost_coefficients[t.kernels]
+    )
+    est = estimate(load_model(SHARED / "tflite" / "person_detect.tflite"), t)
+    convs = [la for la in est.layers if la.op in ("CONV_2D", "DEPTHWISE_CONV_2D")]
+    # every conv runs the variant's code but the 2-channel logits (MVE hands C_out < 4 to its reference loop)
+    assert sum(la.path == t.kernels for la in convs) >= len(convs) - 1
+    for layer in est.layers:
+        if layer.op in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            assert layer.model == f"{layer.path}.{layer.op}", layer
+        elif layer.model != "alias":
+            assert layer.path == "reference" and layer.model.startswith("reference."), layer
+    assert "over-estimated" not in est.label
+    # the same target with reference kernels: reference coefficients everywhere, and a larger estimate
+    import dataclasses
+
+    ref = estimate(load_model(SHARED / "tflite" / "person_detect.tflite"), dataclasses.replace(t, kernels="reference"))
+    assert all(la.model in ("alias",) or la.model.startswith("reference.") for la in ref.layers)
+    assert ref.instructions > 2 * est.instructions
+
+
+def test_variant_without_a_fit_is_labeled_over_estimated():
+    import dataclasses
+
+    t = load_target("corstone300_m55")
+    tables = {v: tab for v, tab in t.cost_coefficients.items() if v == "reference"}
+    est = estimate(
+        load_model(SHARED / "tflite" / "person_detect.tflite"), dataclasses.replace(t, cost_coefficients=tables)
+    )
+    assert any(la.path == "arm_mve" and la.model == "reference.CONV_2D" for la in est.layers)
+    assert "over-estimated" in est.label
+
+
+def test_kernel_path_follows_the_variant_dispatch():
+    rng = np.random.default_rng(0)
+    pointwise = _conv_graph(rng, "CONV_2D", 6, 6, 20, (1, 1), 1, 1, "VALID", 12)
+    narrow = _conv_graph(rng, "CONV_2D", 6, 6, 20, (1, 1), 1, 1, "VALID", 3)  # C_out < 4: MVE's reference loop
+    dw3 = _conv_graph(rng, "DEPTHWISE_CONV_2D", 6, 6, 4, (3, 3), 1, 1, "SAME", 3)
+    assert "mf_conv2d_s8" in variant_kernels("arm_mve") and variant_kernels("reference") == frozenset()
+    assert kernel_path(pointwise.nodes[0], pointwise, "arm_mve") == "arm_mve"
+    assert kernel_path(pointwise.nodes[0], pointwise, "reference") == "reference"
+    assert kernel_path(narrow.nodes[0], narrow, "arm_mve") == "reference"
+    assert kernel_path(narrow.nodes[0], narrow, "riscv") == "riscv"
+    assert kernel_path(dw3.nodes[0], dw3, "riscv") == "riscv"
+    # MVE pointwise: one VMLADAVA step per 16 input bytes, per pixel and 4-channel group
+    f = features(pointwise.nodes[0], pointwise, "arm_mve")
+    assert (f["vsteps"], f["blocks"], f["pixels"], f["edge_steps"]) == (36 * 3 * 2, 36 * 3, 36, 0)
+    assert features(pointwise.nodes[0], pointwise)["macs"] == f["macs"]  # the reference features stay
+    # RV32 depthwise 3x3 multiplier 3: the generic loop, one input load per (pixel, channel, tap, output)
+    f = features(dw3.nodes[0], dw3, "riscv")
+    assert f["group_macs"] == 0 and f["generic_macs"] == f["macs"] and f["loads"] == f["macs"]
+    dw1 = _conv_graph(rng, "DEPTHWISE_CONV_2D", 6, 10, 4, (3, 3), 1, 1, "SAME", 1)
+    f = features(dw1.nodes[0], dw1, "riscv")
+    # output columns 1..8 have their whole window inside the input: two groups of 4 pixels
+    assert f["group_outputs"] == 6 * 8 * 4 and f["group_macs"] + f["edge_macs"] == f["macs"]
 
 
 @pytest.mark.parametrize("name", ["esp32", "esp32s3"])
@@ -163,24 +243,38 @@ def test_cost_block_round_trips_through_toml():
     old = (
         '[cost]\n# keep me\ncycles_per_instruction = 1.3\nmeasured = true\nbasis = "old"\n\n[cost.reference.X]\na = 1\n'
     )
-    text = calibrate_cost.cost_block(old, table, False, 'derived "from" rv32')
+    mve = {"FULLY_CONNECTED": {"vsteps": 33.2, "blocks": 108.0, CONST: 56.0}}
+    text = calibrate_cost.cost_block(old, {"reference": table, "arm_mve": mve}, False, 'derived "from" rv32')
     d = tomllib.loads(text)["cost"]
     assert "# keep me" in text and d["cycles_per_instruction"] == 1.3
     assert d["measured"] is False and d["basis"] == 'derived "from" rv32'
     assert set(d["reference"]) == set(table)  # the old tables are replaced
     assert d["reference"]["CONV_2D"]["macs"] == pytest.approx(6.0071, rel=1e-3)
+    assert d["arm_mve"] == mve
 
 
 # ---------------------------------------------------------------------------------------------- vs QEMU
 
 
-@pytest.mark.parametrize("target", ["stm32l4r5", "esp32c3"])  # Cortex-M4 and RV32IMC
+_VARIANT_BUILDS: dict = {}
+
+
+# Cortex-M4 (its arm_dsp kernels once the profile says so), Cortex-M55 arm_mve, RV32IMC riscv
+@pytest.mark.parametrize("target", ["stm32l4r5", "corstone300_m55", "esp32c3"])
 @pytest.mark.parametrize("model", ["micro_speech_quantized", "person_detect"])
-def test_estimate_matches_qemu(shared_compiled, model, target):
-    """Total within 15 %; layers with > 10 % of the MACs, and every layer with > 1 % of the instructions,
-    within 30 %. The calibration set holds none of these models' layer shapes."""
-    compiled, out = shared_compiled(model)
+def test_estimate_matches_qemu(tmp_path_factory, model, target):
+    """With the target's actual kernels: total within 15 %; layers with > 10 % of the MACs, and every layer
+    with > 1 % of the instructions, within 30 %. The calibration set holds none of these models' layer shapes."""
+    from microforge.backends.c.emit import emit_c
+
+    variant = load_target(target).kernels
+    if (model, variant) not in _VARIANT_BUILDS:
+        out = tmp_path_factory.mktemp(f"{model}_{variant}") / "out"
+        compiled = emit_c(load_model(SHARED / "tflite" / f"{model}.tflite"), out, kernel_variant=variant)
+        _VARIANT_BUILDS[model, variant] = compiled, out
+    compiled, out = _VARIANT_BUILDS[model, variant]
     meta = load_metadata(out)
+    assert variant == "reference" or variant in meta["kernel_sources"].values()  # the variant's code is measured
     rng = np.random.default_rng(7)
     samples = [[rng.integers(-128, 128, size=t["shape"]).astype(np.int8) for t in meta["inputs"]]]
     _, prof = run_qemu(out, target, samples, profile=True)

@@ -9,7 +9,17 @@ counted), so a 3x3 conv with 4 input channels and a 1x1 conv with 128 are both f
 is dominated by per-tap overhead, the second by the multiply-accumulate loop. The coefficients are
 fitted per core (compiler and ISA differ) and per kernel variant, by least squares against exact QEMU
 instruction counts (benchmarks/calibrate_cost.py), and live in the [cost.<variant>.<op>] tables of
-targets/*.toml. Cycles = instructions × the target's cycles_per_instruction: QEMU counts instructions,
+targets/*.toml.
+
+Optimized kernel variants (runtime_c/kernels/<variant>/, a target's `kernels`) loop differently, so they
+have features of their own (VARIANT_FEATURES): e.g. the MVE convolution runs one VMLADAVA per 16 input
+bytes of a filter row for 4 output channels at a time, so its cost follows ceil(span / 16) vector steps
+and per-4-channel requantization blocks, not MACs. A layer runs the variant's specialised code only when
+the variant has a source for the op's kernel and the shape is one it specialises (kernel_path); otherwise
+it runs reference code (the reference kernel, or the variant's copy of the reference loop) and takes the
+reference features and coefficients (same loops, so the reference fit applies).
+
+Cycles = instructions × the target's cycles_per_instruction: QEMU counts instructions,
 not cycles, so cycles and milliseconds are always an estimate; for cores QEMU cannot run (Xtensa) the
 instruction counts are too, and say so.
 """
@@ -51,6 +61,91 @@ FEATURES: dict[str, tuple[str, ...]] = {
 GENERIC = "*"
 GENERIC_FEATURES = ("macs", "outputs", "inputs", CONST)
 
+#: Features of the optimized variants' specialised paths (see kernel_path); a variant kernel not listed here
+#: is fitted on the reference features. All counts are for the whole layer (batch included).
+VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
+    "arm_mve": {
+        # vsteps: VMLADAVA loop steps = Σ over (pixel, valid filter row, 4-channel group) of ceil(row span / 16),
+        #   span = valid taps of the row × C_in (16 bytes × 4 channels per step);
+        # dots: dot-product calls = (pixel, valid row, 4-channel group) triples (loop setup, accumulator merge);
+        # edge_steps: the vsteps of windows clipped by padding, which sum their valid weights on the fly;
+        # blocks: pixels × ceil(C_out / 4) (one vector requantization per 4 channels); pixels: window bounds;
+        # wsteps: per-call bias + offset·Σw precomputation, C_out × ceil(KH·KW·C_in / 16);
+        # pw_steps: 1x1 layers with C_in 8, 16 or 32 and C_out % 4 == 0 run one asm loop per pixel instead
+        # (dot, requantization and store per 4 channels): pixels × C_out / 4 × ceil(C_in / 16), the other
+        # loop features 0 but pixels and wsteps
+        "CONV_2D": ("vsteps", "dots", "edge_steps", "blocks", "pw_steps", "pixels", "wsteps", CONST),
+        # three loops by depth multiplier M: M == 1 vectorises across channels, 8 per step (m1_taps: valid
+        # (pixel, tap) pairs × ceil(C / 8); m1_chunks: pixels × ceil(C / 8), bias and requantization of 8
+        # channels); M % 4 == 0 shares each input byte across 4 or 8 filter lanes (m4_taps: valid (pixel, tap)
+        # pairs × C_out / lanes; m4_blocks: pixels × C_out / 4); other M gather 4 lanes' inputs and check the
+        # bounds of every tap (mn_taps: all (pixel, tap) pairs × ceil(C_out / 4); mn_blocks: pixels ×
+        # ceil(C_out / 4)); pixels: window bounds
+        "DEPTHWISE_CONV_2D": (
+            "m1_taps",
+            "m1_chunks",
+            "m4_taps",
+            "m4_blocks",
+            "mn_taps",
+            "mn_blocks",
+            "pixels",
+            CONST,
+        ),  # fmt: skip
+        # vsteps: batches × ceil(C_out / 4) × ceil(depth / 16) (dot product and Σw); blocks: batches × ceil(C_out / 4)
+        "FULLY_CONNECTED": ("vsteps", "blocks", CONST),
+    },
+    "arm_dsp": {
+        # two loops. Patch = KH·KW·C_in <= 256 bytes: 4-pixel blocks whose windows are copied into an int16
+        # buffer (im2col_fill: pixels × patch elements, 4 per step; im2col_fill1: the same when C_in % 4 != 0,
+        # one element per step) and multiplied with SMLAD
+        # (im2col_macs: pixels rounded up to 4 × C_out × patch rounded up to 4, zeros included),
+        # im2col_blocks: ceil(pixels / 4) × C_out (bias, requantization); larger patches: SMLAD dot products
+        # over contiguous filter rows, MAC-bound (row_macs: executed MACs) plus per (pixel, valid filter
+        # row, output-channel pair) setup (dots); both: per output (outputs) and per pixel (pixels)
+        "CONV_2D": (
+            "im2col_fill",
+            "im2col_fill1",
+            "im2col_macs",
+            "im2col_blocks",
+            "row_macs",
+            "dots",
+            "outputs",
+            "pixels",
+            CONST,
+        ),
+        # depth multiplier 1: 4 channels per tap step (m1_taps: valid (pixel, tap) pairs x floor(C / 4)), the
+        # C % 4 tail channels one at a time (tail_macs); multiplier % 4 == 0: one input against 4 filter lanes
+        # (m4_taps: valid (pixel, tap) pairs x C_out / 4); rows: valid (pixel, filter row) pairs x ceil(C_out / 4)
+        "DEPTHWISE_CONV_2D": ("m1_taps", "tail_macs", "m4_taps", "rows", "outputs", CONST),
+        # two output features per inner loop; an odd last feature runs alone (odd_macs)
+        "FULLY_CONNECTED": ("macs", "odd_macs", "outputs", CONST),
+    },
+    "riscv": {
+        # register-blocked scalar code (2 pixels × 4 channels): still MAC-bound, the reference loop features
+        # with the variant's own coefficients
+        "CONV_2D": FEATURES["CONV_2D"],
+        # three pixel loops, each with its MACs and outputs (requantization): 3x3 depth-multiplier-1 windows
+        # (dilation 1, stride_w 1 or 2) run 4 horizontally adjacent pixels at a time where all 4 windows are
+        # inside the input horizontally (group_*: each loaded input column feeds every pixel holding it) and
+        # one pixel at a time at the borders (edge_*); any other layer runs a generic per-pixel loop
+        # (generic_*) that loads one input per (pixel, input channel, block of 8, 4 or 1 of its M outputs,
+        # valid tap): loads, and sets up a filter row per (pixel, input channel, block, valid row): generic_rows
+        "DEPTHWISE_CONV_2D": (
+            "group_macs",
+            "group_outputs",
+            "edge_macs",
+            "edge_outputs",
+            "generic_macs",
+            "generic_outputs",
+            "loads",
+            "generic_rows",
+            CONST,
+        ),
+        # block_macs: MACs of the 4-output blocks (one input load feeds 4 rows); tail_macs: the C_out % 4 rest
+        "FULLY_CONNECTED": ("block_macs", "tail_macs", "outputs", CONST),
+    },
+}
+
 
 @dataclass
 class LayerCost:
@@ -64,6 +159,7 @@ class LayerCost:
     cycles: float
     ms: float
     model: str  # coefficients used: "<variant>.<key>", "<variant>.<OP>" (int8 fit), "<variant>.*" (generic), "alias"
+    path: str = "reference"  # the code the layer runs: a variant's specialised kernel or "reference" (kernel_path)
 
     @property
     def fallback(self) -> bool:
@@ -103,7 +199,7 @@ class CostEstimate:
                     f"{self.cycles_per_instruction:g} (CPI estimate) at {self.clock_hz / 1e6:g} MHz")  # fmt: skip
         else:
             text = f"estimate, not measured: {self.basis}"
-        if self.kernels != "reference" and any(c.model.startswith("reference.") for c in self.layers):
+        if any(c.path != "reference" and c.model.startswith("reference.") for c in self.layers):
             text += (f"; the {self.kernels} kernels have no fit of their own for some layers, which use the reference "
                      "kernels' coefficients and are over-estimated")  # fmt: skip
         return text
@@ -130,6 +226,7 @@ class CostEstimate:
                     "cycles": round(c.cycles),
                     "ms": c.ms,
                     "model": c.model,
+                    "path": c.path,
                     "fallback": c.fallback,
                 }  # fmt: skip
                 for c in self.layers
@@ -201,8 +298,8 @@ def model_key(node: Node, graph: Graph) -> str:
     return f"{node.op}/{ins}_{graph.out(node).dtype}"
 
 
-def features(node: Node, graph: Graph) -> dict[str, float]:
-    """Loop trip counts of the node's kernel: every feature any model might use, plus 'const' = 1."""
+def _reference_features(node: Node, graph: Graph) -> dict[str, float]:
+    """Loop trip counts of the node's reference kernel, plus 'const' = 1."""
     opdef = ops.get(node.op)
     out = graph.out(node)
     acts = _activation_inputs(node, graph)
@@ -230,17 +327,222 @@ def features(node: Node, graph: Graph) -> dict[str, float]:
     return d
 
 
+def features(node: Node, graph: Graph, variant: str = "reference") -> dict[str, float]:
+    """Loop trip counts of the node's kernel: every feature any model might use, plus 'const' = 1; with a
+    kernel variant whose specialised code runs the node (kernel_path), also that code's features."""
+    d = _reference_features(node, graph)
+    if variant != "reference" and kernel_path(node, graph, variant) == variant:
+        extra = _VARIANT_COUNTS.get((variant, node.op))
+        if extra is not None:
+            d.update(extra(node, graph, d))
+    return d
+
+
+def _ceil(a, b: int):
+    return -(-a // b)
+
+
+def _axes(node: Node, graph: Graph):
+    """Per output row and column: valid filter taps along that axis, and the window geometry."""
+    from ..ops._conv_util import window
+
+    x, f = graph.inp(node, 0), graph.inp(node, 1)
+    _, h, w, _ = x.shape
+    _, kh, kw, _ = f.shape
+    win = window(node.attrs, h, w, kh, kw)
+    vy = _valid(win.out_h, win.stride_h, win.pad_h, kh, win.dilation_h, h)
+    vx = _valid(win.out_w, win.stride_w, win.pad_w, kw, win.dilation_w, w)
+    return vy, vx, win
+
+
+def _mve_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    n, _, _, cin = graph.inp(node, 0).shape
+    _, kh, kw, _ = graph.inp(node, 1).shape
+    cout = graph.out(node).shape[-1]
+    vy, vx, _ = _axes(node, graph)
+    g4 = _ceil(cout, 4)
+    steps = np.outer(vy, _ceil(vx * cin, 16)) * (vx > 0)[None, :]  # per pixel: Σ rows ceil(span / 16)
+    dots = np.outer(vy, (vx > 0).astype(np.int64))
+    clipped = ~np.outer(vy == kh, vx == kw)
+    pixels = n * len(vy) * len(vx)
+    if (kh, kw) == (1, 1) and not clipped.any() and cin in (8, 16, 32) and cout % 4 == 0:
+        zero = dict.fromkeys(("vsteps", "dots", "edge_steps", "blocks"), 0)
+        return {
+            **zero,
+            "pw_steps": pixels * cout // 4 * _ceil(cin, 16),
+            "pixels": pixels,
+            "wsteps": cout * _ceil(cin, 16),
+        }
+    return {
+        "pw_steps": 0,
+        "vsteps": n * g4 * int(steps.sum()),
+        "dots": n * g4 * int(dots.sum()),
+        "edge_steps": n * g4 * int(steps[clipped].sum()),
+        "blocks": n * g4 * len(vy) * len(vx),
+        "pixels": n * len(vy) * len(vx),
+        "wsteps": min(cout, 256) * _ceil(kh * kw * cin, 16),
+    }
+
+
+def _mve_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    _, kh, kw, oc = graph.inp(node, 1).shape
+    n = graph.inp(node, 0).shape[0]
+    m = node.attrs.depth_multiplier
+    vy, vx, _ = _axes(node, graph)
+    pixels = n * len(vy) * len(vx)
+    valid = n * int(vy.sum()) * int(vx.sum())
+    d = dict.fromkeys(("m1_taps", "m1_chunks", "m4_taps", "m4_blocks", "mn_taps", "mn_blocks"), 0)
+    if m == 1:
+        d.update(m1_taps=valid * _ceil(oc, 8), m1_chunks=pixels * _ceil(oc, 8))
+    elif m % 4 == 0:
+        d.update(m4_taps=valid * oc // (8 if m % 8 == 0 else 4), m4_blocks=pixels * oc // 4)
+    else:
+        d.update(mn_taps=pixels * kh * kw * _ceil(oc, 4), mn_blocks=pixels * _ceil(oc, 4))
+    return {**d, "pixels": pixels}
+
+
+def _mve_fc(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    depth, units = graph.inp(node, 1).shape[-1], graph.out(node).shape[-1]
+    batches = graph.out(node).size // max(units, 1)
+    return {"vsteps": batches * _ceil(units, 4) * _ceil(depth, 16), "blocks": batches * _ceil(units, 4)}
+
+
+def _rv_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    """Which pixels the 4-pixel 3x3 loop takes: along a row, x starts a group when its window and the next
+    three are wholly inside the input horizontally (vertical clipping is allowed)."""
+    a = node.attrs
+    n, _, w, c = graph.inp(node, 0).shape
+    _, kh, kw, _ = graph.inp(node, 1).shape
+    m = a.depth_multiplier
+    vy, vx, win = _axes(node, graph)
+    fast = (kh, kw) == (3, 3) and m == 1 and (win.dilation_h, win.dilation_w) == (1, 1) and win.stride_w in (1, 2)
+    grouped = np.zeros(win.out_w, bool)
+    x = 0
+    while fast and x < win.out_w:
+        x0 = x * win.stride_w - win.pad_w
+        if x0 >= 0 and x + 4 <= win.out_w and x0 + 3 * win.stride_w + 2 < w:
+            grouped[x : x + 4] = True
+            x += 4
+        else:
+            x += 1
+    rows = n * int(vy.sum())  # Σ valid filter rows over output rows
+    group_macs = rows * 3 * int(grouped.sum()) * c
+    group_outputs = n * win.out_h * int(grouped.sum()) * c
+    rest_macs, rest_outputs = ref["macs"] - group_macs, ref["outputs"] - group_outputs
+    blocks = m // 8 + m % 8 // 4 + m % 4  # blocks of 8, 4 or 1 of an input channel's M outputs
+    loads = 0 if fast else rows * int(vx.sum()) * c * blocks
+    return {"group_macs": group_macs, "group_outputs": group_outputs,
+            "edge_macs": rest_macs if fast else 0, "edge_outputs": rest_outputs if fast else 0,
+            "generic_macs": 0 if fast else rest_macs, "generic_outputs": 0 if fast else rest_outputs,
+            "loads": loads, "generic_rows": 0 if fast else rows * win.out_w * c * blocks}  # fmt: skip
+
+
+def _rv_fc(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    depth, units = graph.inp(node, 1).shape[-1], graph.out(node).shape[-1]
+    batches = graph.out(node).size // max(units, 1)
+    return {"block_macs": batches * depth * (units - units % 4), "tail_macs": batches * depth * (units % 4)}
+
+
+def _dsp_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    n = graph.inp(node, 0).shape[0]
+    _, kh, kw, cin = graph.inp(node, 1).shape
+    cout = graph.out(node).shape[-1]
+    vy, vx, _ = _axes(node, graph)
+    pixels = n * len(vy) * len(vx)
+    patch = kh * kw * cin
+    d = dict.fromkeys(("im2col_fill", "im2col_fill1", "im2col_macs", "im2col_blocks", "row_macs", "dots"), 0)
+    if patch <= 256:
+        d["im2col_fill" if cin % 4 == 0 else "im2col_fill1"] = pixels * patch
+        d.update(im2col_macs=_ceil(pixels, 4) * 4 * cout * _ceil(patch, 4) * 4,
+                 im2col_blocks=_ceil(pixels, 4) * cout)  # fmt: skip
+    else:
+        dots = int(vy.sum()) * int((vx > 0).sum())
+        d.update(row_macs=ref["macs"], dots=n * dots * _ceil(cout, 2))
+    return {**d, "pixels": pixels}
+
+
+def _dsp_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    n, c = graph.inp(node, 0).shape[0], graph.inp(node, 0).shape[-1]
+    oc, m = graph.out(node).shape[-1], node.attrs.depth_multiplier
+    vy, vx, _ = _axes(node, graph)
+    valid = n * int(vy.sum()) * int(vx.sum())
+    rows = n * int(vy.sum()) * len(vx) * _ceil(oc, 4)
+    if m == 1:
+        return {"m1_taps": valid * (c // 4), "tail_macs": valid * (c % 4), "m4_taps": 0, "rows": rows}
+    return {"m1_taps": 0, "tail_macs": 0, "m4_taps": valid * oc // 4, "rows": rows}
+
+
+def _dsp_fc(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    depth, units = graph.inp(node, 1).shape[-1], graph.out(node).shape[-1]
+    return {"odd_macs": graph.out(node).size // max(units, 1) * depth * (units % 2)}
+
+
+_VARIANT_COUNTS = {
+    ("arm_dsp", "CONV_2D"): _dsp_conv,
+    ("arm_dsp", "DEPTHWISE_CONV_2D"): _dsp_depthwise,
+    ("arm_dsp", "FULLY_CONNECTED"): _dsp_fc,
+    ("arm_mve", "CONV_2D"): _mve_conv,
+    ("arm_mve", "DEPTHWISE_CONV_2D"): _mve_depthwise,
+    ("arm_mve", "FULLY_CONNECTED"): _mve_fc,
+    ("riscv", "DEPTHWISE_CONV_2D"): _rv_depthwise,
+    ("riscv", "FULLY_CONNECTED"): _rv_fc,
+}
+
+
+def variant_kernels(variant: str) -> frozenset[str]:
+    """Kernel stems the variant has its own source for (runtime_c/kernels/<variant>/<kernel>.c)."""
+    from ..resources import runtime_dir
+
+    folder = runtime_dir() / "kernels" / variant
+    return frozenset(p.stem for p in folder.glob("*.c")) if variant != "reference" and folder.is_dir() else frozenset()
+
+
+def _specialised(node: Node, graph: Graph, variant: str) -> bool:
+    """False for the shapes a variant kernel hands to its copy of the reference loop."""
+    if node.op == "CONV_2D":
+        x, f, y = graph.inp(node, 0), graph.inp(node, 1), graph.out(node)
+        grouped = f.shape[-1] != x.shape[-1]
+        if variant == "arm_mve":
+            return not grouped and node.attrs.dilation_w == 1 and y.shape[-1] >= 4
+        return not grouped
+    if node.op == "FULLY_CONNECTED" and variant == "arm_mve":
+        return graph.out(node).shape[-1] >= 4
+    if node.op == "DEPTHWISE_CONV_2D" and variant == "arm_dsp":
+        # (arm_dsp also runs the reference loop when a multiplier needs a left shift: not modelled here)
+        return node.attrs.depth_multiplier == 1 or node.attrs.depth_multiplier % 4 == 0
+    return True
+
+
+def kernel_path(node: Node, graph: Graph, variant: str) -> str:
+    """The code a node runs with a kernel variant: the variant's name when its specialised kernel runs the
+    node, "reference" when the reference kernel (or the variant's copy of the reference loop) does."""
+    if variant == "reference" or ops.get(node.op).alias or model_key(node, graph) != node.op:
+        return "reference"
+    if not set(ops.get(node.op).c_kernels(node, graph)) & variant_kernels(variant):
+        return "reference"
+    return variant if _specialised(node, graph, variant) else "reference"
+
+
+def feature_names(variant: str, key: str) -> tuple[str, ...]:
+    """The features of a coefficient table: [cost.<variant>.<key>]."""
+    op = key.split("/")[0]
+    if key == GENERIC or op not in FEATURES:
+        return GENERIC_FEATURES
+    return VARIANT_FEATURES.get(variant, {}).get(op, FEATURES[op]) if variant != "reference" else FEATURES[op]
+
+
 # ---------------------------------------------------------------------------------------------- estimate
 
 
-def coefficients_for(target: Target, key: str) -> tuple[str, dict[str, float]] | None:
-    """(model name, coefficients) for a node's model key ("OP" or "OP/<in>_<out>") on a target.
+def coefficients_for(target: Target, key: str, path: str | None = None) -> tuple[str, dict[str, float]] | None:
+    """(model name, coefficients) for a node's model key ("OP" or "OP/<in>_<out>") on a target, for a node
+    running `path` (kernel_path; default: the target's variant).
 
     Tried in order: the key, then the op's int8 fit (same loop nest, e.g. for a float kernel), then the
-    generic fallback; each in the target's kernel variant first, then in the reference kernels' table (an
-    optimized variant without a fit of its own is then over-estimated)."""
+    generic fallback; each in the path's table first, then in the reference kernels' table (a variant
+    kernel without a fit of its own is then over-estimated)."""
     tables = target.cost_coefficients
-    variants = list(dict.fromkeys((target.kernels, "reference")))
+    variants = list(dict.fromkeys((target.kernels if path is None else path, "reference")))
     for k in dict.fromkeys((key, key.split("/")[0], GENERIC)):
         for variant in variants:
             if k in tables.get(variant, {}):
@@ -268,12 +570,13 @@ def estimate(summary_or_graph, target: Target) -> CostEstimate:
     )
     for i, node in enumerate(graph.nodes):
         opdef = ops.get(node.op)
-        feats = features(node, graph)
+        path = kernel_path(node, graph, target.kernels)
+        feats = features(node, graph, path)
         key = model_key(node, graph)
         if opdef.alias:
             instr, model = 0.0, "alias"
         else:
-            found = coefficients_for(target, key)
+            found = coefficients_for(target, key, path)
             if found is None:
                 raise ValueError(f"target {target.name!r} has no cost coefficients (a [cost.reference] table)")
             model, coeffs = found
@@ -281,5 +584,5 @@ def estimate(summary_or_graph, target: Target) -> CostEstimate:
         cycles = instr * target.cycles_per_instruction
         ms = cycles / target.clock_hz * 1e3
         macs = int(opdef.macs(node, graph))
-        est.layers.append(LayerCost(i, node.op, node.name, macs, feats, key, instr, cycles, ms, model))
+        est.layers.append(LayerCost(i, node.op, node.name, macs, feats, key, instr, cycles, ms, model, path))
     return est
