@@ -9,7 +9,9 @@
  *  - depth multiplier a multiple of 4 (e.g. a CONV_2D with one input channel, converted to depthwise):
  *    one input value against 4 filter lanes per step;
  *  - requantization in 4 instructions per output (SMMLAR, see rq_apply) and clamping 4 outputs at once
- *    with QADD16/SSUB16/SEL, stored as one word.
+ *    with QADD16/SSUB16/SEL, stored as one word; when every shift is in [-22, -1] the output zero point is folded
+ *    into SMMLAR's rounding constant and SSAT clamps to int8 (rq_fold), the SSUB16/SEL clamps only run for
+ *    activation bounds other than int8's.
  * Other depth multipliers, tail channels (C % 4) and layers whose multipliers need a left shift take plain loops.
  * Expected: ~2.5 instructions/MAC in the tap loop plus ~10 per output (~4 per MAC for 3x3).
  *
@@ -118,6 +120,51 @@ static inline int8_t store1(int32_t r, int32_t zp, int32_t lo, int32_t hi)
     return (int8_t)(r > hi ? hi : r);
 }
 
+/*
+ * Requantization with the output zero point folded into the rounding constant (when every shift is in [-22, -1],
+ * see fold_ok): with e = -shift, (x + 2^(e-1) - [acc<0] + zp * 2^e) >> e == rq_apply(acc) + zp exactly, the
+ * constant is (2 zp + 1) * 2^(e-1), and the sum fits in int32 (|x| < 2^29, |zp * 2^e| <= 2^29). SSAT to int8
+ * is then the clamp to [-128, 127].
+ */
+static inline int32_t rq_fold(int32_t acc, int32_t m, int32_t shift, int32_t zp21)
+{
+    const int32_t e = -shift;
+    const int32_t k = (int32_t)((uint32_t)zp21 << (e - 1));
+    return __ssat(smmlar(acc * 2, m, k + (acc >> 31)) >> e, 8);
+}
+
+static int fold_ok(const mf_per_channel_quant *quant, int32_t channels)
+{
+    for (int32_t o = 0; o < channels; ++o) {
+        if (quant->shift[o] < -22) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* four int8-range values (zero point included) -> activation clamp in 16-bit lanes -> one word at out */
+static inline void store4_fold(int8_t *out, int32_t r0, int32_t r1, int32_t r2, int32_t r3, int32_t lo2,
+                               int32_t hi2, int lo_on, int hi_on)
+{
+    uint32_t v02 = ((uint32_t)r0 & 0xFFFFu) | ((uint32_t)r2 << 16);
+    uint32_t v13 = ((uint32_t)r1 & 0xFFFFu) | ((uint32_t)r3 << 16);
+    if (lo_on) {
+        (void)__ssub16((int32_t)v02, lo2);
+        v02 = __sel(v02, (uint32_t)lo2);
+        (void)__ssub16((int32_t)v13, lo2);
+        v13 = __sel(v13, (uint32_t)lo2);
+    }
+    if (hi_on) {
+        (void)__ssub16((int32_t)v02, hi2);
+        v02 = __sel((uint32_t)hi2, v02);
+        (void)__ssub16((int32_t)v13, hi2);
+        v13 = __sel((uint32_t)hi2, v13);
+    }
+    const uint32_t word = (v02 & 0x00FF00FFu) | ((v13 & 0x00FF00FFu) << 8);
+    memcpy(out, &word, sizeof word);
+}
+
 typedef struct {
     const int8_t *input;
     const int8_t *filter;
@@ -128,6 +175,9 @@ typedef struct {
     int32_t fw;                  /* filter width */
     int32_t row_step, col_step;  /* input bytes between window rows / columns */
     int32_t off, off2, zp, lo, hi, zp2, lo2, hi2;
+    int32_t fold;          /* 1: rq_fold / store4_fold (all shifts in [-22, -1]) */
+    int32_t zp21;          /* 2 * zp + 1 */
+    int32_t lo_on, hi_on;  /* activation bounds other than int8's */
 } dw_ctx;
 
 /* acc[0..3] += one tap (4 channels): x at the input, w at the filter */
@@ -213,8 +263,15 @@ __attribute__((noinline)) static void dw_pixel_m1(const dw_ctx *d, int32_t base,
             acc[3] = a3;
         }
         const int32_t *m = d->mult + c, *sh = d->shift + c;
-        store4(out + c, rq_apply(acc[0], m[0], sh[0]), rq_apply(acc[1], m[1], sh[1]), rq_apply(acc[2], m[2], sh[2]),
-               rq_apply(acc[3], m[3], sh[3]), d->zp2, d->lo2, d->hi2);
+        if (d->fold) {
+            const int32_t z = d->zp21;
+            store4_fold(out + c, rq_fold(acc[0], m[0], sh[0], z), rq_fold(acc[1], m[1], sh[1], z),
+                        rq_fold(acc[2], m[2], sh[2], z), rq_fold(acc[3], m[3], sh[3], z), d->lo2, d->hi2, d->lo_on,
+                        d->hi_on);
+        } else {
+            store4(out + c, rq_apply(acc[0], m[0], sh[0]), rq_apply(acc[1], m[1], sh[1]),
+                   rq_apply(acc[2], m[2], sh[2]), rq_apply(acc[3], m[3], sh[3]), d->zp2, d->lo2, d->hi2);
+        }
     }
     for (; c < C; ++c) {
         int32_t acc = d->bias != NULL ? d->bias[c] : 0;
@@ -258,9 +315,16 @@ __attribute__((noinline)) static void dw_pixel_m4(const dw_ctx *d, int32_t base,
                     a3 = __smlabt(xv, wo, a3);
                 }
             }
-            store4(out + o, rq_apply(a0, d->mult[o], d->shift[o]), rq_apply(a1, d->mult[o + 1], d->shift[o + 1]),
-                   rq_apply(a2, d->mult[o + 2], d->shift[o + 2]), rq_apply(a3, d->mult[o + 3], d->shift[o + 3]),
-                   d->zp2, d->lo2, d->hi2);
+            const int32_t *mm = d->mult + o, *sh = d->shift + o;
+            if (d->fold) {
+                const int32_t z = d->zp21;
+                store4_fold(out + o, rq_fold(a0, mm[0], sh[0], z), rq_fold(a1, mm[1], sh[1], z),
+                            rq_fold(a2, mm[2], sh[2], z), rq_fold(a3, mm[3], sh[3], z), d->lo2, d->hi2, d->lo_on,
+                            d->hi_on);
+            } else {
+                store4(out + o, rq_apply(a0, mm[0], sh[0]), rq_apply(a1, mm[1], sh[1]), rq_apply(a2, mm[2], sh[2]),
+                       rq_apply(a3, mm[3], sh[3]), d->zp2, d->lo2, d->hi2);
+            }
         }
     }
 }
@@ -352,6 +416,10 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
     d.zp2 = dup16(d.zp);
     d.lo2 = dup16(d.lo);
     d.hi2 = dup16(d.hi);
+    d.fold = fold_ok(quant, out.c);
+    d.zp21 = 2 * d.zp + 1;
+    d.lo_on = d.lo > -128;
+    d.hi_on = d.hi < 127;
     int8_t *out_px = output;
     for (int32_t b = 0; b < out.n; ++b) {
         for (int32_t y = 0; y < out.h; ++y) {
