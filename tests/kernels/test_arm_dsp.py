@@ -14,6 +14,7 @@ import shutil
 
 import numpy as np
 import pytest
+from ops.test_add import add_case
 from ops.test_conv2d import conv_case
 from ops.test_depthwise_conv2d import dw_case
 from ops.test_fully_connected import fc_case
@@ -33,7 +34,7 @@ from microforge.validate.qemu import build_program, run_elf, run_qemu
 from support import ROOT, SHARED, random_inputs
 
 M4 = dataclasses.replace(load_target("stm32l4r5"), kernels="arm_dsp")
-KERNELS = ("mf_conv2d_s8", "mf_depthwise_conv2d_s8", "mf_fully_connected_s8")
+KERNELS = ("mf_conv2d_s8", "mf_depthwise_conv2d_s8", "mf_fully_connected_s8", "mf_add_s8")
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
 pytestmark = pytest.mark.skipif(
@@ -190,6 +191,25 @@ def test_conv_block_paths_bit_exact(tmp_path):
     assert_qemu_exact(graph, with_extremes(graph, rng, 3), tmp_path / "out")
 
 
+def test_add_bit_exact(tmp_path):
+    """ADD: same-shape inputs (the SMMLAR path) with random and extreme scales and every activation; broadcasting
+    and a constant input (the reference loop)."""
+    rng = np.random.default_rng(91)
+    cases = [add_case(rng, (1, 5, 7, 6), (1, 5, 7, 6), (1, 5, 7, 6), activation=ACTIVATIONS[k]) for k in range(4)]
+    cases += [
+        add_case(rng, (2, 3, 17), (2, 3, 17), (2, 3, 17), scales=(0.001, 0.2, 0.003)),
+        add_case(rng, (33,), (33,), (33,), scales=(0.5, 0.5, 1e-3), activation="RELU"),
+        add_case(rng, (1, 4, 4, 8), (1, 4, 4, 8), (1, 4, 4, 8), scales=(1e-4, 2e-4, 10.0)),
+        add_case(rng, (1, 3, 5, 7), (1, 3, 5, 7), (1, 3, 5, 7), scales=(0.1, 0.1000001, 50.0)),
+        add_case(rng, (1, 3, 5, 7), (1, 3, 5, 7), (1, 3, 5, 7), scales=(3e-3, 7.0, 1e-4)),
+        add_case(rng, (1, 4, 5, 8), (1, 1, 1, 8), (1, 4, 5, 8), activation="RELU6"),
+        add_case(rng, (1, 3, 1, 4), (1, 1, 6, 4), (1, 3, 6, 4)),
+        add_case(rng, (1, 4, 4, 3), (1, 4, 4, 3), (1, 4, 4, 3), const2=True),
+    ]
+    graph = merge(cases, "dsp_add")
+    assert_qemu_exact(graph, with_extremes(graph, rng, 3), tmp_path / "out")
+
+
 def test_inplace_chain_bit_exact(tmp_path):
     """A MobileNet-like chain whose arena plan overlaps outputs with dying inputs: the 2-pixel blocks must fall
     back to single pixels where writing the second pixel first would clobber input still to be read."""
@@ -291,7 +311,10 @@ def test_requantization_matches_mf_requantize(kernel, tmp_path):
     """Each variant's SMMLAR requantization == mf_requantize for every shift < 0 and |acc| < 2^30 (the domain the
     kernels check before taking it), incl. zero and extreme multipliers; run in QEMU (M4)."""
     kernel_c = ROOT / "runtime_c" / "kernels" / "arm_dsp" / f"{kernel}.c"
-    call = {"mf_depthwise_conv2d_s8": "rq_apply(a, m[0], s_[0])"}.get(kernel, "rq_apply(a, rq_load(m, s_, 0))")
+    call = {
+        "mf_depthwise_conv2d_s8": "rq_apply(a, m[0], s_[0])",
+        "mf_add_s8": "rq(2 * (a), m[0], -s_[0], 1 << (-s_[0] - 1))",
+    }.get(kernel, "rq_apply(a, rq_load(m, s_, 0))")
     src = tmp_path / "rq.c"
     src.write_text(f'#define KERNEL "{kernel_c}"\n#define RQ(a, m, s_) ({call})\n' + _RQ_CHECK)
     elf = build_program([src], M4, tmp_path / "build", include_dirs=[ROOT / "runtime_c" / "include"])
