@@ -210,6 +210,23 @@ def test_add_bit_exact(tmp_path):
     assert_qemu_exact(graph, with_extremes(graph, rng, 3), tmp_path / "out")
 
 
+def test_depthwise_planar_rows_bit_exact(tmp_path):
+    """Depth multiplier > 1 with 3x3 filters: planar rows through the int16 stack buffer (stride 1 and 2, SAME /
+    VALID, odd and even output widths, channel chunks when a row's planes exceed the buffer, batches); a chain
+    lets the arena overlap output rows with input rows (the per-row pointer check)."""
+    rng = np.random.default_rng(101)
+    d = DepthwiseConv2DAttrs
+    cases = [
+        dw_case(rng, 1, 11, 12, 1, 3, 3, d("SAME", 2, 2, 8, 1, 1, "RELU6")),   # person_detect's first layer
+        dw_case(rng, 2, 7, 9, 2, 3, 3, d("SAME", 1, 1, 4, 1, 1, "NONE")),
+        dw_case(rng, 1, 8, 7, 3, 3, 3, d("VALID", 2, 2, 4, 1, 1, "RELU")),
+        dw_case(rng, 1, 5, 200, 8, 3, 3, d("SAME", 1, 1, 4, 1, 1, "RELU_N1_TO_1")),  # 2 channels per chunk
+        dw_case(rng, 1, 4, 700, 1, 3, 3, d("SAME", 1, 1, 8, 1, 1, "NONE")),    # a plane wider than the buffer
+    ]
+    graph = merge(cases, "dsp_dw_planar")
+    assert_qemu_exact(graph, with_extremes(graph, rng, 2), tmp_path / "out")
+
+
 def test_inplace_chain_bit_exact(tmp_path):
     """A MobileNet-like chain whose arena plan overlaps outputs with dying inputs: the 2-pixel blocks must fall
     back to single pixels where writing the second pixel first would clobber input still to be read."""
