@@ -1,0 +1,23 @@
+#include "mf_sub_f32.h"
+
+#include "mf_float.h"
+
+void mf_sub_f32(const mf_sub_f32_params *params, const float *input1, const float *input2, float *output)
+{
+    const int32_t *d = params->dims;
+    const int32_t *s1 = params->in1_strides;
+    const int32_t *s2 = params->in2_strides;
+    int32_t o = 0;
+    for (int32_t n = 0; n < d[0]; ++n) {
+        for (int32_t h = 0; h < d[1]; ++h) {
+            for (int32_t w = 0; w < d[2]; ++w) {
+                const float *a = input1 + n * s1[0] + h * s1[1] + w * s1[2];
+                const float *b = input2 + n * s2[0] + h * s2[1] + w * s2[2];
+                for (int32_t c = 0; c < d[3]; ++c) {
+                    const float v = a[c * s1[3]] - b[c * s2[3]];
+                    output[o++] = mf_clampf(v, params->act_min, params->act_max);
+                }
+            }
+        }
+    }
+}
