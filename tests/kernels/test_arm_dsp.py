@@ -168,9 +168,10 @@ def test_extreme_scales_bit_exact(tmp_path):
 
 
 def conv_block_cases(rng):
-    """The CONV_2D paths by shape: 4-pixel blocks through the int16 stack buffer (patch <= 256 bytes; with a byte
-    tail when patch % 4 != 0; without bias; blocks spanning rows and batches, 1-3 pixels left over), the 2x2
-    register blocks (patch > 256) and multipliers whose shift is below -22 (no zero-point folding)."""
+    """The CONV_2D paths by shape: 4-pixel blocks through the int16 stack buffer (patch <= 256 bytes in one
+    chunk, larger patches in chunks of whole taps with partial sums on the stack; byte tails when the chunk % 4 !=
+    0; without bias; blocks spanning rows and batches, 1-3 pixels left over), the 2x2 register blocks (C_out too
+    large for the partial sums) and multipliers whose shift is below -22 (no zero-point folding)."""
     c = Conv2DAttrs
     return [
         conv_case(rng, 1, 5, 7, 8, 16, 1, 1, c("SAME", 1, 1, 1, 1, "RELU6")),      # 35 px: 8 blocks + 3
@@ -180,7 +181,10 @@ def conv_block_cases(rng):
         conv_case(rng, 1, 13, 6, 1, 9, 10, 4, c("SAME", 2, 2, 1, 1, "RELU")),      # DS-CNN's first layer
         conv_case(rng, 1, 9, 9, 16, 8, 3, 3, c("SAME", 2, 2, 1, 1, "RELU_N1_TO_1")),
         conv_case(rng, 1, 6, 6, 256, 4, 1, 1, c("SAME", 1, 1, 1, 1, "NONE")),     # patch 256: the largest block
-        conv_case(rng, 1, 6, 5, 32, 6, 3, 3, c("SAME", 1, 1, 1, 1, "RELU")),       # patch 288: 2x2 blocks
+        conv_case(rng, 1, 6, 5, 32, 6, 3, 3, c("SAME", 1, 1, 1, 1, "RELU")),       # patch 288: 2 chunks
+        conv_case(rng, 1, 5, 6, 30, 9, 3, 3, c("SAME", 1, 1, 1, 1, "RELU")),       # chunks with byte tails
+        conv_case(rng, 1, 7, 6, 64, 12, 3, 3, c("SAME", 2, 2, 1, 1, "NONE"), bias=False),  # 5 chunks, no bias
+        conv_case(rng, 1, 4, 5, 40, 130, 3, 3, c("VALID", 1, 1, 1, 1, "RELU6")),   # C_out 130: 2x2 blocks
         conv_case(rng, 1, 5, 6, 8, 4, 1, 1, c("SAME", 1, 1, 1, 1, "NONE"), scales=(0.01, np.full(4, 1e-6), 50.0)),
     ]  # fmt: skip
 

@@ -2,22 +2,24 @@
  * @file mf_conv2d_s8.c (arm_dsp variant)
  * @brief int8 CONV_2D for Cortex-M4/M7/M33 with the DSP extension, bit-exact with the reference kernel.
  *
- * Stack buffer: conv_im2col4 holds int16_t buf[4 * 256] (2 KB; its frame is ~2.2 KB, counted by -fstack-usage in
- * the RAM figure). No other buffer, no arena scratch.
+ * Stack buffer: conv_im2col4 holds 2 KB (int16 patch values, and 4 int32 partial sums per output channel when
+ * the patch is split in chunks); its frame is ~2.3 KB, counted by -fstack-usage in the RAM figure. No other
+ * buffer, no arena scratch.
  *
  * What is specialised (groups == 1):
- *  - patch = KH * KW * C_in <= 256 bytes (every pointwise layer up to C_in 256, 3x3 up to C_in 28, DS-CNN's
- *    10x4x1): 4 consecutive output pixels (NHWC order, across rows and batches) at a time. Their 4 windows are
+ *  - 4 consecutive output pixels (NHWC order, across rows and batches) at a time. Their 4 windows are
  *    sign-extended once, input offset added, zeros for padding taps, into the stack buffer as int16 pairs laid out
  *    for SMLAD; then per output channel one filter word (LDR + 2 SXTB16) feeds 4 pixels (4 LDRD + 8 SMLAD):
- *    ~1.0 instructions/MAC in the loop, and one bias/multiplier/shift load serves 4 outputs. Requantization with
- *    the output zero point folded into SMMLAR's rounding constant + SSAT (+ clamps only for activation bounds
- *    other than int8's): ~7 instructions per output. The last N*OH*OW % 4 pixels take the paths below.
- *    Measured (QEMU mps2-an386): 1.15 instructions/MAC at C_in 128, 1.31 at 64, 1.68 at 32, 2.3 at 16, 4.1 at 8.
- *  - larger patches (dilation_w == 1: each window row is one contiguous dot product of KW * C_in bytes): 2 output
- *    pixels x 2 output channels per inner loop (inline assembly, all in registers): per 4 input bytes 4 LDR,
- *    8 SXTB16/SXTAB16 (the input offset rides on SXTAB16) and 8 SMLAD: 1.34 instructions/MAC in the loop,
- *    ~1.5-1.8 per layer (ResNet-8 3x3 C_in 32 / 64);
+ *    ~1.0 instructions/MAC in the loop, and one bias/multiplier/shift load serves 4 outputs. A patch
+ *    (KH * KW * C_in) over 256 bytes is done in chunks of whole taps with partial sums on the stack (C_out <= 120).
+ *    Requantization with the output zero point folded into SMMLAR's rounding constant + SSAT (+ clamps only for
+ *    activation bounds other than int8's): ~7 instructions per output. The last N*OH*OW % 4 pixels take the
+ *    paths below. Measured (QEMU mps2-an386): pointwise 1.15 instructions/MAC at C_in 128, 1.3 at 64, 1.6-1.7 at
+ *    32, 2.3 at 16, 4.1 at 8; 3x3 1.24-1.48 (ResNet-8 C_in 16-64), 2.3 for DS-CNN's 10x4x1, 4.4 for 3x3x3.
+ *  - C_out > 120 with patches over 256 bytes, and shifts below -22 (dilation_w == 1: each window row is one
+ *    contiguous dot product of KW * C_in bytes): 2 output pixels x 2 output channels per inner loop (inline
+ *    assembly, all in registers): per 4 input bytes 4 LDR, 8 SXTB16/SXTAB16 (the input offset rides on SXTAB16)
+ *    and 8 SMLAD: 1.34 instructions/MAC in the loop, ~1.5-1.8 per layer;
  *  - single pixels (image borders, odd widths, in-place overlap, block leftovers): 1 pixel x 2 channels (~1.6/MAC);
  *  - requantization in 4 instructions per output (SMMLAR, see rq_apply) and two outputs clamped at once
  *    (QADD16/SSUB16/SEL) on the 2x2 paths.
@@ -25,12 +27,12 @@
  * reference loop (conv_reference); multipliers with shift < -22 skip the 4-pixel blocks (zero-point folding).
  *
  * In-place arena planning assumes the reference's order: an output element is never written over input that the
- * reference still reads afterwards. Reading ahead is harmless. 4-pixel blocks copy all 4 windows before writing any of
- * the block's outputs, and the block's last output is the one the reference writes just before reading the next
- * pixel's window, so writing the block channel-major is safe. Blocks of two pixels on the 2x2 path write pixel
- * p+1 before the last reads of pixel p, so they run only where the output cannot reach input still to be read
- * (checked per block from the pointers: disjoint buffers, or the block's last output byte below the lowest input
- * byte still to be read); elsewhere pixels are done one by one, in the reference order.
+ * reference still reads afterwards. Reading ahead is harmless. 4-pixel blocks copy all 4 windows (chunk by
+ * chunk) before writing any of the block's outputs, and the block's last output is the one the reference writes
+ * just before reading the next pixel's window, so writing the block channel-major is safe. Blocks of two pixels
+ * on the 2x2 path write pixel p+1 before the last reads of pixel p, so they run only where the output cannot
+ * reach input still to be read (checked per block from the pointers: disjoint buffers, or the block's last output
+ * byte below the lowest input byte still to be read); elsewhere pixels are done one by one, in the reference order.
  */
 #include "mf_conv2d_s8.h"
 
@@ -528,30 +530,55 @@ __attribute__((always_inline)) static inline int32_t rq_clamp8(int32_t acc, rq_z
     return r;
 }
 
-/* All channels of a full 4-pixel block: out[p * C_out + o]. Compile-time flags: lo_on / hi_on (activation
- * bounds other than int8's), generic (patch % 4 != 0 or no bias: the tail and bias checks). */
-__attribute__((always_inline)) static inline void block4_loop(const conv_ctx *c, const int16_t *buf,
-                                                              int32_t groups4, int32_t tail, int8_t *out,
+/* The current chunk of a 4-pixel block: buf holds patch elements [t0 * C_in, t0 * C_in + groups4 * 4 + tail)
+ * of each pixel; part: NULL for a single chunk, else 4 partial sums per channel (pixel-major per channel). */
+typedef struct {
+    const int16_t *buf;
+    int32_t groups4, tail;
+    int32_t woff;   /* first weight of the chunk within a channel's filter */
+    int32_t *part;  /* 4 * C_out partial accumulators, or NULL */
+    int first, last; /* the block's first / last chunk */
+} chunk4;
+
+/* All channels of a 4-pixel block for one chunk: out[p * C_out + o] on the last chunk. Compile-time flags:
+ * lo_on / hi_on (activation bounds other than int8's), generic (patch % 4 != 0, no bias or several chunks). */
+__attribute__((always_inline)) static inline void block4_loop(const conv_ctx *c, const chunk4 *k, int8_t *out,
                                                               int lo_on, int hi_on, int generic)
 {
-    const int32_t cout = c->cout, patch = groups4 * 4 + tail, pairs = groups4 >> 1, odd = groups4 & 1;
+    const int32_t cout = c->cout, groups4 = k->groups4, pairs = groups4 >> 1, odd = groups4 & 1;
+    const int32_t n = groups4 * 4 + k->tail, wstride = c->wstride;
     const int32_t lo = c->lo, hi = c->hi, zp = c->zp;
     const int32_t *bias = c->bias, *mult = c->mult, *shift = c->shift;
-    const int8_t *w = c->filter;
-    for (int32_t o = 0; o < cout; ++o, w += patch, ++out) {
-        const int32_t b = !generic || bias != NULL ? bias[o] : 0;
-        int32_t acc[4] = {b, b, b, b};
+    const int16_t *buf = k->buf;
+    int32_t *part = k->part;
+    const int8_t *w = c->filter + k->woff;
+    for (int32_t o = 0; o < cout; ++o, w += wstride, ++out) {
+        int32_t acc[4];
+        if (!generic || k->first) {
+            const int32_t b = !generic || bias != NULL ? bias[o] : 0;
+            acc[0] = acc[1] = acc[2] = acc[3] = b;
+        } else {
+            memcpy(acc, part + 4 * o, sizeof acc);
+        }
         if (!generic || groups4 > 0) {
             dot4px(buf, w, pairs, odd, acc);
         }
         int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
         if (generic) {
-            for (int32_t t = groups4 * 4; t < patch; ++t) {
+            for (int32_t t = groups4 * 4; t < n; ++t) {
                 const int32_t wv = w[t];
                 a0 += buf[im2col4_index(t, 0)] * wv;
                 a1 += buf[im2col4_index(t, 1)] * wv;
                 a2 += buf[im2col4_index(t, 2)] * wv;
                 a3 += buf[im2col4_index(t, 3)] * wv;
+            }
+            if (!k->last) {
+                acc[0] = a0;
+                acc[1] = a1;
+                acc[2] = a2;
+                acc[3] = a3;
+                memcpy(part + 4 * o, acc, sizeof acc);
+                continue;
             }
         }
         const rq_zp q = rq_zp_load(mult, shift, o, zp);
@@ -567,45 +594,67 @@ __attribute__((always_inline)) static inline void block4_loop(const conv_ctx *c,
     }
 }
 
-__attribute__((noinline)) static void block4_channels(const conv_ctx *c, const int16_t *buf, int32_t groups4,
-                                                      int32_t tail, int8_t *out)
+__attribute__((noinline)) static void block4_channels(const conv_ctx *c, const chunk4 *k, int8_t *out)
 {
     const int lo_on = c->lo > -128, hi_on = c->hi < 127;
-    if (tail != 0 || groups4 == 0 || c->bias == NULL) {
-        block4_loop(c, buf, groups4, tail, out, 1, 1, 1);
+    if (k->tail != 0 || k->groups4 == 0 || c->bias == NULL || !k->first || !k->last) {
+        block4_loop(c, k, out, 1, 1, 1);
     } else if (!lo_on && !hi_on) {
-        block4_loop(c, buf, groups4, 0, out, 0, 0, 0);
+        block4_loop(c, k, out, 0, 0, 0);
     } else if (!hi_on) {
-        block4_loop(c, buf, groups4, 0, out, 1, 0, 0);
+        block4_loop(c, k, out, 1, 0, 0);
     } else if (!lo_on) {
-        block4_loop(c, buf, groups4, 0, out, 0, 1, 0);
+        block4_loop(c, k, out, 0, 1, 0);
     } else {
-        block4_loop(c, buf, groups4, 0, out, 1, 1, 0);
+        block4_loop(c, k, out, 1, 1, 0);
     }
 }
 
-/* The layer's first (pixels & ~3) output pixels in 4-pixel blocks (groups == 1, patch <= MF_IM2COL4_MAX,
- * rq_fast_ok, zp_fold_ok); returns how many pixels it did. */
-__attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *params, const conv_ctx *c, int8_t *output)
+/* taps per chunk for the 4-pixel blocks (0: not possible). One chunk when the patch fits the buffer; else the
+ * buffer also holds 4 partial sums per output channel and each chunk whole taps. */
+static int32_t im2col4_taps_per_chunk(int32_t taps, int32_t cin, int32_t cout)
 {
-    int16_t buf[MF_IM2COL4_BUF];
+    if (taps * cin <= MF_IM2COL4_MAX) {
+        return taps;
+    }
+    if (8 * cout > MF_IM2COL4_BUF - 4 * 16) {
+        return 0;
+    }
+    return ((MF_IM2COL4_BUF - 8 * cout) / 4) / cin;
+}
+
+/* The layer's first (pixels & ~3) output pixels in 4-pixel blocks (groups == 1, rq_fast_ok, zp_fold_ok,
+ * im2col4_taps_per_chunk > 0); returns how many pixels it did. */
+__attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *params, const conv_ctx *c, int8_t *output,
+                                                      int32_t tpc)
+{
+    union {
+        int32_t w[MF_IM2COL4_BUF / 2]; /* partial sums; also word alignment for LDRD on the int16 values */
+        int16_t v[MF_IM2COL4_BUF];
+    } storage;
     const mf_dims in = params->input, fd = params->filter, out = params->output;
-    const int32_t cin = in.c, cout = out.c;
-    const int32_t patch = fd.h * fd.w * cin, groups4 = patch >> 2, tail = patch & 3;
+    const int32_t cin = in.c, cout = out.c, taps = fd.h * fd.w;
+    const int chunked = tpc < taps;
+    int16_t *buf = storage.v + (chunked ? 8 * cout : 0); /* after 4 * C_out int32 partial sums */
     const int32_t total = out.n * out.h * out.w;
     const int32_t runs_aligned = (cin & 3) == 0;
     int32_t b = 0, y = 0, x = 0; /* the block's first pixel */
     const int32_t full = total & ~3;
     for (int32_t pix = 0; pix < full; pix += 4) {
-        /* fill: pixel by pixel, tap by tap; zeros outside the image and in the last group's pad lanes */
         int32_t pb = b, py = y, px = x;
-        for (int32_t p = 0; p < 4; ++p) {
-            const int32_t y0 = py * params->stride_h - params->pad_h, x0 = px * params->stride_w - params->pad_w;
-            int32_t i = 0;
-            for (int32_t ky = 0; ky < fd.h; ++ky) {
-                const int32_t iy = y0 + ky * params->dilation_h;
-                for (int32_t kx = 0; kx < fd.w; ++kx, i += cin) {
-                    const int32_t ix = x0 + kx * params->dilation_w;
+        for (int32_t t0 = 0; t0 < taps; t0 += tpc) {
+            const int32_t t1 = t0 + tpc < taps ? t0 + tpc : taps;
+            /* fill taps [t0, t1): pixel by pixel; zeros outside the image and in the last group's pad lanes */
+            pb = b;
+            py = y;
+            px = x;
+            for (int32_t p = 0; p < 4; ++p) {
+                const int32_t y0 = py * params->stride_h - params->pad_h;
+                const int32_t x0 = px * params->stride_w - params->pad_w;
+                int32_t i = 0;
+                for (int32_t t = t0; t < t1; ++t, i += cin) {
+                    const int32_t iy = y0 + (t / fd.w) * params->dilation_h;
+                    const int32_t ix = x0 + (t % fd.w) * params->dilation_w;
                     if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) {
                         for (int32_t k = 0; k < cin; ++k) {
                             buf[im2col4_index(i + k, p)] = 0;
@@ -629,23 +678,31 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
                         }
                     }
                 }
-            }
-            for (; i & 3; ++i) {
-                buf[im2col4_index(i, p)] = 0;
-            }
-            if (++px == out.w) {
-                px = 0;
-                if (++py == out.h) {
-                    py = 0;
-                    ++pb;
+                for (; i & 3; ++i) {
+                    buf[im2col4_index(i, p)] = 0;
+                }
+                if (++px == out.w) {
+                    px = 0;
+                    if (++py == out.h) {
+                        py = 0;
+                        ++pb;
+                    }
                 }
             }
+            /* channels: the 4 pixels share each filter word and the channel's requantization */
+            chunk4 k;
+            k.buf = buf;
+            k.groups4 = ((t1 - t0) * cin) >> 2;
+            k.tail = ((t1 - t0) * cin) & 3;
+            k.woff = t0 * cin;
+            k.part = chunked ? storage.w : NULL;
+            k.first = t0 == 0;
+            k.last = t1 == taps;
+            block4_channels(c, &k, output + pix * cout);
         }
         b = pb;
         y = py;
         x = px;
-        /* channels: the 4 pixels share each filter word and the channel's requantization */
-        block4_channels(c, buf, groups4, tail, output + pix * cout);
     }
     return full;
 }
@@ -740,8 +797,9 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
     c.lo2 = dup16(c.lo);
     c.hi2 = dup16(c.hi);
     int32_t done = 0; /* output pixels (flat N*OH*OW index) already computed in 4-pixel blocks */
-    if (fd.h * fd.w * fd.c <= MF_IM2COL4_MAX && zp_fold_ok(quant, out.c)) {
-        done = conv_im2col4(params, &c, output);
+    const int32_t tpc = im2col4_taps_per_chunk(fd.h * fd.w, in.c, out.c);
+    if (tpc > 0 && zp_fold_ok(quant, out.c)) {
+        done = conv_im2col4(params, &c, output, tpc);
     }
     const uintptr_t in_lo = (uintptr_t)input, in_hi = in_lo + (uintptr_t)(in.n * in.h * in.w * in.c);
     const uintptr_t out_lo = (uintptr_t)output, out_hi = out_lo + (uintptr_t)(out.n * out.h * out.w * out.c);
