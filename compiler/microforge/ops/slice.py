@@ -34,7 +34,9 @@ class Slice(OpDef):
     kernels = (KERNEL,)
 
     def to_tflite(self, node, graph):
-        return TfliteOpOut("SLICE", "SliceOptions", schema.SliceOptionsT(), version=2)
+        return TfliteOpOut(
+            "SLICE", "SliceOptions", schema.SliceOptionsT(), version=2 if graph.inp(node, 0).dtype == "int8" else 1
+        )
 
     def check(self, node, graph):
         x = graph.inp(node, 0)

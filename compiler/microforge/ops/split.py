@@ -103,7 +103,7 @@ class Split(_SplitBase):
     def to_tflite(self, node, graph):
         opts = schema.SplitOptionsT()
         opts.numSplits = len(node.outputs)
-        return TfliteOpOut("SPLIT", "SplitOptions", opts, version=2)
+        return TfliteOpOut("SPLIT", "SplitOptions", opts, version=2 if graph.inp(node, 1).dtype == "int8" else 1)
 
     def check_sizes(self, node, graph, sizes, total):
         if len(set(sizes)) != 1:
@@ -120,7 +120,7 @@ class SplitV(_SplitBase):
     def to_tflite(self, node, graph):
         opts = schema.SplitVOptionsT()
         opts.numSplits = len(node.outputs)
-        return TfliteOpOut("SPLIT_V", "SplitVOptions", opts, version=2)
+        return TfliteOpOut("SPLIT_V", "SplitVOptions", opts, version=2 if graph.inp(node, 0).dtype == "int8" else 1)
 
     def check_sizes(self, node, graph, sizes, total):
         given, reasons = const_ints(graph, node, 1, "size_splits", ("int32", "int64"))

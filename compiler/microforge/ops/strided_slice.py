@@ -100,7 +100,9 @@ class StridedSlice(OpDef):
         opts.beginMask, opts.endMask = a.begin_mask, a.end_mask
         opts.ellipsisMask, opts.newAxisMask = a.ellipsis_mask, a.new_axis_mask
         opts.shrinkAxisMask, opts.offset = a.shrink_axis_mask, a.offset
-        return TfliteOpOut("STRIDED_SLICE", "StridedSliceOptions", opts, version=2)
+        return TfliteOpOut(
+            "STRIDED_SLICE", "StridedSliceOptions", opts, version=2 if graph.inp(node, 0).dtype == "int8" else 1
+        )
 
     def check(self, node, graph):
         x = graph.inp(node, 0)
