@@ -129,18 +129,14 @@ def _activation_of(cv, node, ins) -> str:
 
 
 def _apply_activation(cv: FloatConverter, act: Act, activation: str, node: onnx.NodeProto) -> Act:
-    """Fuse into the producer when it has an activation slot and nobody else reads it; else ADD(x, 0) + act."""
+    """Fuse into the producer when it has an activation slot and nobody else reads it; else a standalone op."""
     producer = cv.owned(act)
     if producer is not None and producer.op in _FUSES and producer.attrs.activation == "NONE":
         producer.attrs.activation = activation
         cv.rename(act.name, node.output[0])
         return act
-    # A standalone activation: x + 0.0 is exact, and ADD applies the fused activation.
-    shape = cv.graph.tensor(act.name).shape
-    zero = cv.add_const(f"{_name(node)}/zero", np.zeros((1,) * len(shape), np.float32))
-    out = cv.emit("ADD", node.output[0], [act.name, zero], shape, schema.AddOptionsT())
-    cv.made_by[out].attrs.activation = activation
-    return Act(out, act.layout)
+    # A standalone RELU / RELU6 / RELU_N1_TO_1 (the IR op names equal the fused activation names).
+    return Act(cv.emit(activation, node.output[0], [act.name], cv.graph.tensor(act.name).shape), act.layout)
 
 
 @handles("Relu", "Clip")
@@ -150,6 +146,37 @@ def _relu(cv, node, ins):
     if isinstance(x, Permuted):  # elementwise: the order does not matter
         return Permuted(_apply_activation(cv, x.act, activation, node), x.perm)
     return _apply_activation(cv, cv.settle(x), activation, node)
+
+
+def _elementwise(cv, node, x: FValue, op: str, inputs_after: list[str | None], options=None) -> FValue:
+    """A one-activation elementwise IR op on `x` (its element order does not matter)."""
+    act = x.act if isinstance(x, Permuted) else cv.settle(x)
+    out = Act(cv.emit(op, node.output[0], [act.name, *inputs_after], cv.graph.tensor(act.name).shape, options),
+              act.layout)
+    return Permuted(out, x.perm) if isinstance(x, Permuted) else out
+
+
+@handles("LeakyRelu")
+def _leaky_relu(cv, node, ins):
+    opts = schema.LeakyReluOptionsT()
+    opts.alpha = float(attr_dict(node).get("alpha", 0.01))  # ONNX's default (TFLite's is 0.2)
+    return _elementwise(cv, node, ins[0], "LEAKY_RELU", [], opts)
+
+
+@handles("HardSwish")
+def _hard_swish(cv, node, ins):
+    return _elementwise(cv, node, ins[0], "HARD_SWISH", [])
+
+
+@handles("PRelu")
+def _prelu(cv, node, ins):
+    x, slope = ins[0], _f32(cv.const(ins[1], "slope"))
+    if slope.size == 1:  # one slope: elementwise whatever the element order
+        alpha = cv.add_const(f"{_name(node)}/alpha", slope.reshape(1))
+        return _elementwise(cv, node, x, "PRELU", [alpha])
+    act = cv.settle(x)  # the slope broadcasts along ONNX axes: the input needs its real layout
+    alpha = cv.const_in_layout(f"{_name(node)}/alpha", slope, len(cv.shape(node.input[0])), act.layout)
+    return _elementwise(cv, node, act, "PRELU", [alpha])
 
 
 @handles("Sigmoid", "Tanh")
@@ -423,7 +450,9 @@ def _pool(cv, node, ins):
         # TFLite SAME ignores padded pixels like ONNX's -inf padding; other pads need a PAD, and zero padding
         # gives the same max only for non-negative inputs (a window always holds a real pixel).
         producer = cv.made_by.get(act.name)
-        nonneg = producer is not None and getattr(producer.attrs, "activation", "NONE") in _NONNEGATIVE
+        nonneg = producer is not None and (
+            producer.op in _NONNEGATIVE or getattr(producer.attrs, "activation", "NONE") in _NONNEGATIVE
+        )
         try:
             padding, x = _window_padding(cv, node, act, in_shape, k, strides, (1, 1), nonneg)
         except Reject as exc:

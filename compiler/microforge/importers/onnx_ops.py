@@ -7,8 +7,11 @@ from collections.abc import Callable
 import numpy as np
 import onnx
 
+from ..ir import QuantParams
+from ..passes.calibration import TensorRange, asymmetric_qparams
+from ..quant import activation_range
 from .onnx_layout import NHWC_OF_NCHW, after_transpose, identity, ir_axis, map_padding
-from .onnx_qdq import Act, Const, Converter, Deq, Pending, Reject, Value, attr_dict, qp
+from .onnx_qdq import Act, Const, Converter, Deq, Pending, Reject, Value, attr_dict, covers, qp
 from .schema import schema
 
 Handler = Callable[[Converter, onnx.NodeProto, list[Value]], Value]
@@ -96,8 +99,40 @@ def _transpose(cv, node, ins):
     return Deq(moved) if isinstance(x, Deq) else moved
 
 
-# ------------------------------------------------------------------ activations folded into the producer
+# ------------------------------------------------------------------ activations (folded into the producer, or standalone)
 _CLIPS = {(0.0, np.inf): "RELU", (0.0, 6.0): "RELU6", (-1.0, 1.0): "RELU_N1_TO_1"}
+
+
+def _next_quantization(cv: Converter, name: str) -> QuantParams | None:
+    """The quantization of the QuantizeLinear that is the only reader of ONNX value `name`, if it is one."""
+    readers = [n for n in cv.model.graph.node if name in n.input]
+    if len(readers) != 1 or readers[0].op_type != "QuantizeLinear" or cv.uses[name] != 1:
+        return None
+    q_node = readers[0]
+    ins = [cv.values.get(i) if i else None for i in q_node.input]
+    if any(v is not None and not isinstance(v, Const) for v in ins[1:]):
+        return None
+    try:
+        q, _ = cv.qparams(ins[1], ins[2] if len(ins) > 2 else None, None, 1)
+    except Reject:
+        return None
+    return None if q.per_channel else q
+
+
+def _standalone_activation(cv: Converter, node, act: Act, activation: str) -> Pending:
+    """DQ -> Relu/Clip -> Q on a tensor no producer can absorb the clamp of: an identity (requantize) when the
+    output quantization clamps anyway, else the RELU / RELU6 / RELU_N1_TO_1 op."""
+    shape = cv.shape(node.input[0])
+    q = _next_quantization(cv, node.output[0])
+    if q is not None and covers(activation, q):
+        return Pending("", _name(node), [act.name], None, shape, act.layout, activation)
+    if activation == "RELU6":
+        if q is not None and activation_range("RELU6", q.s, q.zp, "int8")[1] >= 127:
+            # 6.0 lies beyond the output's int8 range: RELU (which rescales) clamps exactly like RELU6 here
+            return Pending("RELU", _name(node), [act.name], None, shape, act.layout)
+        # TFLM's RELU6 clamps in the input's quantization: requantize after it when the output's differs
+        return Pending("RELU6", _name(node), [act.name], None, shape, act.layout, same_as_input=True)
+    return Pending(activation, _name(node), [act.name], None, shape, act.layout)
 
 
 @handles("Relu", "Clip")
@@ -119,8 +154,50 @@ def _relu(cv, node, ins):
         p.consumed = False
         p.activation = activation
         return p
-    act = cv.deq(x)
-    return Pending("", _name(node), [act.name], None, cv.shape(node.input[0]), act.layout, activation)
+    return _standalone_activation(cv, node, cv.deq(x), activation)
+
+
+@handles("LeakyRelu")
+def _leaky_relu(cv, node, ins):
+    act = cv.deq(ins[0])
+    opts = schema.LeakyReluOptionsT()
+    opts.alpha = float(attr_dict(node).get("alpha", 0.01))  # ONNX's default (TFLite's is 0.2)
+    return Pending("LEAKY_RELU", _name(node), [act.name], opts, cv.shape(node.output[0]), act.layout)
+
+
+@handles("HardSwish")
+def _hard_swish(cv, node, ins):
+    act = cv.deq(ins[0])
+    return Pending("HARD_SWISH", _name(node), [act.name], None, cv.shape(node.output[0]), act.layout)
+
+
+@handles("PRelu")
+def _prelu(cv, node, ins):
+    act, slope = cv.deq(ins[0]), cv.const(ins[1], "slope")
+    shape = cv.shape(node.input[0])
+    rank = len(shape)
+    data = np.asarray(slope.data)
+    if data.ndim > rank:
+        raise Reject(f"slope of rank {data.ndim} for a rank-{rank} input")
+    q = slope.quant
+    if q is not None and not q.per_channel and data.dtype == np.int8:
+        values, alpha_q = data, q
+    else:  # float slope, or per-channel / uint8: one int8 scale (TFLM's PRELU reads a single alpha scale)
+        real = data.astype(np.float64)
+        if q is not None:
+            zp, sc = q.zero_point, q.scale
+            if q.per_channel:
+                bshape = [1] * data.ndim
+                bshape[q.axis] = -1
+                zp, sc = zp.reshape(bshape), sc.reshape(bshape)
+            real = (data.astype(np.float64) - zp) * sc
+        scale, zp = asymmetric_qparams(TensorRange.of(float(real.min(initial=0.0)), float(real.max(initial=0.0))))
+        scale = scale if scale > 0 else 1.0
+        values = np.clip(np.rint(real / scale) + zp, -128, 127).astype(np.int8)
+        alpha_q = qp(scale, zp)
+    values = values.reshape((1,) * (rank - data.ndim) + data.shape)
+    alpha = cv.add_const(f"{_name(node)}/alpha", np.ascontiguousarray(np.transpose(values, act.layout)), alpha_q)
+    return Pending("PRELU", _name(node), [act.name, alpha], None, cv.shape(node.output[0]), act.layout)
 
 
 # ------------------------------------------------------------------ convolution / fully connected

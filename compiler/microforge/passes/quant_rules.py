@@ -1,9 +1,10 @@
 """What post-training quantization must respect per op (the constraints TFLM's int8 kernels impose).
 
 Output kinds:
-- REQUANT: the kernel rescales into any output scale (conv, FC, ADD, MUL, MEAN): the output keeps its
-  calibrated range;
-- SAME: the kernel copies or compares int8 values (pools, PAD, views): output quantization = input 0's;
+- REQUANT: the kernel rescales into any output scale (conv, FC, ADD, MUL, MEAN, and the standalone RELU,
+  RELU_N1_TO_1, LEAKY_RELU, HARD_SWISH, PRELU): the output keeps its calibrated range;
+- SAME: the kernel copies or compares int8 values (pools, PAD, views, and RELU6: TFLM's int8 RELU6 clamps in
+  the input's quantization without rescaling): output quantization = input 0's;
 - FIXED: the fixed-point algorithm produces one output quantization (SOFTMAX, LOGISTIC, TANH);
 - CONCAT: TFLM copies bytes, so every input must carry the output's quantization.
 
@@ -24,6 +25,11 @@ OUTPUT_KIND: dict[str, str] = {
     "ADD": REQUANT,
     "MUL": REQUANT,
     "MEAN": REQUANT,
+    "RELU": REQUANT,
+    "RELU_N1_TO_1": REQUANT,
+    "LEAKY_RELU": REQUANT,
+    "HARD_SWISH": REQUANT,
+    "PRELU": REQUANT,  # its constant alpha input: asymmetric int8 per tensor (TFLM reads one alpha scale)
     "AVERAGE_POOL_2D": SAME,
     "MAX_POOL_2D": SAME,
     "PAD": SAME,
@@ -32,6 +38,7 @@ OUTPUT_KIND: dict[str, str] = {
     "SQUEEZE": SAME,
     "EXPAND_DIMS": SAME,
     "TRANSPOSE": SAME,
+    "RELU6": SAME,
     "SOFTMAX": FIXED,
     "LOGISTIC": FIXED,
     "TANH": FIXED,
