@@ -61,7 +61,8 @@ def random_inputs(graph: Graph, rng: np.random.Generator, count: int) -> list[li
 
 def run_all_three(graph: Graph, samples: list[list[np.ndarray]], outdir: Path, tflm: bool = True, sanitize: bool = False):
     """Outputs of the integer reference, our generated C (host gcc) and TFLM, per sample."""
-    ref = [run_reference(graph, s) for s in samples]
+    state: dict = {}
+    ref = [run_reference(graph, s, state=state) for s in samples]
     emit_c(graph, outdir)
     ours, _ = run_host(outdir, samples, sanitize=sanitize)
     theirs = run_tflm(write_tflite(graph), samples) if tflm else None
@@ -89,3 +90,26 @@ def assert_bit_exact(graph: Graph, samples, outdir: Path, tflm: bool = True, san
                 b = b.reshape(a.shape).astype(a.dtype)
                 diff = np.flatnonzero(_bits(a) != _bits(b))
                 assert diff.size == 0, f"sample {k} output {i}: reference != TFLM at {diff.size} positions, first {diff[:5]}"
+
+
+def model_with_unsupported_ops(path: Path) -> Path:
+    """hello_world_int8 with its first and last layers turned into CUMSUM (an op we do not support)."""
+    import flatbuffers
+
+    from microforge.importers.schema import schema
+
+    buf = (SHARED / "tflite" / "hello_world_int8.tflite").read_bytes()
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(buf, 0))
+    oc = schema.OperatorCodeT()
+    oc.builtinCode = schema.BuiltinOperator.CUMSUM
+    oc.deprecatedBuiltinCode = min(schema.BuiltinOperator.CUMSUM, 127)
+    oc.version = 1
+    model.operatorCodes.append(oc)
+    ops = model.subgraphs[0].operators
+    for op in (ops[0], ops[-1]):
+        op.opcodeIndex = len(model.operatorCodes) - 1
+        op.builtinOptionsType, op.builtinOptions = 0, None
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    path.write_bytes(bytes(b.Output()))
+    return path

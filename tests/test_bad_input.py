@@ -9,7 +9,7 @@ from microforge.errors import ModelFormatError, UnsupportedModelError
 from microforge.importers import load_model
 from microforge.ops.fully_connected import FullyConnectedAttrs
 
-from support import SHARED, act, const, one_op_graph
+from support import SHARED, act, const, model_with_unsupported_ops, one_op_graph
 
 PERSON = SHARED / "tflite" / "person_detect.tflite"
 
@@ -53,11 +53,12 @@ def test_cli_missing_file(tmp_path, capsys):
 
 def test_unsupported_lists_every_node_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["compile", str(SHARED / "tflite" / "keyword_scrambled_8bit.tflite"), "-o", str(out)]) == 1
+    model = model_with_unsupported_ops(tmp_path / "cumsum.tflite")
+    assert main(["compile", str(model), "-o", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "SVDF x7" in err and err.count("'tensor_") >= 7
+    assert "2 unsupported node(s) [CUMSUM]" in err and err.count("'") >= 4  # both node names quoted
     assert not out.exists()
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["cumsum.tflite"]
 
 
 def _fc_graph(weights_scale: float):

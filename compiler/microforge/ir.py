@@ -131,3 +131,15 @@ class Graph:
 
     def consumers(self, tensor_name: str) -> list[Node]:
         return [n for n in self.nodes if tensor_name in n.inputs]
+
+    def variables(self) -> list[str]:
+        """Variable tensors (TFLite isVariable, e.g. SVDF state): read by a node, produced by none, not an
+        input, not constant. They persist across invokes and are reset to `reset_value`."""
+        produced = {t for n in self.nodes for t in n.outputs}
+        names = dict.fromkeys(t for n in self.nodes for t in n.inputs if t is not None)
+        return [t for t in names if t not in produced and t not in self.inputs and not self.tensors[t].is_const]
+
+
+def reset_value(t: Tensor) -> int:
+    """What TFLM fills a variable tensor with at init/reset: the zero point for int8, else 0."""
+    return t.quant.zp if t.dtype == "int8" and t.quant is not None else 0

@@ -5,11 +5,20 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
-from .ir import DTYPES, Graph
+from .ir import DTYPES, Graph, reset_value
 
 
-def run_reference(graph: Graph, inputs: list[np.ndarray], keep: bool = False) -> list[np.ndarray] | dict[str, np.ndarray]:
-    """Outputs for one sample. With keep=True, every tensor's value by name (for per-layer diffs)."""
+def run_reference(
+    graph: Graph, inputs: list[np.ndarray], keep: bool = False, state: dict[str, np.ndarray] | None = None
+) -> list[np.ndarray] | dict[str, np.ndarray]:
+    """Outputs for one sample. With keep=True, every tensor's value by name (for per-layer diffs).
+
+    Variable tensors (SVDF state) come from `state`, filled with reset values where missing and updated
+    in place by the ops: pass the same dict to consecutive calls to stream as TFLM does."""
+    state = {} if state is None else state
+    for name in graph.variables():
+        t = graph.tensor(name)
+        state.setdefault(name, np.full(t.shape, reset_value(t), np.int64))
     if len(inputs) != len(graph.inputs):
         raise ValueError(f"expected {len(graph.inputs)} inputs, got {len(inputs)}")
     values: dict[str, np.ndarray] = {}
@@ -23,6 +32,8 @@ def run_reference(graph: Graph, inputs: list[np.ndarray], keep: bool = False) ->
                 args.append(None)
             elif graph.tensor(name).is_const:
                 args.append(graph.tensor(name).data)
+            elif name in state:
+                args.append(state[name])
             else:
                 args.append(values[name])
         outs = ops.get(node.op).reference(node, graph, args)

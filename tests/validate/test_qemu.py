@@ -126,7 +126,7 @@ def _fake_model(root: Path, nops: int) -> Path:
         "#include <stdint.h>\n#define FAKE_ARENA_BYTES 2\n#define FAKE_INPUT_COUNT 1\n#define FAKE_OUTPUT_COUNT 1\n"
         "#define FAKE_INPUT0_BYTES 1\n#define FAKE_OUTPUT0_BYTES 1\n"
         "void *fake_input(uint8_t *arena, int index);\nvoid *fake_output(uint8_t *arena, int index);\n"
-        "int fake_invoke(uint8_t *arena);\n"
+        "int fake_invoke(uint8_t *arena);\nvoid fake_reset(uint8_t *arena);\n"
     )
     (out / "runtime" / "include" / "fake_kernel.h").write_text("#include <stdint.h>\nvoid fake_kernel(uint8_t *a);\n")
     (out / "runtime" / "kernels" / "fake_kernel.c").write_text(
@@ -137,6 +137,7 @@ def _fake_model(root: Path, nops: int) -> Path:
     (out / "fake.c").write_text(
         '#include "fake.h"\n#include "fake_kernel.h"\n'
         "void *fake_input(uint8_t *arena, int index)\n{\n    return arena + index;\n}\n"
+        "void fake_reset(uint8_t *arena)\n{\n    (void)arena;\n}\n"
         "void *fake_output(uint8_t *arena, int index)\n{\n    return arena + 1 + index;\n}\n"
         "int fake_invoke(uint8_t *arena)\n{\n    /* 0: FAKE one layer */\n    MF_LAYER_BEGIN(0);\n    fake_kernel(arena);\n    return 0;\n}\n"
     )

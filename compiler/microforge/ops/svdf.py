@@ -39,7 +39,7 @@ from .base import OpDef, TfliteOpOut, register
 #: Flip to True together with the planner/backend support for variable tensors: a state slot that lives
 #: across invokes and a generated `<name>_reset(arena)` (and run_reference/write_tflite handling, see the
 #: SVDF report). While False the op is not registered and check() refuses it.
-STATE_PERSISTENCE_READY = False
+STATE_PERSISTENCE_READY = True
 
 STATE_DTYPES = ("int8", "int16")
 

@@ -101,6 +101,9 @@ def lifetimes(graph: Graph) -> list[Slot]:
             touch(name, i)
     for name in graph.outputs:
         touch(name, end)
+    for name in graph.variables():  # persistent state: live from before the first node to after the last
+        touch(name, 0)
+        touch(name, end)
 
     result = list(slots.values())
     for i, node in enumerate(graph.nodes):

@@ -15,7 +15,7 @@ import numpy as np
 from ... import __version__, ops
 from ...analysis import ModelSummary, summarize
 from ...errors import UnsupportedModelError
-from ...ir import C_TYPES, Graph
+from ...ir import C_TYPES, Graph, reset_value
 from ...plan.memory import MemoryPlan
 from ...resources import runtime_dir
 from ...sanitize import c_identifier, comment_text
@@ -144,6 +144,11 @@ def emit_c(
         kernels=kernels,
         decls=ctx.decls,
         layers=layers,
+        variables=[
+            dict(offset=plan.tensor_offset[v], ctype=C_TYPES[graph.tensor(v).dtype], size=graph.tensor(v).size,
+                 value=reset_value(graph.tensor(v)))
+            for v in graph.variables()
+        ],
         arrays=ctx.arrays,
         outdir_name=Path(outdir).name,
         weights_section=weights_section,

@@ -155,6 +155,7 @@ def write_tflite(graph: Graph, description: str | None = None) -> bytes:
         )
     )
     written = tensor_names(used)
+    variables = set(graph.variables())
     for name in used:
         t = graph.tensor(name)
         buffer_index = 0
@@ -171,6 +172,7 @@ def write_tflite(graph: Graph, description: str | None = None) -> bytes:
         tt.shape = np.asarray(t.shape, dtype=np.int32)
         tt.type = _TYPE_CODES[t.dtype]
         tt.buffer = buffer_index
+        tt.isVariable = name in variables
         if t.quant is not None:
             tt.quantization = _quantization(t)
         index[name] = len(sg.tensors)
