@@ -101,3 +101,16 @@ def test_hard_swish_ptq(tmp_path):
     rng = np.random.default_rng(6)
     g = one_op_graph(OP, [fact("x", (1, 4, 4, 8))], [fact("y", (1, 4, 4, 8))])
     check_ptq(g, rng, tmp_path / "out")
+
+
+def test_hard_swish_and_leaky_relu_c_under_sanitizers(tmp_path):
+    """Extreme shifts (relu-ish exponent -19..+9, output exponent -20) under ASan/UBSan: no UB, same numbers."""
+    from microforge.ops.leaky_relu import LeakyReluAttrs
+
+    rng = np.random.default_rng(30)
+    cases = [(2.0**-26, 0, 2.0**-26, 0), (40.0, -7, 40.0, -128), (0.02, 0, 0.02 / 127, 0), (1e-5, -128, 1e-5, 127)]
+    g = parallel_graph(OP, cases)
+    assert_bit_exact(g, all_values(g, rng, 1), tmp_path / "hs", tflm=False, sanitize=True)
+    g = parallel_graph("LEAKY_RELU", [(1.0, -128, 2.0**-20, 127), (1.0, 127, 1.0, -128)],
+                       attrs=lambda k: LeakyReluAttrs(-3.0))
+    assert_bit_exact(g, all_values(g, rng, 1), tmp_path / "lr", tflm=False, sanitize=True)
