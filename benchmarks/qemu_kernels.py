@@ -77,10 +77,10 @@ def _zoo(name: str) -> tuple[Graph, str]:
     """The zoo model through import_torch + PTQ, or (when those are missing) an equivalent synthetic int8 graph."""
     try:
         sys.path.insert(0, str(ROOT / "tests"))
-        import zoo
-
         from microforge.importers.torch import import_torch
         from microforge.passes.quantize import quantize
+
+        import zoo
 
         model, shape = zoo.build(name, logits=True)
         graph = import_torch(model, zoo.calibration(shape, 1)[0], name=name)

@@ -7,7 +7,6 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
-import zoo
 
 import microforge as mf
 from microforge.backends.tflite import write_tflite
@@ -16,6 +15,8 @@ from microforge.reference import run_reference
 from microforge.validate.host import run_host
 from microforge.validate.ort_quant import ort_quantized_outputs, sqnr_db
 from microforge.validate.tflm import run_tflm
+
+import zoo
 
 CALIBRATION = 32
 HELD_OUT = 16

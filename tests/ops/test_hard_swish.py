@@ -3,6 +3,11 @@ random and extreme scales; float32 within 1e-5 of TFLM and onnxruntime; both ONN
 
 import numpy as np
 import pytest
+from onnx import helper
+
+from microforge import ops
+from microforge.ops.hard_swish import downscale_to_int16, prepare
+
 from activation_support import (
     all_values,
     assert_checks_pass,
@@ -17,11 +22,6 @@ from activation_support import (
     qdq_model,
     random_cases,
 )
-from onnx import helper
-
-from microforge import ops
-from microforge.ops.hard_swish import downscale_to_int16, prepare
-
 from support import act, assert_bit_exact, one_op_graph, random_inputs
 
 OP = "HARD_SWISH"

@@ -3,6 +3,10 @@ and onnxruntime; both ONNX importers (per-channel slopes); post-training quantiz
 
 import numpy as np
 import pytest
+from onnx import helper
+
+from microforge import ops
+
 from activation_support import (
     all_values,
     assert_checks_pass,
@@ -17,10 +21,6 @@ from activation_support import (
     qdq_model,
     random_cases,
 )
-from onnx import helper
-
-from microforge import ops
-
 from support import act, assert_bit_exact, const, one_op_graph, random_inputs
 
 OP = "PRELU"

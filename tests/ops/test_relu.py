@@ -3,6 +3,11 @@ onnxruntime; both ONNX importers; post-training quantization."""
 
 import numpy as np
 import pytest
+from onnx import helper
+
+from microforge import ops
+from microforge.ops.relu import prepare_relu
+
 from activation_support import (
     all_values,
     assert_checks_pass,
@@ -17,11 +22,6 @@ from activation_support import (
     qdq_model,
     random_cases,
 )
-from onnx import helper
-
-from microforge import ops
-from microforge.ops.relu import prepare_relu
-
 from support import act, assert_bit_exact, one_op_graph, random_inputs
 
 OP = "RELU"

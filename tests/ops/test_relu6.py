@@ -3,6 +3,11 @@ float32 within 1e-5 of TFLM and onnxruntime; both ONNX importers; post-training 
 
 import numpy as np
 import pytest
+from onnx import helper
+
+from microforge import ops
+from microforge.ops.relu6 import six_quantized
+
 from activation_support import (
     all_values,
     assert_checks_pass,
@@ -17,11 +22,6 @@ from activation_support import (
     qdq_model,
     random_cases,
 )
-from onnx import helper
-
-from microforge import ops
-from microforge.ops.relu6 import six_quantized
-
 from support import act, assert_bit_exact, one_op_graph, random_inputs
 
 OP = "RELU6"

@@ -4,6 +4,11 @@ both ONNX importers (vs onnxruntime); post-training quantization."""
 
 import numpy as np
 import pytest
+from onnx import helper
+
+from microforge import ops
+from microforge.ops.relu import prepare_relu
+
 from activation_support import (
     all_values,
     assert_bit_exact_litert,
@@ -19,11 +24,6 @@ from activation_support import (
     qdq_model,
     random_cases,
 )
-from onnx import helper
-
-from microforge import ops
-from microforge.ops.relu import prepare_relu
-
 from support import act, one_op_graph, random_inputs
 
 OP = "RELU_N1_TO_1"
