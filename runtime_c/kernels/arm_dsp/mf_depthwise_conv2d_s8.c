@@ -206,7 +206,10 @@ typedef struct {
 
 /* acc[0..3] += one window row of 3 taps, 4 channels, columns C bytes apart in the input and the filter
  * (dilation_w == 1). Inline assembly (in C, GCC spills here); one row per statement keeps it at 12 register
- * operands, so it compiles at -Os / -O3 too. */
+ * operands, so it compiles at -Os / -O3 too. No "memory" clobber (it made GCC keep the accumulators in memory):
+ * nothing in this kernel writes the input or the filter, and the only stores (outputs, which may overlap the
+ * input in place) depend on the results, so GCC can only move a read earlier or a store later than the
+ * reference order, which the in-place planning allows. */
 static inline void dw_row3(const int8_t *x, const int8_t *w, int32_t C, int32_t off2, int32_t *acc)
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
@@ -227,8 +230,7 @@ static inline void dw_row3(const int8_t *x, const int8_t *w, int32_t C, int32_t 
                      MF_DW_TAP_ASM("[%[x], %[C], lsl #1]", "[%[w], %[C], lsl #1]")
                      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0), [t1] "=&r"(t1),
                        [t2] "=&r"(t2), [t3] "=&r"(t3)
-                     : [x] "r"(x), [w] "r"(w), [C] "r"(C), [off2] "r"(off2)
-                     : "memory");
+                     : [x] "r"(x), [w] "r"(w), [C] "r"(C), [off2] "r"(off2));
 #undef MF_DW_TAP_ASM
     acc[0] = a0;
     acc[1] = a1;
