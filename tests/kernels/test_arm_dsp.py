@@ -221,11 +221,11 @@ def test_depthwise_planar_rows_bit_exact(tmp_path):
     rng = np.random.default_rng(101)
     d = DepthwiseConv2DAttrs
     cases = [
-        dw_case(rng, 1, 11, 12, 1, 3, 3, d("SAME", 2, 2, 8, 1, 1, "RELU6")),   # person_detect's first layer
+        dw_case(rng, 1, 11, 12, 1, 3, 3, d("SAME", 2, 2, 8, 1, 1, "RELU6")),  # person_detect's first layer
         dw_case(rng, 2, 7, 9, 2, 3, 3, d("SAME", 1, 1, 4, 1, 1, "NONE")),
         dw_case(rng, 1, 8, 7, 3, 3, 3, d("VALID", 2, 2, 4, 1, 1, "RELU")),
         dw_case(rng, 1, 5, 200, 8, 3, 3, d("SAME", 1, 1, 4, 1, 1, "RELU_N1_TO_1")),  # 2 channels per chunk
-        dw_case(rng, 1, 4, 700, 1, 3, 3, d("SAME", 1, 1, 8, 1, 1, "NONE")),    # a plane wider than the buffer
+        dw_case(rng, 1, 4, 700, 1, 3, 3, d("SAME", 1, 1, 8, 1, 1, "NONE")),  # a plane wider than the buffer
     ]
     graph = merge(cases, "dsp_dw_planar")
     assert_qemu_exact(graph, with_extremes(graph, rng, 2), tmp_path / "out")
