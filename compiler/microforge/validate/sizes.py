@@ -1,13 +1,14 @@
 """Flash and RAM of generated C for a target, measured from the target compiler's object files (pyelftools).
 
 flash = .text + .rodata + .data (initial values) of the model, its weights and the kernels it uses;
-RAM   = .data + .bss + the arena + a stack estimate (the invoke frame plus the deepest kernel frame, from
-        GCC's -fstack-usage; the kernels call nothing but inline helpers). Startup code and libc are not
-        counted: they belong to the application, not the model.
+RAM   = .data + .bss + the arena + the stack: the deepest call chain below <name>_invoke, summing the
+        frames GCC reports with -fcallgraph-info=su (static frames; the kernels do not recurse and use no
+        alloca/VLAs). Startup code and libc are not counted: they belong to the application, not the model.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
@@ -30,7 +31,7 @@ class SizeReport:
     data_bytes: int  # .data (in flash and RAM)
     bss_bytes: int
     arena_bytes: int
-    stack_bytes: int  # estimate
+    stack_bytes: int  # deepest call chain below invoke (static frames)
     flash_bytes: int
     ram_bytes: int
 
@@ -49,16 +50,30 @@ def section_sizes(obj: Path) -> dict[str, int]:
     return sizes
 
 
-def _stack_usage(su_files: list[Path], invoke: str) -> int:
-    """Invoke's frame + the largest other frame (GCC .su lines: `file:line:col:function bytes kind`)."""
+_CI_NODE = re.compile(r'^node: \{ title: "([^"]+)" label: "[^"]*?\\n(\d+) bytes \((\w+)')
+_CI_EDGE = re.compile(r'^edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')
+
+
+def stack_depth(ci_files: list[Path], root: str) -> int:
+    """Bytes of stack of the deepest call chain from `root`, from GCC's -fcallgraph-info=su graphs (merged by
+    function title: static functions carry their file in the title)."""
     frames: dict[str, int] = {}
-    for su in su_files:
-        for line in su.read_text().splitlines():
-            parts = line.split("\t")
-            if len(parts) >= 2:
-                frames[parts[0].rsplit(":", 1)[-1]] = int(parts[1])
-    own = frames.pop(invoke, 0)
-    return own + max(frames.values(), default=0)
+    calls: dict[str, set[str]] = {}
+    for ci in ci_files:
+        for line in ci.read_text().splitlines():
+            if m := _CI_NODE.match(line):
+                frames[m[1]] = int(m[2])
+            elif m := _CI_EDGE.match(line):
+                calls.setdefault(m[1], set()).add(m[2])
+    depth: dict[str, int] = {}
+
+    def deepest(fn: str, path: frozenset) -> int:
+        if fn not in depth:
+            below = [deepest(c, path | {fn}) for c in calls.get(fn, ()) if c not in path]  # no recursion expected
+            depth[fn] = frames.get(fn, 0) + max(below, default=0)
+        return depth[fn]
+
+    return deepest(root, frozenset())
 
 
 def measure_sizes(outdir: str | Path, target: Target) -> SizeReport:
@@ -74,16 +89,16 @@ def measure_sizes(outdir: str | Path, target: Target) -> SizeReport:
     }
     totals = dict.fromkeys(("code", "weights", "params", "data", "bss"), 0)
     with tempfile.TemporaryDirectory() as tmp:
-        su_files = []
+        ci_files = []
         for group, files in groups.items():
             for src in files:
                 obj = Path(tmp) / (src.stem + ".o")
-                cmd = [cc, "-std=c99", "-O2", *target.cflags, "-ffunction-sections", "-fdata-sections", "-fstack-usage", *libc,
+                cmd = [cc, "-std=c99", "-O2", *target.cflags, "-ffunction-sections", "-fdata-sections", "-fcallgraph-info=su", *libc,
                        f"-I{outdir}", f"-I{outdir / 'runtime' / 'include'}", "-c", str(src), "-o", str(obj)]  # fmt: skip
                 proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
                 if proc.returncode != 0:
                     raise ToolchainError(f"{cc} failed on {src.name} for target {target.name!r}: {proc.stderr.strip()}")
-                su_files.append(obj.with_suffix(".su"))
+                ci_files.append(obj.with_suffix(".ci"))
                 s = section_sizes(obj)
                 totals["data"] += s["data"]
                 totals["bss"] += s["bss"]
@@ -92,7 +107,7 @@ def measure_sizes(outdir: str | Path, target: Target) -> SizeReport:
                 else:
                     totals["code"] += s["text"]
                     totals["params"] += s["rodata"]
-        stack = _stack_usage([p for p in su_files if p.is_file()], f"{name}_invoke")
+        stack = stack_depth([p for p in ci_files if p.is_file()], f"{name}_invoke")
     arena = int(meta["arena_bytes"])
     flash = totals["code"] + totals["weights"] + totals["params"] + totals["data"]
     ram = totals["data"] + totals["bss"] + arena + stack
