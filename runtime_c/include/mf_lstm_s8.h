@@ -8,8 +8,8 @@
  *   c_t    = clip(sat16(mul16(f, c_{t-1}) + mul16(i, g)))
  *   h_t    = clamp8(mul(tanh(c_t), o) + hidden_zp),  output[t] = h_t
  * act is the table sigmoid of reference_integer_ops::Logistic (int16) for f, i, o and the table tanh
- * of reference_integer_ops::Tanh (int16) for the cell gate g. The state starts from TFLM's reset values (h = hidden_zp, c = 0) at every call: one call
- * evaluates whole, independent sequences.
+ * of reference_integer_ops::Tanh (int16) for the cell gate g. The state persists across calls (TFLite
+ * variable tensors, streaming as in TFLM): the caller resets it once to h = hidden_zp, c = 0.
  */
 #ifndef MF_LSTM_S8_H
 #define MF_LSTM_S8_H
@@ -49,14 +49,12 @@ typedef struct {
 } mf_lstm_s8_params;
 
 /**
- * @param input   [batches][time_steps][input_size] (or time major)
- * @param output  [batches][time_steps][state_size] (or time major); must not overlap input.
- *                Also the hidden state: h_{t-1} is read back from the row written at t-1.
- * @param buffer  scratch of mf_lstm_s8_get_buffer_size() bytes, 2-byte aligned (the cell state)
+ * @param input         [batches][time_steps][input_size] (or time major)
+ * @param output        [batches][time_steps][state_size] (or time major); overlaps neither input nor state
+ * @param hidden_state  [batches][state_size], read and updated (h of the last step)
+ * @param cell_state    [batches][state_size], read and updated
  */
-void mf_lstm_s8(const mf_lstm_s8_params *params, const int8_t *input, int8_t *output, int16_t *buffer);
-
-/** Scratch bytes for mf_lstm_s8: one row of int16 cell state. */
-int32_t mf_lstm_s8_get_buffer_size(int32_t state_size);
+void mf_lstm_s8(const mf_lstm_s8_params *params, const int8_t *input, int8_t *output, int8_t *hidden_state,
+                int16_t *cell_state);
 
 #endif /* MF_LSTM_S8_H */

@@ -2,7 +2,8 @@
  * int8 UNIDIRECTIONAL_SEQUENCE_LSTM, int16 cell state, bit-exact with TFLM's integer LSTM (lstm_eval.h).
  *
  * Every unit's four gates depend only on x_t and h_{t-1}, and its cell only on itself, so one unit is
- * finished at a time; h_t goes straight to the output row of step t and h_{t-1} is read from row t-1.
+ * finished at a time: the cell is updated in place, h_t goes to the output row of step t and is copied
+ * into the hidden state once the whole row is done (the other units still read h_{t-1} until then).
  */
 #include "mf_lstm_s8.h"
 
@@ -83,18 +84,16 @@ static int16_t mf_lstm_fc(const int8_t *x, int32_t offset, const int8_t *w_row, 
     return mf_lstm_sat16(mf_requantize(acc, q.multiplier, q.shift));
 }
 
-/* Pre-activation of unit j of one gate: sat16(FC_in + FC_rec); h_prev NULL = the reset state (adds 0). */
+/* Pre-activation of unit j of one gate: sat16(FC_in(x) + FC_rec(h_prev)). */
 static int16_t mf_lstm_gate_pre(const mf_lstm_s8_params *p, const mf_lstm_gate *g, const int8_t *x,
                                 const int8_t *h_prev, int32_t j)
 {
     const int32_t bias = g->bias != NULL ? g->bias[j] : 0;
-    int32_t sum = mf_lstm_fc(x, p->input_offset, g->input_weights + j * p->input_size, p->input_size, bias,
-                             g->input_quant);
-    if (h_prev != NULL) {
-        sum += mf_lstm_fc(h_prev, p->hidden_offset, g->recurrent_weights + j * p->state_size, p->state_size, 0,
-                          g->recurrent_quant);
-    }
-    return mf_lstm_sat16(sum);
+    const int32_t in = mf_lstm_fc(x, p->input_offset, g->input_weights + j * p->input_size, p->input_size, bias,
+                                  g->input_quant);
+    const int32_t rec = mf_lstm_fc(h_prev, p->hidden_offset, g->recurrent_weights + j * p->state_size,
+                                   p->state_size, 0, g->recurrent_quant);
+    return mf_lstm_sat16(in + rec);
 }
 
 /* reference_integer_ops::MulElementwise of two int16 values (zero input offsets). */
@@ -103,21 +102,18 @@ static int32_t mf_lstm_mul(int32_t a, int32_t b, mf_quant q)
     return mf_requantize(a * b, q.multiplier, q.shift);
 }
 
-void mf_lstm_s8(const mf_lstm_s8_params *params, const int8_t *input, int8_t *output, int16_t *buffer)
+void mf_lstm_s8(const mf_lstm_s8_params *params, const int8_t *input, int8_t *output, int8_t *hidden_state,
+                int16_t *cell_state)
 {
     const mf_lstm_s8_params *p = params;
     const int32_t n_in = p->input_size;
     const int32_t n_state = p->state_size;
-    int16_t *cell = buffer;
     for (int32_t b = 0; b < p->batches; ++b) {
-        for (int32_t j = 0; j < n_state; ++j) {
-            cell[j] = 0;
-        }
+        int8_t *h_prev = hidden_state + b * n_state;
+        int16_t *cell = cell_state + b * n_state;
         for (int32_t t = 0; t < p->time_steps; ++t) {
             const int32_t row = p->time_major ? t * p->batches + b : b * p->time_steps + t;
-            const int32_t prev_row = p->time_major ? (t - 1) * p->batches + b : row - 1;
             const int8_t *x = input + row * n_in;
-            const int8_t *h_prev = t > 0 ? output + prev_row * n_state : NULL;
             int8_t *h = output + row * n_state;
             for (int32_t j = 0; j < n_state; ++j) {
                 const int16_t f = mf_lstm_sigmoid(mf_lstm_gate_pre(p, p->forget_gate, x, h_prev, j));
@@ -134,11 +130,9 @@ void mf_lstm_s8(const mf_lstm_s8_params *params, const int8_t *input, int8_t *ou
                 const int16_t tc = mf_lstm_tanh(cell[j], p->tanh_multiplier, p->tanh_left_shift);
                 h[j] = (int8_t)mf_clamp(mf_lstm_mul(tc, o, p->hidden_quant) + p->hidden_zp, -128, 127);
             }
+            for (int32_t j = 0; j < n_state; ++j) {
+                h_prev[j] = h[j];
+            }
         }
     }
-}
-
-int32_t mf_lstm_s8_get_buffer_size(int32_t state_size)
-{
-    return 2 * state_size;
 }

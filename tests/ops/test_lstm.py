@@ -1,9 +1,9 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM (int8, int16 cell): integer reference == generated C == TFLM, bit for bit.
 
-The microforge TFLite writer cannot write TFLite variable tensors (the LSTM state), so the one-op models
-here are built directly as flatbuffers, with the state tensors marked `isVariable` as the converter
-writes them, and imported like any .tflite. TFLM keeps variable tensors across invokes; our generated
-code restarts every invoke from the reset state, so each sample runs in a fresh TFLM interpreter.
+The one-op models are built directly as flatbuffers (state tensors `isVariable`, as the converter writes
+them) and imported like any .tflite; one test also round-trips through our TFLite writer. The LSTM state
+persists across invokes (streaming), so every comparison runs the samples as one stream: one TFLM
+interpreter, one reference state, one generated-C arena reset once.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from microforge.reference import run_reference
 from microforge.validate.host import run_host
 from microforge.validate.tflm import run_tflm
 
-from support import SHARED
+from support import SHARED, assert_bit_exact
 
 LSTM_MODEL = SHARED / "tflite" / "trained_lstm_int8.tflite"
 GOLDEN = SHARED / "golden" / "trained_lstm_int8.npz"
@@ -110,13 +110,15 @@ def lstm_only(path) -> bytes:
 
 
 def check_bit_exact(tflite: bytes, samples, outdir) -> list[np.ndarray]:
-    """Reference == C == TFLM (a fresh interpreter per sample) for every sample; returns the C outputs."""
+    """Reference == C == TFLM for every sample of one stream; returns the C outputs."""
     graph = import_tflite_bytes(tflite, "lstm")
     emit_c(graph, outdir)
     ours, _ = run_host(outdir, samples)
+    tflm = run_tflm(tflite, samples)
+    state: dict = {}
     for k, sample in enumerate(samples):
-        ref = run_reference(graph, sample)[0]
-        theirs = run_tflm(tflite, [sample])[0][0].reshape(ref.shape)
+        ref = run_reference(graph, sample, state=state)[0]
+        theirs = tflm[k][0].reshape(ref.shape)
         c = ours[k][0].reshape(ref.shape)
         assert np.array_equal(ref, c), f"sample {k}: reference != C at {np.flatnonzero(ref != c)[:8]}"
         assert np.array_equal(ref, theirs), f"sample {k}: reference != TFLM at {np.flatnonzero(ref != theirs)[:8]}"
@@ -128,7 +130,7 @@ def int8_samples(rng, shape, count):
 
 
 def test_shared_model_golden_and_random_inputs(tmp_path):
-    """The whole shared model: the golden output, and 20 random inputs vs TFLM (fresh interpreter each)."""
+    """The whole shared model: the golden output, then 20 random inputs streamed vs TFLM and the reference."""
     golden = np.load(GOLDEN)
     rng = np.random.default_rng(1234)
     samples = [[golden["x0"]]] + int8_samples(rng, golden["x0"].shape, 20)
@@ -137,9 +139,10 @@ def test_shared_model_golden_and_random_inputs(tmp_path):
     emit_c(graph, tmp_path / "out")
     ours, _ = run_host(tmp_path / "out", samples)
     assert np.array_equal(ours[0][0].reshape(-1), golden["y0"].reshape(-1))
+    theirs, state = run_tflm(tflite, samples), {}
     for k, sample in enumerate(samples):
-        assert np.array_equal(ours[k][0].reshape(-1), run_tflm(tflite, [sample])[0][0].reshape(-1)), k
-        assert np.array_equal(ours[k][0].reshape(-1), run_reference(graph, sample)[0].reshape(-1)), k
+        assert np.array_equal(ours[k][0].reshape(-1), theirs[k][0].reshape(-1)), k
+        assert np.array_equal(ours[k][0].reshape(-1), run_reference(graph, sample, state=state)[0].reshape(-1)), k
 
 
 def test_shared_model_lstm_output(tmp_path):
@@ -161,15 +164,22 @@ def test_random_lstm(seed, tmp_path):
     check_bit_exact(tflite, int8_samples(rng, (t, b, i) if time_major else (b, t, i), 6), tmp_path / "out")
 
 
-def test_state_restarts_every_invoke(tmp_path):
-    """The same sequence twice in one generated-C session gives the same output (TFLM would carry the state)."""
+def test_state_streams_across_invokes(tmp_path):
+    """The same sequence twice: the second invoke starts from the first one's state, in TFLM and in our C."""
     rng = np.random.default_rng(5)
     tflite = lstm_model(rng, 2, 5, 4, 6)
     x = rng.integers(-128, 128, (2, 5, 4), dtype=np.int8)
-    outs = check_bit_exact(tflite, [[x], [x]], tmp_path / "out")
-    assert np.array_equal(outs[0], outs[1])
-    carried = run_tflm(tflite, [[x], [x]])  # one interpreter: the second invoke starts from the first's state
-    assert not np.array_equal(carried[0][0], carried[1][0])
+    outs = check_bit_exact(tflite, [[x], [x], [x]], tmp_path / "out")
+    assert not np.array_equal(outs[0], outs[1])
+    fresh = run_tflm(tflite, [[x]])[0][0]  # a new interpreter: reset state
+    assert np.array_equal(outs[0].reshape(-1), fresh.reshape(-1))
+
+
+def test_writer_round_trip(tmp_path):
+    """The imported graph written back by our TFLite writer (state tensors isVariable) runs the same in TFLM."""
+    rng = np.random.default_rng(9)
+    graph = import_tflite_bytes(lstm_model(rng, 2, 3, 5, 4, time_major=True, cell_clip=0.5, cell_power=-13), "rt")
+    assert_bit_exact(graph, int8_samples(rng, (3, 2, 5), 4), tmp_path / "out")
 
 
 def _peephole(model):

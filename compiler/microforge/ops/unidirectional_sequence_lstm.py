@@ -6,15 +6,14 @@ TFLM's integer LSTM (lstm_eval.h, "8x8->16"): per time step and batch row,
   h_t   = mul(tanh(c_t), o) -> int8 at the hidden state's scale and zero point; the output row at t is h_t.
 f, i, o use the int16 table sigmoid, g and c the int16 table tanh (see _lstm_util). The node's fused
 activation must be TANH: the schema has no SIGMOID code, and for any other code TFLM's gate switch
-hits a (release-build no-op) assert and leaves the cell gate unactivated. No peephole, projection, layer norm or CIFG: TFLM's micro kernel rejects them too.
+hits a (release-build no-op) assert and leaves the cell gate unactivated. No peephole, projection,
+layer norm or CIFG: TFLM's micro kernel rejects them too.
 
-State. The hidden (input 18) and cell (input 19) states are TFLite VARIABLE tensors: TFLM keeps them
-across invokes until the interpreter is reset (then hidden = its zero point, cell = 0). The generated
-code evaluates one whole sequence per invoke and starts every invoke from that reset state, which is
-what a model applied per sequence needs (and what a fresh TFLM interpreter computes). The state never
-lives in a tensor slot: `from_tflite` detaches inputs 18/19 from the node (their names stay in the
-attributes for their quantization), the cell state lives in the node's scratch (2 bytes per unit),
-and h_{t-1} is read back from the output row written at t-1.
+State. The hidden (input 18) and cell (input 19) states are TFLite VARIABLE tensors that persist across
+invokes (streaming), exactly as in TFLM: reset once (<name>_reset: hidden = its zero point, cell = 0),
+then every invoke continues from the state the previous one left. They are ordinary node inputs and
+graph variables (persistent arena slots); `reference` updates them in place when run_reference passes
+its state arrays. To evaluate independent sequences, reset before each one (TFLM: interpreter.reset()).
 """
 
 from __future__ import annotations
@@ -24,10 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..importers.schema import schema
 from ..quant import quantize_multiplier
 from ._common import as_int64
 from ._lstm_util import INT16_MAX, INT16_MIN, fc_int16, mul_q, sigmoid_int16, tanh_int16, tanh_shift
-from .base import OpDef, register
+from .base import OpDef, TfliteOpOut, register
 
 # TFLite input indices (lstm_shared.h)
 INPUT = 0
@@ -51,8 +51,6 @@ class LstmAttrs:
     cell_clip: float = 0.0
     proj_clip: float = 0.0
     time_major: bool = False
-    hidden_state: str | None = None  # names of the detached variable state tensors
-    cell_state: str | None = None
     diagonal_recurrent: bool = False
 
 
@@ -115,7 +113,7 @@ def _sizes(node, graph) -> tuple[int, int, int, int]:
 def prepare(node, graph) -> LstmPrepared:
     a = node.attrs
     x = graph.inp(node, INPUT)
-    h, c = graph.tensor(a.hidden_state), graph.tensor(a.cell_state)
+    h, c = graph.inp(node, HIDDEN_STATE), graph.inp(node, CELL_STATE)
     b, t, i, s = _sizes(node, graph)
     gates = {}
     for g in GATES:
@@ -172,12 +170,15 @@ class UnidirectionalSequenceLstm(OpDef):
             attrs.proj_clip = float(options.projClip)
             attrs.time_major = bool(options.timeMajor)
             attrs.diagonal_recurrent = bool(getattr(options, "diagonalRecurrentTensors", False))
-        # Detach the variable state tensors (see the module docstring): the node owns its state.
-        inputs = list(node.inputs) + [None] * max(0, 24 - len(node.inputs))
-        attrs.hidden_state, attrs.cell_state = inputs[HIDDEN_STATE], inputs[CELL_STATE]
-        inputs[HIDDEN_STATE] = inputs[CELL_STATE] = None
-        node.inputs[:] = inputs
         return attrs
+
+    def to_tflite(self, node, graph):
+        a = node.attrs
+        opts = schema.UnidirectionalSequenceLSTMOptionsT()
+        opts.fusedActivationFunction = a.activation
+        opts.cellClip, opts.projClip, opts.timeMajor = a.cell_clip, a.proj_clip, a.time_major
+        opts.diagonalRecurrentTensors = a.diagonal_recurrent
+        return TfliteOpOut("UNIDIRECTIONAL_SEQUENCE_LSTM", "UnidirectionalSequenceLSTMOptions", opts, version=1)
 
     def check(self, node, graph):
         a = node.attrs
@@ -200,14 +201,16 @@ class UnidirectionalSequenceLstm(OpDef):
             return p
         if len(x.shape) != 3:
             return [f"input must be rank 3 (got shape {list(x.shape)})"]
-        h = graph.tensors.get(a.hidden_state) if a.hidden_state else None
-        c = graph.tensors.get(a.cell_state) if a.cell_state else None
+        h, c = graph.inp(node, HIDDEN_STATE), graph.inp(node, CELL_STATE)
         p += _quant_problems(h, "hidden state", "int8") + _quant_problems(c, "cell state", "int16")
+        variables = graph.variables()
         for t, what in ((h, "hidden state"), (c, "cell state")):
-            if t is not None and (t.is_const or t.name in graph.inputs or t.name in graph.outputs):
-                p.append(f"{what} must be a variable tensor (not constant, not a graph input/output)")
-            if t is not None and any(t.name in n.inputs or t.name in n.outputs for n in graph.nodes if n is not node):
+            if t is not None and (t.name not in variables or t.name in graph.outputs):
+                p.append(f"{what} must be a variable tensor (not constant, produced, a graph input or output)")
+            if t is not None and any(t.name in n.inputs for n in graph.nodes if n is not node):
                 p.append(f"{what} is shared with another node")
+        if h is not None and c is not None and h.name == c.name:
+            p.append("hidden and cell state are the same tensor")
         if p:
             return p
         b, t, i, s = _sizes(node, graph)
@@ -239,9 +242,15 @@ class UnidirectionalSequenceLstm(OpDef):
         bias = {g: as_int64(inputs[BIASES[g]]) for g in GATES}
         x = as_int64(inputs[INPUT])
         out = np.zeros(graph.out(node).shape, np.int64)
+        # the state the previous invoke left (run_reference's state arrays), or TFLM's reset state
+        h_state = (
+            inputs[HIDDEN_STATE] if inputs[HIDDEN_STATE] is not None else np.full(p.batches * p.state_size, p.hidden_zp)
+        )
+        c_state = inputs[CELL_STATE] if inputs[CELL_STATE] is not None else np.zeros(p.batches * p.state_size)
+        h_rows = as_int64(h_state).reshape(p.batches, p.state_size).copy()
+        c_rows = as_int64(c_state).reshape(p.batches, p.state_size).copy()
         for b in range(p.batches):
-            hidden = np.full(p.state_size, p.hidden_zp, np.int64)  # TFLM's reset state
-            cell = np.zeros(p.state_size, np.int64)
+            hidden, cell = h_rows[b], c_rows[b]
             for t in range(p.time_steps):
                 xt = x[t, b] if p.time_major else x[b, t]
                 act = {}
@@ -263,14 +272,15 @@ class UnidirectionalSequenceLstm(OpDef):
                     out[t, b] = hidden
                 else:
                     out[b, t] = hidden
+            h_rows[b], c_rows[b] = hidden, cell
+        for arr, rows in ((h_state, h_rows), (c_state, c_rows)):
+            if isinstance(arr, np.ndarray) and arr.flags.writeable:
+                arr[...] = rows.reshape(arr.shape)  # streaming: the state persists into the next invoke
         return [out.astype(np.int8)]
 
     def macs(self, node, graph):
         b, t, i, s = _sizes(node, graph)
         return b * t * 4 * s * (i + s)
-
-    def scratch_bytes(self, node, graph):
-        return 2 * _sizes(node, graph)[3]  # the int16 cell state of one batch row (mf_lstm_s8_get_buffer_size)
 
     def emit_c(self, node, graph, c):
         p = prepare(node, graph)
@@ -312,5 +322,6 @@ class UnidirectionalSequenceLstm(OpDef):
                 output_gate=gate_refs["output"],
             ),
         )
-        args = [params, c.tensor(node.inputs[INPUT]), c.tensor(node.outputs[0]), f"(int16_t *){c.scratch()}"]
+        args = [params, c.tensor(node.inputs[INPUT]), c.tensor(node.outputs[0])]
+        args += [c.tensor(node.inputs[HIDDEN_STATE]), c.tensor(node.inputs[CELL_STATE])]
         return f"mf_lstm_s8({', '.join(args)});"
