@@ -10,7 +10,7 @@ from microforge.validate.tflm import run_tflm, tflm_arena_bytes
 
 from support import SHARED, model_with_unsupported_ops
 
-INT8_MODELS = ["hello_world_int8", "micro_speech_quantized", "person_detect", "keyword_scrambled_8bit"]
+INT8_MODELS = ["hello_world_int8", "micro_speech_quantized", "person_detect", "keyword_scrambled_8bit", "trained_lstm_int8"]
 RANDOM_INPUTS = 20
 
 
