@@ -16,7 +16,7 @@ CROSS = {
     "clang": [],
 }
 FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c"]
-MODELS = ["hello_world_int8", "micro_speech_quantized", "person_detect"]
+MODELS = ["hello_world_int8", "micro_speech_quantized", "person_detect", "keyword_scrambled_8bit", "trained_lstm_int8"]
 
 
 def _sources(out):

@@ -30,11 +30,13 @@ QEMU_TARGETS = sorted(CORES.values())
 
 
 def _samples(meta: dict, n: int, seed: int) -> list[list[np.ndarray]]:
+    """Random inputs of each input's integer dtype, plus the two extremes (saturation paths)."""
     rng = np.random.default_rng(seed)
-    samples = [[rng.integers(-128, 128, size=t["shape"], dtype=np.int8) for t in meta["inputs"]] for _ in range(n)]
-    # the extremes too: saturation paths
-    samples.append([np.full(t["shape"], -128, np.int8) for t in meta["inputs"]])
-    samples.append([np.full(t["shape"], 127, np.int8) for t in meta["inputs"]])
+    info = [np.iinfo(t["dtype"]) for t in meta["inputs"]]
+    shapes = [t["shape"] for t in meta["inputs"]]
+    samples = [[rng.integers(i.min, i.max, size=s, dtype=i.dtype, endpoint=True) for i, s in zip(info, shapes)] for _ in range(n)]
+    samples.append([np.full(s, i.min, i.dtype) for i, s in zip(info, shapes)])
+    samples.append([np.full(s, i.max, i.dtype) for i, s in zip(info, shapes)])
     return samples
 
 
@@ -75,7 +77,7 @@ def test_person_detect_bit_exact(shared_compiled, target):
 
 
 @pytest.mark.parametrize("target", QEMU_TARGETS)
-@pytest.mark.parametrize("model", ["hello_world_int8", "micro_speech_quantized", "person_detect"])
+@pytest.mark.parametrize("model", ["hello_world_int8", "micro_speech_quantized", "person_detect", "keyword_scrambled_8bit", "trained_lstm_int8"])
 def test_full_matrix_bit_exact(shared_compiled, model, target):
     _, out = shared_compiled(model)
     _check_bit_exact(out, target, n=4, seed=4)
