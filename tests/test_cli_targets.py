@@ -138,3 +138,19 @@ def test_stack_depth_follows_the_call_graph(tmp_path):
                        cwd=tmp_path, check=True)  # fmt: skip
     depth = stack_depth([tmp_path / "a.ci", tmp_path / "b.ci"], "root")
     assert 40 + 200 + 600 <= depth < 40 + 200 + 600 + 64  # frames of root, mid, leaf_big (+ saved registers)
+
+
+def test_fast_kernels_that_do_not_fit_fall_back_to_reference(tmp_path, capsys):
+    """The planner weighs the arm_dsp kernels' stack buffers and code against the budget and says what it chose."""
+    fast = tmp_path / "fast"
+    assert main(["compile", str(MICRO_SPEECH), "-o", str(fast), "--target", "stm32l4r5"]) == 0
+    meta = json.loads((fast / "metadata.json").read_text())
+    assert meta["kernel_choice"] == {"preferred": "arm_dsp", "chosen": "arm_dsp", "reason": None}
+    capsys.readouterr()
+    tight = tmp_path / "tight"
+    assert main(["compile", str(MICRO_SPEECH), "-o", str(tight), "--target", "stm32l4r5",
+                 "--ram-budget", str(meta["ram_bytes"] - 1)]) == 0  # fmt: skip
+    small = json.loads((tight / "metadata.json").read_text())
+    assert small["kernel_choice"]["chosen"] == "reference" and "over by 1 B" in small["kernel_choice"]["reason"]
+    assert set(small["kernel_sources"].values()) == {"reference"} and small["ram_bytes"] < meta["ram_bytes"]
+    assert "kernels: reference instead of arm_dsp" in capsys.readouterr().out

@@ -93,6 +93,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
         return 0
     files = write_report(compiled.outdir)
     render_report(compiled.outdir, console)
+    choice = json.loads((compiled.outdir / "metadata.json").read_text()).get("kernel_choice") or {}
+    if choice.get("chosen") != choice.get("preferred"):
+        console.print(f"[yellow]kernels: {choice['chosen']} instead of {choice['preferred']}, which did not fit: "
+                      f"{choice['reason']}[/yellow]")  # fmt: skip
     console.print(f"wrote {compiled.outdir} ({compiled.name}.h, {compiled.name}.c, weights, runtime, metadata.json, "
                   f"{', '.join(f.name for f in files)}) in {seconds:.2f} s")  # fmt: skip
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -104,20 +105,48 @@ def compile_graph(
     t = load_target(target) if isinstance(target, str) else target
     budget = target_budget(t, flash_budget, ram_budget, ram_region) if t is not None else None
 
+    if t is None:
+        return emit_c(graph, outdir, name, finalize=_tflite_too(graph, name, emit), weights_section=weights_section,
+                      arena_section=arena_section)  # fmt: skip
+    # The target's fast kernels first; when they do not fit (more code, stack buffers) but the portable
+    # reference kernels do, take those and say so (metadata "kernel_choice").
+    preferred, refused = t.kernels, None
+    for variant in dict.fromkeys((preferred, "reference")):
+        tv = dataclasses.replace(t, kernels=variant)
+        choice = {"preferred": preferred, "chosen": variant, "reason": refused}
+        try:
+            return emit_c(graph, outdir, name, finalize=_finalize_for_target(graph, name, emit, tv, budget, choice),
+                          weights_section=weights_section, kernel_variant=variant, arena_section=arena_section)  # fmt: skip
+        except BudgetError as exc:
+            if refused is not None or variant == "reference":
+                raise BudgetError(f"{exc}" + (f" (with the {preferred} kernels: {refused})" if refused else "")) from None
+            refused = str(exc).split(": ", 1)[1]
+    raise AssertionError("unreachable")
+
+
+def _tflite_too(graph: Graph, name: str | None, emit: str):
     def finalize(folder: Path, summary: ModelSummary) -> None:
         if emit == "both":
             from .backends.tflite import emit_tflite
 
             emit_tflite(graph, folder / "tflite", name)
-        if t is None:
-            return
+
+    return finalize
+
+
+def _finalize_for_target(graph: Graph, name: str | None, emit: str, t: Target, budget: Budget, choice: dict):
+    """Measure the generated folder for `t`, refuse it when over budget, record sizes/estimate/budget."""
+
+    def finalize(folder: Path, summary: ModelSummary) -> None:
         measured = t.toolchain is not None
         sizes = measure_sizes(folder, t) if measured else estimate_sizes(summary)
         check_budget(graph.name, t, sizes, budget, summary)
+        _tflite_too(graph, name, emit)(folder, summary)
         meta_path = folder / "metadata.json"
         meta = json.loads(meta_path.read_text())
         meta["target"] = {"name": t.name, "description": t.description, "core": t.core, "clock_hz": t.clock_hz,
                           "kernels": t.kernels, "qemu_machine": t.qemu.machine if t.qemu else None}  # fmt: skip
+        meta["kernel_choice"] = choice
         meta["flash_bytes"] = sizes.flash_bytes
         meta["ram_bytes"] = sizes.ram_bytes
         meta["sizes"] = sizes.to_dict()
@@ -126,6 +155,4 @@ def compile_graph(
         meta["budget"] = {"flash_bytes": budget.flash_bytes, "ram_bytes": budget.ram_bytes, "ram_region": budget.ram_region}
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
 
-    variant = t.kernels if t is not None else "reference"
-    return emit_c(graph, outdir, name, finalize=finalize, weights_section=weights_section, kernel_variant=variant,
-                  arena_section=arena_section)  # fmt: skip
+    return finalize
