@@ -57,14 +57,15 @@ def _calibration(path: str, graph) -> list[list[np.ndarray]]:
 
 
 def _quantized(graph, args):
-    """The graph, quantized when --quantize int8 asks for it (with --calibration data)."""
+    """(graph, calibration samples): quantized when --quantize int8 asks for it (with --calibration data)."""
     if not args.quantize:
-        return graph
+        return graph, None
     if not args.calibration:
         raise MicroforgeError("--quantize int8 needs --calibration calib.npz (float samples of the model's inputs)")
     from .passes.quantize import quantize
 
-    return quantize(graph, _calibration(args.calibration, graph), args.calibration_method)
+    samples = _calibration(args.calibration, graph)
+    return quantize(graph, samples, args.calibration_method), samples
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -72,7 +73,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from .report import render_report, write_report
 
     t0 = time.perf_counter()
-    graph = _quantized(_load(args.model, args.name), args)
+    graph, _ = _quantized(_load(args.model, args.name), args)
     compiled = compile_graph(
         graph,
         args.output,
@@ -135,11 +136,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from .report import print_summary
 
     graph = _load(args.model)
-    int8 = _quantized(graph, args)
+    int8, samples = _quantized(graph, args)
     check_supported(int8)
     print_summary(summarize(int8), console)
-    if args.quantize:
-        _print_sqnr(graph, int8, _calibration(args.calibration, graph))
+    if samples is not None:
+        _print_sqnr(graph, int8, samples)
     return 0
 
 
