@@ -154,3 +154,20 @@ def test_fast_kernels_that_do_not_fit_fall_back_to_reference(tmp_path, capsys):
     assert small["kernel_choice"]["chosen"] == "reference" and "over by 1 B" in small["kernel_choice"]["reason"]
     assert set(small["kernel_sources"].values()) == {"reference"} and small["ram_bytes"] < meta["ram_bytes"]
     assert "kernels: reference instead of arm_dsp" in capsys.readouterr().out
+
+
+def test_folder_for_one_core_runs_on_another_with_that_cores_kernels(tmp_path):
+    """A folder generated with the M4's arm_dsp kernels runs on the M55 and RV32 machines with their own kernels."""
+    from microforge.validate.host import run_host
+    from microforge.validate.qemu import run_qemu
+
+    out = tmp_path / "m4"
+    assert main(["compile", str(MICRO_SPEECH), "-o", str(out), "--target", "stm32l4r5"]) == 0
+    x = np.load(SHARED / "golden" / "micro_speech_quantized.npz")["x0"]
+    want = run_host(out, [[x]])[0][0][0]
+    macs = json.loads((out / "metadata.json").read_text())["macs"]
+    # reference kernels take ~17 (M55) and ~15 (RV32) instructions per MAC here; their own variants far fewer
+    for target, most_per_mac in (("corstone300_m55", 5.0), ("esp32c3", 8.0)):
+        got, profile = run_qemu(out, target, [[x]], profile=True)
+        assert np.array_equal(got[0][0], want), target
+        assert profile["instructions"] / macs < most_per_mac, (target, profile["instructions"] / macs)

@@ -48,7 +48,7 @@ def build_host(outdir: str | Path, cc: str = "gcc", sanitize: bool = False) -> P
     runner_c = build / "runner.c"
     template = jinja2.Template((Path(__file__).parent / "templates" / "host_runner.c.j2").read_text(), undefined=jinja2.StrictUndefined)
     runner_c.write_text(template.render(name=name, NAME=name.upper(), n_inputs=len(meta["inputs"]), n_outputs=len(meta["outputs"])))
-    sources = [outdir / f"{name}.c", outdir / f"{name}_weights.c"] + [_host_kernel(outdir, meta, k) for k in meta["kernels"]]
+    sources = [outdir / f"{name}.c", outdir / f"{name}_weights.c"] + [kernel_source(outdir, meta, k) for k in meta["kernels"]]
     exe = build / ("runner-sanitize" if sanitize else "runner")
     if exe.exists() and all(exe.stat().st_mtime >= s.stat().st_mtime for s in sources):
         return exe
@@ -59,13 +59,16 @@ def build_host(outdir: str | Path, cc: str = "gcc", sanitize: bool = False) -> P
     return exe
 
 
-def _host_kernel(outdir: Path, meta: dict, kernel: str) -> Path:
-    """The folder's kernel source, or the portable reference when the folder holds an ISA-specific variant."""
-    if meta.get("kernel_sources", {}).get(kernel, "reference") != "reference":
-        from ..resources import runtime_dir
+def kernel_source(outdir: Path, meta: dict, kernel: str, variant: str = "reference") -> Path:
+    """The source of `kernel` to build for a machine whose kernel variant is `variant`: the folder's own copy
+    when it is portable or of that variant, else the package's copy of that variant (or the reference)."""
+    held = meta.get("kernel_sources", {}).get(kernel, "reference")
+    if held in ("reference", variant):
+        return outdir / "runtime" / "kernels" / f"{kernel}.c"
+    from ..resources import runtime_dir
 
-        return runtime_dir() / "kernels" / f"{kernel}.c"
-    return outdir / "runtime" / "kernels" / f"{kernel}.c"
+    special = runtime_dir() / "kernels" / variant / f"{kernel}.c"
+    return special if variant != "reference" and special.is_file() else runtime_dir() / "kernels" / f"{kernel}.c"
 
 
 def io_specs(meta: dict, kind: str) -> list[IoSpec]:

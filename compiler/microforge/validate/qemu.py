@@ -33,7 +33,7 @@ from elftools.elf.sections import SymbolTableSection
 from ..errors import MicroforgeError, ToolchainError
 from ..resources import targets_dir
 from ..targets import Target, load_target
-from .host import load_metadata, pack_inputs, unpack_outputs
+from .host import kernel_source, load_metadata, pack_inputs, unpack_outputs
 
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 MODEL_CFLAGS = ["-pedantic"]  # generated code and kernels are pedantic C99; board files use GNU asm/attributes
@@ -152,7 +152,8 @@ def build_firmware(outdir: str | Path, target: str | Target) -> Path:
     if not runner.is_file() or runner.read_text() != text:
         runner.write_text(text)
     model = [outdir / f"{name}.c", outdir / f"{name}_weights.c"]
-    model += [outdir / "runtime" / "kernels" / f"{k}.c" for k in meta["kernels"]]
+    # a folder generated for another core carries that core's kernels: build this core's own (or the reference)
+    model += [kernel_source(outdir, meta, k, t.kernels) for k in meta["kernels"]]
     hook_h = build / "mf_layer_hook.h"  # a .j2 only so that the wheel's package data carries it
     hook_text = (_TEMPLATES / "qemu_layer_hook.h.j2").read_text()
     if not hook_h.is_file() or hook_h.read_text() != hook_text:
