@@ -17,10 +17,12 @@
  *    the 3 input rows, 2 output pixels per step; person_detect layer 0: 9.8 -> 6.7 instructions/MAC). For
  *    depth multiplier 1 this path measured slower than the 4-channel taps (copy + per-channel setup per row),
  *    so it is not used there.
- * Stack buffer: dw_row_planar holds int16_t buf[1024] (2 KB; frame ~2.2 KB, counted by -fstack-usage).
+ * Stack buffer: int16_t buf[1024] for dw_row_planar (2 KB, see below; frame ~2.4 KB by -fstack-usage).
  * Other depth multipliers, tail channels (C % 4) and layers whose multipliers need a left shift take plain loops.
- *  - 3x3 windows inside the image with depth multiplier 1, C % 4 == 0, bias and foldable shifts: dw_px3x3, the
- *    same taps without the per-block shape checks.
+ *  - 3x3 windows inside the image with depth multiplier 1, C % 4 == 0 (C <= 128), foldable shifts: dw_run3x3,
+ *    a whole run of interior pixels per call, per-channel constants from a stack table, accumulators in
+ *    registers, SSUB8/SEL clamp of 4 packed bytes; C > 128 with bias: dw_px3x3, one pixel per call.
+ * Stack: one 2 KB union in mf_depthwise_conv2d_s8 (planar rows for M > 1, or the dw_run3x3 table for M == 1).
  * Measured (QEMU mps2-an386, person_detect): 2.5 instructions/MAC in the tap loop, 5.6-6.6 per layer for 3x3
  * depth multiplier 1 (~30 instructions of requantization, clamp, bias and loop overhead per 4 outputs).
  * The tap loop is inline assembly one window row per statement (12 register operands: compiles at -O1..-O3, -Os).
@@ -204,6 +206,18 @@ typedef struct {
         a3 = __smlatt(xo_, wo_, a3);                                                      \
     } while (0)
 
+#define MF_DW_TAP_ASM(XADDR, WADDR)                  \
+"ldr %[t0], " XADDR "\n\t"                    \
+"ldr %[t1], " WADDR "\n\t"                    \
+"sxtab16 %[t2], %[off2], %[t0]\n\t"           \
+"sxtab16 %[t0], %[off2], %[t0], ror #8\n\t"   \
+"sxtb16 %[t3], %[t1]\n\t"                     \
+"sxtb16 %[t1], %[t1], ror #8\n\t"             \
+"smlabb %[a0], %[t2], %[t3], %[a0]\n\t"       \
+"smlatt %[a2], %[t2], %[t3], %[a2]\n\t"       \
+"smlabb %[a1], %[t0], %[t1], %[a1]\n\t"       \
+"smlatt %[a3], %[t0], %[t1], %[a3]\n\t"
+
 /* acc[0..3] += one window row of 3 taps, 4 channels, columns C bytes apart in the input and the filter
  * (dilation_w == 1). Inline assembly (in C, GCC spills here); one row per statement keeps it at 12 register
  * operands, so it compiles at -Os / -O3 too. No "memory" clobber (it made GCC keep the accumulators in memory):
@@ -214,24 +228,12 @@ static inline void dw_row3(const int8_t *x, const int8_t *w, int32_t C, int32_t 
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     uint32_t t0, t1, t2, t3;
-#define MF_DW_TAP_ASM(XADDR, WADDR)                  \
-    "ldr %[t0], " XADDR "\n\t"                    \
-    "ldr %[t1], " WADDR "\n\t"                    \
-    "sxtab16 %[t2], %[off2], %[t0]\n\t"           \
-    "sxtab16 %[t0], %[off2], %[t0], ror #8\n\t"   \
-    "sxtb16 %[t3], %[t1]\n\t"                     \
-    "sxtb16 %[t1], %[t1], ror #8\n\t"             \
-    "smlabb %[a0], %[t2], %[t3], %[a0]\n\t"       \
-    "smlatt %[a2], %[t2], %[t3], %[a2]\n\t"       \
-    "smlabb %[a1], %[t0], %[t1], %[a1]\n\t"       \
-    "smlatt %[a3], %[t0], %[t1], %[a3]\n\t"
     __asm__ volatile(MF_DW_TAP_ASM("[%[x]]", "[%[w]]")
                      MF_DW_TAP_ASM("[%[x], %[C]]", "[%[w], %[C]]")
                      MF_DW_TAP_ASM("[%[x], %[C], lsl #1]", "[%[w], %[C], lsl #1]")
                      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0), [t1] "=&r"(t1),
                        [t2] "=&r"(t2), [t3] "=&r"(t3)
                      : [x] "r"(x), [w] "r"(w), [C] "r"(C), [off2] "r"(off2));
-#undef MF_DW_TAP_ASM
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;
@@ -329,6 +331,91 @@ __attribute__((noinline)) static void dw_px3x3(const dw_ctx *d, const int8_t *x,
         dw_px3x3_body(d, x, out, 0, 1);
     } else {
         dw_px3x3_body(d, x, out, 1, 1);
+    }
+}
+
+/*
+ * Interior runs of 3x3 windows, depth multiplier 1, C % 4 == 0 and C <= MF_DW_RUN_MAX_C, foldable shifts:
+ * consecutive output pixels of one row whose windows lie inside the image, in one call. Per channel the bias,
+ * multiplier, rounding constant (zero point folded, see rq_fold) and exponent are precomputed once per layer
+ * into a stack table (dw_prm, 16 bytes per channel, 2 KB), grouped by 4 channels so one group's constants are
+ * adjacent; the 4 accumulators stay in registers across the 3 window rows; the 4 int8 results are packed into
+ * one word and the activation clamp runs on the 4 bytes at once (SSUB8/SEL).
+ */
+#define MF_DW_RUN_MAX_C 128
+
+typedef struct {
+    int32_t bias[4], mult[4], k[4], e[4];
+} dw_prm4;
+
+/* one window row (3 taps, 4 channels) into the scalars a0..a3 */
+#define MF_DW_ROW3(XP, WP)                                                                                   \
+    __asm__ volatile(MF_DW_TAP_ASM("[%[x]]", "[%[w]]") MF_DW_TAP_ASM("[%[x], %[C]]", "[%[w], %[C]]")         \
+                         MF_DW_TAP_ASM("[%[x], %[C], lsl #1]", "[%[w], %[C], lsl #1]")                       \
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0),             \
+                       [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)                                          \
+                     : [x] "r"(XP), [w] "r"(WP), [C] "r"(C), [off2] "r"(off2))
+
+static inline uint32_t rq_byte(int32_t acc, int32_t m, int32_t k, int32_t e)
+{
+    return (uint32_t)__ssat(smmlar(acc * 2, m, k + (acc >> 31)) >> e, 8) & 0xFFu;
+}
+
+/* n pixels, window top-left x (stepping xs bytes per pixel), output out (C bytes per pixel) */
+__attribute__((always_inline)) static inline void dw_run3x3_body(const dw_ctx *d, const dw_prm4 *prm,
+                                                                 const int8_t *x, int32_t xs, int32_t n,
+                                                                 int8_t *out, int lo_on, int hi_on)
+{
+    const int32_t C = d->c_in, rs = d->row_step, off2 = d->off2;
+    const uint32_t lo4 = ((uint32_t)d->lo & 0xFFu) * 0x01010101u, hi4 = ((uint32_t)d->hi & 0xFFu) * 0x01010101u;
+    const int8_t *filter = d->filter;
+    for (int32_t i = 0; i < n; ++i, x += xs, out += C) {
+        const dw_prm4 *p = prm;
+        for (int32_t c = 0; c < C; c += 4, ++p) {
+            int32_t a0 = p->bias[0], a1 = p->bias[1], a2 = p->bias[2], a3 = p->bias[3];
+            uint32_t t0, t1, t2, t3;
+            const int8_t *xr = x + c, *wr = filter + c;
+            MF_DW_ROW3(xr, wr);
+            MF_DW_ROW3(xr + rs, wr + 3 * C);
+            MF_DW_ROW3(xr + 2 * rs, wr + 6 * C);
+            uint32_t v = rq_byte(a0, p->mult[0], p->k[0], p->e[0]);
+            v |= rq_byte(a1, p->mult[1], p->k[1], p->e[1]) << 8;
+            v |= rq_byte(a2, p->mult[2], p->k[2], p->e[2]) << 16;
+            v |= rq_byte(a3, p->mult[3], p->k[3], p->e[3]) << 24;
+            if (lo_on) {
+                (void)__ssub8((int8x4_t)v, (int8x4_t)lo4);
+                v = __sel(v, lo4);
+            }
+            if (hi_on) {
+                (void)__ssub8((int8x4_t)v, (int8x4_t)hi4);
+                v = __sel(hi4, v);
+            }
+            memcpy(out + c, &v, sizeof v);
+        }
+    }
+}
+
+__attribute__((noinline)) static void dw_run3x3(const dw_ctx *d, const dw_prm4 *prm, const int8_t *x, int32_t xs,
+                                                int32_t n, int8_t *out)
+{
+    if (!d->lo_on && !d->hi_on) {
+        dw_run3x3_body(d, prm, x, xs, n, out, 0, 0);
+    } else if (!d->lo_on) {
+        dw_run3x3_body(d, prm, x, xs, n, out, 0, 1);
+    } else {
+        dw_run3x3_body(d, prm, x, xs, n, out, 1, 1);
+    }
+}
+
+static void dw_prm_init(const dw_ctx *d, dw_prm4 *prm)
+{
+    for (int32_t c = 0; c < d->c_in; ++c) {
+        dw_prm4 *p = prm + c / 4;
+        const int32_t e = -d->shift[c];
+        p->bias[c % 4] = d->bias != NULL ? d->bias[c] : 0;
+        p->mult[c % 4] = d->mult[c];
+        p->k[c % 4] = (int32_t)((uint32_t)d->zp21 << (e - 1));
+        p->e[c % 4] = e;
     }
 }
 
@@ -476,9 +563,8 @@ __attribute__((always_inline)) static inline void planar_chunk(const dw_ctx *d, 
 
 /* Output row y of batch b, all channels (chunk by chunk); stride_w 1 or 2. out_row: the row's first output byte. */
 __attribute__((noinline)) static void dw_row_planar(const dw_ctx *d, const dw_planar *pl, int32_t b, int32_t y,
-                                                    int8_t *out_row)
+                                                    int8_t *out_row, int16_t *buf)
 {
-    int16_t buf[MF_DW_PLANAR_BUF];
     const int32_t C = d->c_in, wp = pl->wp, off = d->off, off2 = d->off2;
     const int32_t y0 = y * pl->sh - pl->ph;
     const int lo_on = d->lo > -128, hi_on = d->hi < 127;
@@ -643,6 +729,16 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
     const int disjoint = out_hi <= in_lo || out_lo >= in_hi;
     const int fast3x3 = M == 1 && d.fold && bias != NULL && in.c % 4 == 0 && params->filter_h == 3 &&
                         params->filter_w == 3 && params->dilation_w == 1;
+    union { /* the kernel's one stack buffer (2 KB): planar rows (M > 1) or the per-channel table (M == 1) */
+        int16_t planar[MF_DW_PLANAR_BUF];
+        dw_prm4 prm[MF_DW_RUN_MAX_C / 4];
+    } scratch;
+    dw_prm4 *const prm = scratch.prm;
+    const int run = M == 1 && d.fold && in.c % 4 == 0 && in.c <= MF_DW_RUN_MAX_C && params->filter_h == 3 &&
+                    params->filter_w == 3 && params->dilation_w == 1;
+    if (run) {
+        dw_prm_init(&d, prm);
+    }
     int8_t *out_px = output;
     for (int32_t b = 0; b < out.n; ++b) {
         for (int32_t y = 0; y < out.h; ++y) {
@@ -655,7 +751,7 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
                 const int32_t first_row = y0 + ky0 < 0 ? 0 : y0 + ky0;
                 const uintptr_t rd = (uintptr_t)(input + (b * in.h + first_row) * in.w * in.c);
                 if (pl.cc == in.c || disjoint || (uintptr_t)(out_px + out.w * out.c) <= rd) {
-                    dw_row_planar(&d, &pl, b, y, out_px);
+                    dw_row_planar(&d, &pl, b, y, out_px, scratch.planar);
                     out_px += out.w * out.c;
                     continue;
                 }
@@ -665,7 +761,14 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
                 int32_t kx0, kx1;
                 tap_range(x0, params->dilation_w, params->filter_w, in.w, &kx0, &kx1);
                 const int32_t base = ((b * in.h + y0) * in.w + x0) * in.c; /* an offset: may lie before input */
-                if (fast3x3 && ky1 - ky0 == 3 && kx1 - kx0 == 3) {
+                if (run && ky1 - ky0 == 3 && kx1 - kx0 == 3) {
+                    /* every pixel up to x_last has its window inside the image too */
+                    const int32_t x_last = (in.w - 3 + params->pad_w) / params->stride_w;
+                    const int32_t n = (x_last < out.w - 1 ? x_last : out.w - 1) - x + 1;
+                    dw_run3x3(&d, prm, input + base, params->stride_w * in.c, n, out_px);
+                    x += n - 1;
+                    out_px += (n - 1) * out.c;
+                } else if (fast3x3 && ky1 - ky0 == 3 && kx1 - kx0 == 3) {
                     dw_px3x3(&d, input + base, out_px);
                 } else if (M == 1) {
                     dw_pixel_m1(&d, base, ky0, ky1, kx0, kx1, out_px);
