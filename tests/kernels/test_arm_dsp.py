@@ -231,6 +231,28 @@ def test_depthwise_planar_rows_bit_exact(tmp_path):
     assert_qemu_exact(graph, with_extremes(graph, rng, 2), tmp_path / "out")
 
 
+def test_depthwise_interior_runs_bit_exact(tmp_path):
+    """Depth multiplier 1, 3x3, C % 4 == 0: interior pixels in runs through the per-channel constant table
+    (C <= 128; C 132 takes the per-pixel path), every activation (byte clamps on and off), no bias, stride 2,
+    dilation_h 2, per-tensor weights, batches; a chain overlaps outputs with dying inputs in the arena."""
+    rng = np.random.default_rng(117)
+    d = DepthwiseConv2DAttrs
+    cases = [
+        dw_case(rng, 1, 7, 9, 8, 3, 3, d("SAME", 1, 1, 1, 1, 1, "RELU6")),
+        dw_case(rng, 2, 6, 8, 16, 3, 3, d("VALID", 1, 1, 1, 1, 1, "NONE"), bias=False),
+        dw_case(rng, 1, 9, 11, 12, 3, 3, d("SAME", 2, 2, 1, 1, 1, "RELU")),
+        dw_case(rng, 1, 8, 6, 4, 3, 3, d("SAME", 1, 2, 1, 2, 1, "RELU_N1_TO_1"), per_channel=False),
+        dw_case(rng, 1, 5, 5, 128, 3, 3, d("SAME", 1, 1, 1, 1, 1, "RELU6")),
+        dw_case(rng, 1, 4, 5, 132, 3, 3, d("SAME", 1, 1, 1, 1, 1, "NONE")),
+    ]
+    graph = merge(cases, "dsp_dw_runs")
+    assert_qemu_exact(graph, with_extremes(graph, rng, 2), tmp_path / "out")
+    parts = [dw_case(rng, 1, 10, 10, 16, 3, 3, d("SAME", 1, 1, 1, 1, 1, a), scales=(0.05, None, 0.05))
+             for a in ("RELU6", "NONE", "RELU")]  # fmt: skip
+    chained = chain(parts, "dsp_dw_runs_chain")
+    assert_qemu_exact(chained, random_inputs(chained, rng, 2), tmp_path / "chain")
+
+
 def test_inplace_chain_bit_exact(tmp_path):
     """A MobileNet-like chain whose arena plan overlaps outputs with dying inputs: the 2-pixel blocks must fall
     back to single pixels where writing the second pixel first would clobber input still to be read."""
