@@ -158,6 +158,18 @@ def test_extreme_scales_bit_exact(tmp_path):
     assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
 
 
+def test_depth_multiplier_8_first_layer_bit_exact(tmp_path):
+    """1-channel input, depth multiplier 8, 3x3 (person_detect's first layer): the 4-pixel group path for M = 8."""
+    rng = np.random.default_rng(41)
+    cases = []
+    for k, (sh, sw) in enumerate([(1, 1), (2, 2), (2, 1), (1, 2), (2, 2), (1, 1)]):
+        attrs = DepthwiseConv2DAttrs(("SAME", "VALID")[k % 2], sh, sw, 8, 1, 1, ACTIVATIONS[k % 4])
+        h, w = int(rng.integers(3, 12)), int(rng.integers(9, 24))
+        cases.append(dw_case(rng, 1 + k % 2, h, w, 1, 3, 3, attrs, per_channel=k != 3, bias=k != 5))
+    graph = merge(cases, "riscv_dw_m8")
+    assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
+
+
 def test_inplace_chain_bit_exact(tmp_path):
     """A MobileNet-like chain whose arena plan overlaps outputs with dying inputs (staged second pixels)."""
     rng = np.random.default_rng(31)

@@ -10,6 +10,8 @@
  * {8, 16, 32, 64, 128} the channel stride is a compile-time constant, so every tap is a load with an immediate
  * offset. Expected ~3.3 instructions/MAC (stride 1) in the MAC part plus ~20 per output for requantization:
  * ~5.5-6 instructions/MAC overall, vs ~28-31 for the reference kernel.
+ * 3x3 with a 1-channel input and depth multiplier 8 (first layers of 1-channel MobileNets such as person_detect)
+ * uses the same 4-pixel groups, output channel o reading input channel o / 8: ~8.4 instructions/MAC (was 12.8).
  * Generic path (edges, leftover pixels, other filter sizes, dilation, depth multipliers): one pixel at a time
  * over its valid taps only; depth multipliers divisible by 4 share each input load between 4 output channels.
  *
@@ -26,7 +28,9 @@
 #if defined(__GNUC__)
 #define RV_BARRIER() __asm__ __volatile__("" ::: "memory")
 #define RV_INLINE static inline __attribute__((always_inline))
+#define RV_NOINLINE static __attribute__((noinline))
 #else
+#define RV_NOINLINE static
 #define RV_BARRIER() ((void)0)
 #define RV_INLINE static inline
 #endif
@@ -73,9 +77,9 @@ static inline int8_t rv_requant(const rv_rq *q, int32_t acc, int32_t out_off, in
 /* --------------------------------------------------------------------------------- generic, one pixel */
 
 /** All output channels of one pixel over its valid taps [ky0, ky1) x [kx0, kx1); origin = input of tap (0, 0). */
-static void rv_dw_pixel(const mf_depthwise_conv2d_params *p, const mf_per_channel_quant *quant, const int8_t *origin,
-                        int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1, const int8_t *filter, const int32_t *bias,
-                        int8_t *dst)
+RV_NOINLINE void rv_dw_pixel(const mf_depthwise_conv2d_params *p, const mf_per_channel_quant *quant,
+                             const int8_t *origin, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
+                             const int8_t *filter, const int32_t *bias, int8_t *dst)
 {
     const int32_t cin = p->input.c;
     const int32_t cout = p->output.c;
@@ -170,54 +174,54 @@ static void rv_dw_pixel(const mf_depthwise_conv2d_params *p, const mf_per_channe
 /* --------------------------------------------------------------- 3x3, multiplier 1: 4 pixels per channel */
 
 /* One kernel row for 4 pixels: r = input row at the group's first column (channel c), wr = the row's weights. */
-#define RV_ROW_S1(r, wr, C)                                                                                  \
+#define RV_ROW_S1(r, wr, C, CI)                                                                                \
     do {                                                                                                     \
         const int32_t wa = (wr)[0], wb = (wr)[(C)], wc = (wr)[2 * (C)];                                      \
         int32_t v = (r)[0];                                                                                  \
         a0 += v * wa;                                                                                        \
-        v = (r)[(C)];                                                                                        \
+        v = (r)[(CI)];                                                                                        \
         a0 += v * wb;                                                                                        \
         a1 += v * wa;                                                                                        \
-        v = (r)[2 * (C)];                                                                                    \
+        v = (r)[2 * (CI)];                                                                                    \
         a0 += v * wc;                                                                                        \
         a1 += v * wb;                                                                                        \
         a2 += v * wa;                                                                                        \
-        v = (r)[3 * (C)];                                                                                    \
+        v = (r)[3 * (CI)];                                                                                    \
         a1 += v * wc;                                                                                        \
         a2 += v * wb;                                                                                        \
         a3 += v * wa;                                                                                        \
-        v = (r)[4 * (C)];                                                                                    \
+        v = (r)[4 * (CI)];                                                                                    \
         a2 += v * wc;                                                                                        \
         a3 += v * wb;                                                                                        \
-        v = (r)[5 * (C)];                                                                                    \
+        v = (r)[5 * (CI)];                                                                                    \
         a3 += v * wc;                                                                                        \
         wsum += wa + wb + wc;                                                                                \
         RV_BARRIER();                                                                                        \
     } while (0)
 
-#define RV_ROW_S2(r, wr, C)                                                                                  \
+#define RV_ROW_S2(r, wr, C, CI)                                                                                \
     do {                                                                                                     \
         const int32_t wa = (wr)[0], wb = (wr)[(C)], wc = (wr)[2 * (C)];                                      \
         int32_t v = (r)[0];                                                                                  \
         a0 += v * wa;                                                                                        \
-        v = (r)[(C)];                                                                                        \
+        v = (r)[(CI)];                                                                                        \
         a0 += v * wb;                                                                                        \
-        v = (r)[2 * (C)];                                                                                    \
+        v = (r)[2 * (CI)];                                                                                    \
         a0 += v * wc;                                                                                        \
         a1 += v * wa;                                                                                        \
-        v = (r)[3 * (C)];                                                                                    \
+        v = (r)[3 * (CI)];                                                                                    \
         a1 += v * wb;                                                                                        \
-        v = (r)[4 * (C)];                                                                                    \
+        v = (r)[4 * (CI)];                                                                                    \
         a1 += v * wc;                                                                                        \
         a2 += v * wa;                                                                                        \
-        v = (r)[5 * (C)];                                                                                    \
+        v = (r)[5 * (CI)];                                                                                    \
         a2 += v * wb;                                                                                        \
-        v = (r)[6 * (C)];                                                                                    \
+        v = (r)[6 * (CI)];                                                                                    \
         a2 += v * wc;                                                                                        \
         a3 += v * wa;                                                                                        \
-        v = (r)[7 * (C)];                                                                                    \
+        v = (r)[7 * (CI)];                                                                                    \
         a3 += v * wb;                                                                                        \
-        v = (r)[8 * (C)];                                                                                    \
+        v = (r)[8 * (CI)];                                                                                    \
         a3 += v * wc;                                                                                        \
         wsum += wa + wb + wc;                                                                                \
         RV_BARRIER();                                                                                        \
@@ -229,7 +233,8 @@ static void rv_dw_pixel(const mf_depthwise_conv2d_params *p, const mf_per_channe
  */
 RV_INLINE void rv_dw3x3_group(const mf_depthwise_conv2d_params *p, const mf_per_channel_quant *quant,
                               const int8_t *in0, int32_t row, const int8_t *filter, const int32_t *bias, int8_t *dst0,
-                              int8_t *dst1, int32_t ky0, int32_t ky1, const int32_t C, const int32_t stride)
+                              int8_t *dst1, int32_t ky0, int32_t ky1, const int32_t C, const int32_t stride,
+                              const int32_t CI, const int32_t M)
 {
     const mf_per_channel_quant qp = *quant; /* locals: the int8 stores below may alias anything */
     const int row0 = ky0 == 0;
@@ -245,25 +250,30 @@ RV_INLINE void rv_dw3x3_group(const mf_depthwise_conv2d_params *p, const mf_per_
     const int8_t *w = filter;
     for (int32_t c = 0; c < C; ++c) {
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, wsum = 0;
+        if (M != 1) { /* output channel c reads input channel c / M */
+            r0 = in0 + c / M;
+            r1 = r0 + row;
+            r2 = r1 + row;
+        }
         if (stride == 1) {
             if (row0) {
-                RV_ROW_S1(r0, w, C);
+                RV_ROW_S1(r0, w, C, CI);
             }
             if (row1) {
-                RV_ROW_S1(r1, w + 3 * C, C);
+                RV_ROW_S1(r1, w + 3 * C, C, CI);
             }
             if (row2) {
-                RV_ROW_S1(r2, w + 6 * C, C);
+                RV_ROW_S1(r2, w + 6 * C, C, CI);
             }
         } else {
             if (row0) {
-                RV_ROW_S2(r0, w, C);
+                RV_ROW_S2(r0, w, C, CI);
             }
             if (row1) {
-                RV_ROW_S2(r1, w + 3 * C, C);
+                RV_ROW_S2(r1, w + 3 * C, C, CI);
             }
             if (row2) {
-                RV_ROW_S2(r2, w + 6 * C, C);
+                RV_ROW_S2(r2, w + 6 * C, C, CI);
             }
         }
         rv_rq q = rv_rq_load(&qp, bias, c);
@@ -331,23 +341,31 @@ static void rv_dw3x3_dispatch(const mf_depthwise_conv2d_params *p, const mf_per_
                               int8_t *dst1, int32_t ky0, int32_t ky1)
 {
     const int32_t C = p->input.c;
+    if (C == 1 && p->depth_multiplier == 8) { /* first layers of 1-channel-input MobileNets */
+        if (p->stride_w == 1) {
+            rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 8, 1, 1, 8);
+        } else {
+            rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 8, 2, 1, 8);
+        }
+        return;
+    }
     if (p->stride_w == 1) {
         switch (C) {
-        case 8: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 8, 1); return;
-        case 16: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 16, 1); return;
-        case 32: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 32, 1); return;
-        case 64: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 64, 1); return;
-        case 128: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 128, 1); return;
-        default: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, C, 1); return;
+        case 8: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 8, 1, 8, 1); return;
+        case 16: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 16, 1, 16, 1); return;
+        case 32: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 32, 1, 32, 1); return;
+        case 64: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 64, 1, 64, 1); return;
+        case 128: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 128, 1, 128, 1); return;
+        default: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, C, 1, C, 1); return;
         }
     }
     switch (C) {
-    case 8: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 8, 2); return;
-    case 16: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 16, 2); return;
-    case 32: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 32, 2); return;
-    case 64: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 64, 2); return;
-    case 128: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 128, 2); return;
-    default: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, C, 2); return;
+    case 8: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 8, 2, 8, 1); return;
+    case 16: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 16, 2, 16, 1); return;
+    case 32: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 32, 2, 32, 1); return;
+    case 64: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 64, 2, 64, 1); return;
+    case 128: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, 128, 2, 128, 1); return;
+    default: rv_dw3x3_group(p, quant, in0, row, filter, bias, dst0, dst1, ky0, ky1, C, 2, C, 1); return;
     }
 }
 
@@ -374,13 +392,14 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
     const mf_dims in = params->input;
     const mf_dims out = params->output;
     const int32_t row = in.w * in.c;
-    const int fast = params->filter_h == 3 && params->filter_w == 3 && params->depth_multiplier == 1 &&
-                     params->dilation_h == 1 && params->dilation_w == 1 &&
-                     (params->stride_w == 1 || params->stride_w == 2);
+    const int shape3x3 = params->filter_h == 3 && params->filter_w == 3 && params->dilation_h == 1 &&
+                         params->dilation_w == 1 && (params->stride_w == 1 || params->stride_w == 2);
+    const int fast = shape3x3 && params->depth_multiplier == 1;
+    const int fast_m8 = shape3x3 && in.c == 1 && params->depth_multiplier == 8;
     const int8_t *out_hi = output + out.n * out.h * out.w * out.c;
     const int8_t *in_hi = input + in.n * in.h * row;
     const int overlap = !((uintptr_t)out_hi <= (uintptr_t)input || (uintptr_t)in_hi <= (uintptr_t)output);
-    const int groups_ok = fast && (!overlap || out.c <= MF_RV_GROUP_MAX);
+    const int groups_ok = (fast || fast_m8) && (!overlap || out.c <= MF_RV_GROUP_MAX);
     int8_t stage[3 * MF_RV_GROUP_MAX];
 
     for (int32_t b = 0; b < out.n; ++b) {
