@@ -8,6 +8,8 @@
  *    input, four of the filter and four VMLA (~0.9 instructions/MAC); the input offset is folded into
  *    acc = bias + off * sum(filter) for windows fully inside the input (stack, up to MVE_CORR_MAX channels),
  *    added to the input lanes otherwise. A tail of C % 16 channels runs predicated.
+ *    Runs of output pixels with full windows (C % 8 == 0) go through dw_mult1_run: no per-pixel window bounds
+ *    (person_detect C=8: 3.29 -> 2.68 instructions/MAC).
  *  - depth multiplier > 1: four output channels per pass, their input channels (o / M) fetched by a byte
  *    gather load (VLDRB.S32 with an offset vector), offset added in the lanes (~1.3 instructions/MAC).
  *  - one input channel (C == 1, M = OC % 4 == 0, <= 64; kh * kw <= 16 taps spanning <= 255 bytes): the window
@@ -189,6 +191,50 @@ static inline int32_t end_tap(int32_t start, int32_t d, int32_t K, int32_t size)
     return k < K ? k : K;
 }
 
+/* An interior run of n output pixels (full windows, C % 8 == 0) for dw_mult1: no per-pixel window bounds. */
+static void __attribute__((noinline)) dw_mult1_run(const mf_depthwise_conv2d_params *params,
+                                                   const mf_per_channel_quant *quant, const int8_t *xp,
+                                                   const int8_t *filter, const int32_t *bias, int8_t *op, int32_t n,
+                                                   const mve_out_stage *st)
+{
+    const int32_t C = params->input.c;
+    const int32_t kh = params->filter_h;
+    const int32_t kw = params->filter_w;
+    const int32_t off = params->input_offset;
+    const int32_t xstep = params->dilation_w * C;
+    const int32_t xrow = params->dilation_h * params->input.w * C;
+    const int32_t wrow = kw * C;
+    const uint32x4_t idx = vidupq_n_u32(0, 2);
+        const int32_t pstep = params->stride_w * C;
+        for (int32_t xi = 0; xi < n; ++xi) {
+            int32_t c = 0;
+            for (; c + 16 <= C; c += 16) {
+                int32x4_t acc[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
+                if (bias != NULL) {
+                    acc[0] = vldrwq_gather_shifted_offset_s32(bias + c, idx);
+                    acc[1] = vldrwq_gather_shifted_offset_s32(bias + c + 1, idx);
+                    acc[2] = vldrwq_gather_shifted_offset_s32(bias + c + 8, idx);
+                    acc[3] = vldrwq_gather_shifted_offset_s32(bias + c + 9, idx);
+                }
+                mve_dw16(xp + c, filter + c, kh, kw, xstep, C, xrow, wrow, off, acc);
+                mve_requant_store8(acc[0], acc[1], st, quant->multiplier + c, quant->shift + c, op + c, 8);
+                mve_requant_store8(acc[2], acc[3], st, quant->multiplier + c + 8, quant->shift + c + 8,
+                                   op + c + 8, 8);
+            }
+            if (c < C) {
+                int32x4_t acc[2] = {vdupq_n_s32(0), vdupq_n_s32(0)};
+                if (bias != NULL) {
+                    acc[0] = vldrwq_gather_shifted_offset_s32(bias + c, idx);
+                    acc[1] = vldrwq_gather_shifted_offset_s32(bias + c + 1, idx);
+                }
+                mve_dw8(xp + c, filter + c, kh, kw, xstep, C, xrow, wrow, off, acc);
+                mve_requant_store8(acc[0], acc[1], st, quant->multiplier + c, quant->shift + c, op + c, 8);
+            }
+            xp += pstep;
+            op += C;
+        }
+}
+
 /* Depth multiplier 1: for each output pixel, channels in chunks of 16, then a predicated tail of 8. */
 static void dw_mult1(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
                      const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
@@ -216,7 +262,22 @@ static void dw_mult1(const mf_depthwise_conv2d_params *params, const mf_per_chan
             const int32_t y0 = y * params->stride_h - params->pad_h;
             const int32_t ky0 = first_tap(y0, dh, kh);
             const int32_t ky1 = end_tap(y0, dh, kh, in.h);
+            /* output columns whose window lies fully inside the input, in rows whose window does too */
+            int32_t xa = out.w, xb = out.w;
+            if (ky0 == 0 && ky1 == kh && C % 8 == 0) {
+                xa = (params->pad_w + params->stride_w - 1) / params->stride_w;
+                const int32_t last = in.w - 1 - (kw - 1) * dw + params->pad_w; /* x * stride_w <= last */
+                xb = last < 0 ? 0 : last / params->stride_w + 1;
+                xb = xb > out.w ? out.w : xb;
+                xa = xa > xb ? xb : xa;
+            }
             for (int32_t x = 0; x < out.w; ++x) {
+                if (x == xa && xa < xb) { /* the interior run, in its place in the output order */
+                    dw_mult1_run(params, quant, in_b + (y0 * in.w + xa * params->stride_w - params->pad_w) * C, filter,
+                                 bias, output + ((b * out.h + y) * out.w + xa) * C, xb - xa, &st);
+                    x = xb - 1;
+                    continue;
+                }
                 const int32_t x0 = x * params->stride_w - params->pad_w;
                 const int32_t kx0 = first_tap(x0, dw, kw);
                 const int32_t kx1 = end_tap(x0, dw, kw, in.w);
