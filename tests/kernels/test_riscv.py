@@ -170,6 +170,17 @@ def test_depth_multiplier_8_first_layer_bit_exact(tmp_path):
     assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
 
 
+def test_depthwise_edge_groups_bit_exact(tmp_path):
+    """3x3 SAME widths whose first / last 4-pixel group clips one column (left edge, right edge), strides 1 and 2."""
+    rng = np.random.default_rng(43)
+    cases = []
+    for k, (w, sw, c) in enumerate([(5, 1, 64), (6, 1, 5), (13, 2, 8), (8, 2, 3), (9, 2, 16), (4, 1, 7)]):
+        attrs = DepthwiseConv2DAttrs("SAME", 1 + k % 2, sw, 1, 1, 1, ACTIVATIONS[k % 4])
+        cases.append(dw_case(rng, 1, int(rng.integers(3, 8)), w, c, 3, 3, attrs, per_channel=k != 2, bias=k != 4))
+    graph = merge(cases, "riscv_dw_edges")
+    assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
+
+
 def test_inplace_chain_bit_exact(tmp_path):
     """A MobileNet-like chain whose arena plan overlaps outputs with dying inputs (staged second pixels)."""
     rng = np.random.default_rng(31)
