@@ -14,6 +14,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from ops.test_add import add_case
 from ops.test_conv2d import conv_case
 from ops.test_depthwise_conv2d import dw_case
 from ops.test_fully_connected import fc_case
@@ -33,7 +34,7 @@ from microforge.validate.qemu import run_qemu
 from support import ROOT, SHARED, random_inputs
 
 TARGET = dataclasses.replace(load_target("esp32c3"), kernels="riscv")
-KERNELS = ("mf_conv2d_s8", "mf_depthwise_conv2d_s8", "mf_fully_connected_s8")
+KERNELS = ("mf_conv2d_s8", "mf_depthwise_conv2d_s8", "mf_fully_connected_s8", "mf_add_s8")
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
 pytestmark = pytest.mark.skipif(
@@ -179,6 +180,28 @@ def test_depthwise_edge_groups_bit_exact(tmp_path):
         cases.append(dw_case(rng, 1, int(rng.integers(3, 8)), w, c, 3, 3, attrs, per_channel=k != 2, bias=k != 4))
     graph = merge(cases, "riscv_dw_edges")
     assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
+
+
+def test_add_bit_exact(tmp_path):
+    """ADD: dense and broadcast tensors above the table threshold (512 elements), small ones (reference copy),
+    extreme scales, every activation, a constant input."""
+    rng = np.random.default_rng(51)
+    big, chan = (1, 8, 9, 16), (1, 1, 1, 16)
+    cases = [
+        add_case(rng, big, big, big, activation="NONE"),
+        add_case(rng, (2, 5, 7, 11), (2, 5, 7, 11), (2, 5, 7, 11), activation="RELU"),
+        add_case(rng, big, chan, big, activation="RELU6"),
+        add_case(rng, (1, 8, 1, 1), big, big, activation="RELU_N1_TO_1"),
+        add_case(rng, (1, 3, 4, 5), (1, 3, 4, 5), (1, 3, 4, 5)),
+        add_case(rng, big, big, big, scales=(1e-4, 0.5, 0.01)),
+        add_case(rng, big, big, big, scales=(3e-3, 7.0, 1e-4), activation="RELU"),
+        add_case(rng, big, big, big, scales=(0.1, 0.1000001, 50.0)),
+        add_case(rng, big, (16,), big, const2=True),
+    ]
+    graph = merge(cases, "riscv_add")
+    samples = random_inputs(graph, rng, 2)
+    samples.append([np.full(graph.tensor(x).shape, v, np.int8) for x, v in zip(graph.inputs, [-128, 127] * 99)])
+    assert_qemu_exact(graph, samples, tmp_path / "out")
 
 
 def test_inplace_chain_bit_exact(tmp_path):
