@@ -205,6 +205,18 @@ def test_depthwise_single_channel(mult, tmp_path, mve):
     assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
 
 
+@pytest.mark.parametrize("cin", [8, 24, 128])
+def test_depthwise_interior_runs(cin, tmp_path, mve):
+    """Multiplier 1, C % 8 == 0: interior pixel runs (the per-pixel asm block, offset folded into the bias) between
+    border pixels, stride 1/2, dilation_h 2, batch 2, SAME and VALID."""
+    rng = np.random.default_rng(1400 + cin)
+    kh, kw = {8: (3, 3), 24: (5, 3), 128: (3, 3)}[cin]
+    attrs = DepthwiseConv2DAttrs(("SAME", "VALID")[cin % 16 // 8], 1 + cin // 24 % 2, 1 + cin // 8 % 2, 1,
+                                 1 + cin // 24 % 2, 1, ACTIVATIONS[cin // 8 % 4])  # fmt: skip
+    g = dw_graph(rng, 2, 10, 12, cin, 1, kh, kw, attrs, bias=cin != 24)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_fully_connected(seed, tmp_path, mve):
     g, rng = fc_case(seed)
