@@ -31,7 +31,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
 from ..errors import MicroforgeError, ToolchainError
-from ..resources import targets_dir
+from ..resources import runtime_dir, targets_dir
 from ..targets import Target, load_target
 from .host import kernel_source, load_metadata, pack_inputs, unpack_outputs
 
@@ -159,7 +159,8 @@ def build_firmware(outdir: str | Path, target: str | Target) -> Path:
     if not hook_h.is_file() or hook_h.read_text() != hook_text:
         hook_h.write_text(hook_text)
     hook = ["-include", str(hook_h)]
-    return build_program([runner], t, build, [outdir, outdir / "runtime" / "include"], model, extra_cflags=hook)
+    includes = [outdir, outdir / "runtime" / "include", runtime_dir() / "kernels" / t.kernels]  # + the variant's own headers
+    return build_program([runner], t, build, [d for d in includes if d.is_dir()], model, extra_cflags=hook)
 
 
 # ---------------------------------------------------------------------------------------------- running

@@ -189,7 +189,10 @@ def _copy_runtime(dest: Path, kernels: list[str], variant: str = "reference") ->
     src = runtime_dir()
     (dest / "include").mkdir(parents=True)
     (dest / "kernels").mkdir()
-    for header in sorted((src / "include").glob("*.h")):
+    headers = sorted((src / "include").glob("*.h"))
+    if variant != "reference":  # a variant's private headers (inline helpers its kernels share)
+        headers += sorted((src / "kernels" / variant).glob("*.h"))
+    for header in headers:
         shutil.copy2(header, dest / "include" / header.name)
     used = {}
     for k in kernels:
