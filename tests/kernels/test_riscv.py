@@ -182,6 +182,21 @@ def test_depthwise_edge_groups_bit_exact(tmp_path):
     assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
 
 
+def test_conv_whole_window_triples_bit_exact(tmp_path):
+    """Rows wide enough for the folded-offset 3-pixel blocks of non-1x1 convs, incl. leftover channels (C_out % 4),
+    stride 2, dilation_h 2 and non-square filters."""
+    rng = np.random.default_rng(61)
+    cases = [
+        conv_case(rng, 1, 7, 12, 8, 5, 3, 3, Conv2DAttrs("SAME", 1, 1, 1, 1, "NONE")),
+        conv_case(rng, 2, 6, 13, 3, 11, 3, 3, Conv2DAttrs("VALID", 1, 2, 1, 1, "RELU")),
+        conv_case(rng, 1, 5, 11, 5, 7, 2, 3, Conv2DAttrs("VALID", 1, 1, 1, 1, "RELU6")),
+        conv_case(rng, 1, 9, 10, 4, 6, 3, 3, Conv2DAttrs("SAME", 1, 1, 2, 1, "RELU_N1_TO_1")),
+        conv_case(rng, 1, 6, 9, 16, 8, 3, 3, Conv2DAttrs("SAME", 2, 1, 1, 1, "NONE"), per_channel=False, bias=False),
+    ]
+    graph = merge(cases, "riscv_conv_triples")
+    assert_qemu_exact(graph, random_inputs(graph, rng, 3), tmp_path / "out")
+
+
 def test_add_bit_exact(tmp_path):
     """ADD: dense and broadcast tensors above the table threshold (512 elements), small ones (reference copy),
     extreme scales, every activation, a constant input."""

@@ -14,16 +14,18 @@
  *    single run of C_in); pixels whose windows are clipped by padding differently from their neighbour run
  *    one at a time (1 pixel x 4 channels) over their valid taps only: no bounds check in any inner loop.
  *  - Leftover output channels (C_out % 4) use 2x1 / 1x1 blocks.
- *  - 1x1 convolutions without padding (pointwise; C_out <= 256): 3 pixels x 4 channels per block with
- *    input_offset folded into a per-channel bias (bias + input_offset * sum(w), computed once per call), so a
- *    step is 3 + 4 lb + 12 mul + 12 add for 12 MACs: ~2.8 instructions/MAC in the inner loop.
- *    Stack buffer (counted by the RAM figure's deepest stack chain): 1 KB of folded biases + 512 B staging
- *    for the second and third pixel of a block, plus the 256 B pair staging of the main function: < 2 KB.
+ *  - C_out <= 256: input_offset folded into a per-channel bias (bias + input_offset * sum of the channel's whole
+ *    filter, computed once per call) wherever a window is whole: 1x1 convolutions without padding (every pixel),
+ *    and runs of 3 horizontally adjacent pixels with whole windows (dilation_w 1) in other convs. 3 pixels x 4
+ *    channels per block: a step is 3 + 4 lb + 12 mul + 12 add for 12 MACs, ~2.75 instructions/MAC in the inner
+ *    loop (ResNet-8's 3x3 convs: 2.65-3.2 overall). Clipped windows keep the pair / single-pixel paths above.
+ *    Stack buffer (counted by the RAM figure's deepest stack chain): 1 KB of folded biases + 512 B staging for
+ *    the later pixels of a pair / triple: 1.5 KB.
  * Generic fallback: grouped convolutions use a static copy of the reference loop.
  *
  * In-place safety (ops/_inplace.py): outputs are written pixel by pixel, channel by channel. The second
  * pixel of a pair is computed together with the first; when the output buffer overlaps the input its
- * channels go to a small stack buffer (C_out <= MF_RV_PAIR_MAX) and are copied out after the first pixel
+ * channels go to a small stack buffer (C_out <= MF_RV_FOLD_MAX) and are copied out after the first pixel
  * is complete, so no output byte is written before the reference kernel would write it.
  * Requantization is an exact RV32-friendly rewrite of mf_requantize (see rv_requant): bit-exact.
  */
@@ -31,8 +33,7 @@
 
 #include "mf_requant.h"
 
-#define MF_RV_PAIR_MAX 256 /* largest C_out whose second-pixel outputs are staged on the stack */
-#define MF_RV_1X1_MAX 256  /* largest C_out of the 1x1 path: 4 B folded bias + 2 B staging per channel (1.5 KB) */
+#define MF_RV_FOLD_MAX 256 /* largest C_out of the folded-offset paths: 4 B bias + 2 B staging per channel (1.5 KB) */
 
 /* ------------------------------------------------------------------------------------ requantization */
 
@@ -476,16 +477,16 @@ static void rv_pair(const rv_out *pu, const rv_geom *g, const rv_window *w, cons
         RV_BARRIER();                                                                                        \
     } while (0)
 
-/** 4 channels x 3 pixels over n input values, no input offset; acc[3 * channel + pixel]. */
-RV_NOINLINE void rv_dot_4x3(const int8_t *a0, const int8_t *a1, const int8_t *a2, const int8_t *w, int32_t n,
-                       int32_t *acc)
+/** 4 channels (weights w + j*ws) x 3 pixels over n input values, no input offset; acc[3 * channel + pixel] +=. */
+RV_NOINLINE void rv_dot_4x3(const int8_t *a0, const int8_t *a1, const int8_t *a2, const int8_t *w, int32_t ws,
+                            int32_t n, int32_t *acc)
 {
     const int8_t *w0 = w;
-    const int8_t *w1 = w0 + n;
-    const int8_t *w2 = w1 + n;
-    const int8_t *w3 = w2 + n;
-    int32_t s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0;
-    int32_t s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0;
+    const int8_t *w1 = w0 + ws;
+    const int8_t *w2 = w1 + ws;
+    const int8_t *w3 = w2 + ws;
+    int32_t s00 = acc[0], s01 = acc[1], s02 = acc[2], s10 = acc[3], s11 = acc[4], s12 = acc[5];
+    int32_t s20 = acc[6], s21 = acc[7], s22 = acc[8], s30 = acc[9], s31 = acc[10], s32 = acc[11];
     const int8_t *end = a0 + (n & ~7);
     while (a0 != end) {
         RV_STEP_4X3(0);
@@ -543,7 +544,7 @@ static inline rv_rq rv_rq_folded(const int32_t *mult, const int32_t *shift, cons
  * loop's pointer updates). Pixels 2 and 3 of a block are staged when the output overlaps the input.
  */
 static void rv_conv_1x1(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
-                        const int8_t *filter, const int32_t *bias, int8_t *output, int overlap)
+                        const int8_t *filter, const int32_t *bsum, int8_t *output, int overlap, int8_t *stage)
 {
     const mf_dims in = params->input;
     const mf_dims out = params->output;
@@ -556,17 +557,6 @@ static void rv_conv_1x1(const mf_conv2d_params *params, const mf_per_channel_qua
     const int32_t hi = params->act_max;
     const int32_t sh = params->stride_h;
     const int32_t sw = params->stride_w;
-    int32_t bsum[MF_RV_1X1_MAX];
-    int8_t stage[2 * MF_RV_1X1_MAX];
-
-    for (int32_t o = 0; o < cout; ++o) {
-        const int8_t *w = filter + o * cin;
-        int32_t s = 0;
-        for (int32_t k = 0; k < cin; ++k) {
-            s += w[k];
-        }
-        bsum[o] = (bias != NULL ? bias[o] : 0) + params->input_offset * s;
-    }
 
     const int32_t npix = out.n * out.h * out.w;
     int32_t b = 0, y = 0, x = 0; /* coordinates of pixel q */
@@ -590,8 +580,8 @@ static void rv_conv_1x1(const mf_conv2d_params *params, const mf_per_channel_qua
             int8_t *dst2 = overlap ? stage + cout : dst0 + 2 * cout;
             int32_t o = 0;
             for (; o + 4 <= cout; o += 4) {
-                int32_t acc[12];
-                rv_dot_4x3(src[0], src[1], src[2], filter + o * cin, cin, acc);
+                int32_t acc[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+                rv_dot_4x3(src[0], src[1], src[2], filter + o * cin, cin, cin, acc);
                 for (int32_t j = 0; j < 4; ++j) {
                     const rv_rq rq = rv_rq_folded(mult, shift, bsum, o + j);
                     dst0[o + j] = rv_requant(&rq, acc[3 * j], out_off, lo, hi);
@@ -630,6 +620,49 @@ static void rv_conv_1x1(const mf_conv2d_params *params, const mf_per_channel_qua
     }
 }
 
+/**
+ * All output channels of 3 horizontally adjacent pixels whose windows are wholly inside the input (dilation_w 1):
+ * input_offset folded into bsum, 4 channels x 3 pixels per block, one rv_dot_4x3 per kernel row. The 2nd and 3rd
+ * pixels' outputs go to dst1 / dst2 (the stage when the output overlaps the input).
+ */
+static void rv_triple(const rv_out *pu, const rv_geom *g, const int8_t *o0, int32_t px, const int8_t *filter,
+                      const int32_t *bsum, int32_t kh, int8_t *dst0, int8_t *dst1, int8_t *dst2)
+{
+    const rv_out u = *pu;
+    const int32_t w_row = g->w_row;
+    const int32_t k_total = g->k_total;
+    const int32_t tap_in_y = g->tap_in_y;
+    int32_t o = 0;
+    for (; o + 4 <= u.cout; o += 4) {
+        int32_t acc[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        const int8_t *f = filter + o * k_total;
+        for (int32_t ky = 0; ky < kh; ++ky) {
+            const int8_t *a = o0 + ky * tap_in_y;
+            rv_dot_4x3(a, a + px, a + 2 * px, f + ky * w_row, k_total, w_row, acc);
+        }
+        for (int32_t j = 0; j < 4; ++j) {
+            const rv_rq rq = rv_rq_folded(u.mult, u.shift, bsum, o + j);
+            dst0[o + j] = rv_requant(&rq, acc[3 * j], u.out_off, u.lo, u.hi);
+            dst1[o + j] = rv_requant(&rq, acc[3 * j + 1], u.out_off, u.lo, u.hi);
+            dst2[o + j] = rv_requant(&rq, acc[3 * j + 2], u.out_off, u.lo, u.hi);
+        }
+    }
+    for (; o < u.cout; ++o) {
+        int32_t acc[3] = {0, 0, 0};
+        const int8_t *f = filter + o * k_total;
+        for (int32_t ky = 0; ky < kh; ++ky) {
+            const int8_t *a = o0 + ky * tap_in_y;
+            for (int32_t i = 0; i < 3; ++i) {
+                acc[i] = rv_dot_1x1(a + i * px, f + ky * w_row, w_row, 0, acc[i]);
+            }
+        }
+        const rv_rq rq = rv_rq_folded(u.mult, u.shift, bsum, o);
+        dst0[o] = rv_requant(&rq, acc[0], u.out_off, u.lo, u.hi);
+        dst1[o] = rv_requant(&rq, acc[1], u.out_off, u.lo, u.hi);
+        dst2[o] = rv_requant(&rq, acc[2], u.out_off, u.lo, u.hi);
+    }
+}
+
 void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
                   const int8_t *filter, const int32_t *bias, int8_t *output)
 {
@@ -664,12 +697,24 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
     const int8_t *in_lo = input;
     const int8_t *in_hi = input + in.n * in.h * in.w * in.c;
     const int overlap = !((uintptr_t)out_hi <= (uintptr_t)in_lo || (uintptr_t)in_hi <= (uintptr_t)out_lo);
-    const int pairs_ok = !overlap || out.c <= MF_RV_PAIR_MAX;
-    if (fd.h == 1 && fd.w == 1 && params->pad_h == 0 && params->pad_w == 0 && out.c <= MF_RV_1X1_MAX) {
-        rv_conv_1x1(params, quant, input, filter, bias, output, overlap);
+    int8_t stage[2 * MF_RV_FOLD_MAX]; /* later pixels of a pair / triple when the output overlaps the input */
+    int32_t bsum[MF_RV_FOLD_MAX];     /* bias + input_offset * sum of the channel's whole filter */
+    const int fold = out.c <= MF_RV_FOLD_MAX;
+    if (fold) {
+        for (int32_t o = 0; o < out.c; ++o) {
+            const int8_t *w = filter + o * g.k_total;
+            int32_t s = 0;
+            for (int32_t k = 0; k < g.k_total; ++k) {
+                s += w[k];
+            }
+            bsum[o] = (bias != NULL ? bias[o] : 0) + params->input_offset * s;
+        }
+    }
+    const int pairs_ok = !overlap || fold;
+    if (fold && fd.h == 1 && fd.w == 1 && params->pad_h == 0 && params->pad_w == 0) {
+        rv_conv_1x1(params, quant, input, filter, bsum, output, overlap, stage);
         return;
     }
-    int8_t stage[MF_RV_PAIR_MAX];
 
     const int32_t npix = out.h * out.w;
     for (int32_t b = 0; b < out.n; ++b) {
@@ -694,6 +739,26 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
             rv_tap_range(x0, params->dilation_w, fd.w, in.w, &w.kx0, &w.kx1);
             w.origin = in_b + y0 * g.in_row + x0 * in.c;
 
+            /* 3 pixels of this row with whole windows: offset folded, 4x3 blocks */
+            if (fold && g.run_whole && x + 2 < out.w && w.ky0 == 0 && w.ky1 == fd.h && w.kx0 == 0 && w.kx1 == fd.w &&
+                x0 + 2 * params->stride_w + fd.w <= in.w) {
+                int8_t *dst0 = out_b + q * out.c;
+                int8_t *dst1 = overlap ? stage : dst0 + out.c;
+                int8_t *dst2 = overlap ? stage + out.c : dst0 + 2 * out.c;
+                rv_triple(&u, &g, w.origin, params->stride_w * in.c, filter, bsum, fd.h, dst0, dst1, dst2);
+                if (overlap) {
+                    for (int32_t o = 0; o < 2 * out.c; ++o) {
+                        dst0[out.c + o] = stage[o];
+                    }
+                }
+                q += 3;
+                x += 3;
+                if (x == out.w) {
+                    x = 0;
+                    ++y;
+                }
+                continue;
+            }
             int paired = 0;
             if (pairs_ok && q + 1 < npix) {
                 /* pixel q+1: same row or the start of the next one */
