@@ -284,6 +284,10 @@ int main(void)
         if (i % 500 == 3) m = 0x7fffffff;
         if (i % 500 == 4) m = 1 << 30;
         if (i % 997 == 5) m = 0;
+        if (i % 11 == 6) { /* exact ties of both roundings: M = 2^30, x = small * 2^k */
+            m = 1 << 30;
+            x = (int32_t)((uint32_t)((int32_t)(rnd() % 2048) - 1024) << (rnd() % 21));
+        }
         int32_t sh = (int32_t)(rnd() % 43) - 31;
         if (sh > 0 && (i & 1)) sh = -sh;
         int32_t bias = (int32_t)rnd() >> (int)(rnd() % 32);

@@ -26,6 +26,9 @@ typedef struct {
     int32_t right; /* right shift, >= 0 */
     uint32_t mask; /* 2^right - 1 */
     uint32_t half; /* mask >> 1: the remainder threshold of a non-negative value */
+    int32_t k4;    /* single-rounding form (right shift r in [1, 30]): 1 + 2^r */
+    int32_t rm1;   /* r - 1 */
+    int32_t one;   /* r in [1, 30]: the single-rounding form applies */
 } rv_rq;
 
 static inline rv_rq rv_rq_load(const mf_per_channel_quant *quant, const int32_t *bias, int32_t o)
@@ -38,12 +41,26 @@ static inline rv_rq rv_rq_load(const mf_per_channel_quant *quant, const int32_t 
     q.right = shift > 0 ? 0 : -shift;
     q.mask = ((uint32_t)1 << q.right) - 1u;
     q.half = q.mask >> 1;
+    q.one = (uint32_t)(q.right - 1) < 30u;
+    q.k4 = q.one ? 1 + ((int32_t)1 << q.right) : 0;
+    q.rm1 = q.right - 1;
     return q;
 }
 
 /* Exact mf_requantize(acc + bias) + output_offset, clamped (see riscv/mf_conv2d_s8.c for the derivation). */
 static inline int8_t rv_requant(const rv_rq *q, int32_t acc, int32_t out_off, int32_t lo, int32_t hi)
 {
+    /* right shift in [1, 30]: one rounding (derivation in riscv/mf_conv2d_s8.c) */
+    if (q->one) {
+        const int32_t x = acc + q->bias;
+        const int64_t ab = (int64_t)x * q->mult;
+        const int32_t t = (int32_t)((uint32_t)ab >> 30);
+        int32_t v = ((int32_t)(ab >> 32) + ((t + 2 * (x >> 31) + q->k4) >> 2)) >> q->rm1;
+        v += out_off;
+        v = v < lo ? lo : v;
+        v = v > hi ? hi : v;
+        return (int8_t)v;
+    }
     const int32_t x = (int32_t)((uint32_t)(acc + q->bias) << q->left);
     /* floor((x*M + 2^30) / 2^31) = 2*hi + bit31(lo) + bit30(lo) = 2*hi + ((lo >> 30) + 1) / 2: 7 instructions */
     const int64_t ab = (int64_t)x * q->mult;
