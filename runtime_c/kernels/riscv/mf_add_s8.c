@@ -50,6 +50,21 @@ static inline rv_rq rv_rq_load(const mf_per_channel_quant *quant, const int32_t 
     return q;
 }
 
+#if defined(__GNUC__)
+#define RV_UNLIKELY(c) __builtin_expect(!!(c), 0)
+#else
+#define RV_UNLIKELY(c) (c)
+#endif
+
+/** v clamped to [lo, hi]: one unsigned compare when inside (the common case), 2 instructions instead of ~6. */
+static inline int8_t rv_clamp(int32_t v, int32_t lo, int32_t hi)
+{
+    if (RV_UNLIKELY((uint32_t)v - (uint32_t)lo > (uint32_t)(hi - lo))) {
+        v = v < lo ? lo : hi;
+    }
+    return (int8_t)v;
+}
+
 /* Exact mf_requantize(acc + bias) + output_offset, clamped (see riscv/mf_conv2d_s8.c for the derivation). */
 static inline int8_t rv_requant(const rv_rq *q, int32_t acc, int32_t out_off, int32_t lo, int32_t hi)
 {
@@ -59,19 +74,13 @@ static inline int8_t rv_requant(const rv_rq *q, int32_t acc, int32_t out_off, in
         const int64_t ab = (int64_t)x * q->mult;
         const int32_t t = (int32_t)((uint32_t)ab >> 30);
         int32_t v = ((int32_t)(ab >> 32) + ((t + 2 * (x >> 31) + q->k4) >> 2)) >> q->rm1;
-        v += out_off;
-        v = v < lo ? lo : v;
-        v = v > hi ? hi : v;
-        return (int8_t)v;
+        return rv_clamp(v + out_off, lo, hi);
     }
     const int32_t x = (int32_t)((uint32_t)(acc + q->bias) << q->left);
     const int64_t ab = (int64_t)x * q->mult;
     const int32_t h = (int32_t)(((uint32_t)(ab >> 32) << 1) + ((((uint32_t)ab >> 30) + 1) >> 1));
     int32_t v = (h >> q->right) + (((uint32_t)h & q->mask) > q->half + ((uint32_t)h >> 31) ? 1 : 0);
-    v += out_off;
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-    return (int8_t)v;
+    return rv_clamp(v + out_off, lo, hi);
 }
 
 /* --------------------------------------------------------------------------------- reference copy */
