@@ -194,11 +194,12 @@ def test_depthwise_conv2d(seed, tmp_path, mve):
     assert meta["kernel_sources"]["mf_depthwise_conv2d_s8"] == "arm_mve"
 
 
-@pytest.mark.parametrize("mult", [4, 8, 12])
+@pytest.mark.parametrize("mult", [4, 8, 12, 24])
 def test_depthwise_single_channel(mult, tmp_path, mve):
-    """C == 1 (first layers): the window-gather VMLADAVA path, interior and border pixels, strides, dilation."""
+    """C == 1 (first layers): the window-gather VMLADAVA path (asm run for <= 16 channels, intrinsics above),
+    interior and border pixels, strides, dilation."""
     rng = np.random.default_rng(1300 + mult)
-    kh, kw = {4: (3, 3), 8: (3, 3), 12: (4, 2)}[mult]
+    kh, kw = {4: (3, 3), 8: (3, 3), 12: (4, 2), 24: (3, 3)}[mult]
     stride = 1 + mult % 8 // 4
     attrs = DepthwiseConv2DAttrs("SAME", stride, 2, mult, 1 + mult // 12, 1, ACTIVATIONS[mult // 4 % 4])
     g = dw_graph(rng, 2, 9, 11, 1, mult, kh, kw, attrs, bias=mult != 12)
