@@ -18,9 +18,11 @@
  *    filter, computed once per call) wherever a window is whole: 1x1 convolutions without padding (every pixel),
  *    and runs of 3 horizontally adjacent pixels with whole windows (dilation_w 1) in other convs. 3 pixels x 4
  *    channels per block: a step is 3 + 4 lb + 12 mul + 12 add for 12 MACs, ~2.75 instructions/MAC in the inner
- *    loop (ResNet-8's 3x3 convs: 2.65-3.2 overall). Clipped windows keep the pair / single-pixel paths above.
- *    Stack buffer (counted by the RAM figure's deepest stack chain): 1 KB of folded biases + 512 B staging for
- *    the later pixels of a pair / triple: 1.5 KB.
+ *    loop (ResNet-8's 3x3 convs: 2.65-3.1 overall). Clipped windows keep the pair / single-pixel paths above.
+ *    Kernel rows shorter than 16 bytes (C_in 1-3; up to 96-byte windows) are first gathered into 3 contiguous
+ *    windows (288 B of stack) so a block is one call over the whole window (DS-CNN's 10x4 C_in 1 conv: 6.2 -> 4.7).
+ *    Stack buffers (counted by the RAM figure's deepest stack chain): 1 KB of folded biases + 512 B staging for
+ *    the later pixels of a pair / triple + the 288 B gather buffer: ~1.8 KB.
  * Generic fallback: grouped convolutions use a static copy of the reference loop.
  *
  * In-place safety (ops/_inplace.py): outputs are written pixel by pixel, channel by channel. The second
@@ -33,6 +35,7 @@
 
 #include "mf_requant.h"
 
+#define RV_GATHER_MAX 96   /* largest KH*KW*C_in gathered into contiguous windows (3 x 96 B on the stack) */
 #define MF_RV_FOLD_MAX 256 /* largest C_out of the folded-offset paths: 4 B bias + 2 B staging per channel (1.5 KB) */
 
 /* ------------------------------------------------------------------------------------ requantization */
@@ -664,9 +667,28 @@ RV_NOINLINE void rv_triple(const rv_out *pu, const rv_geom *g, const int8_t *o0,
                            int8_t *dst2)
 {
     const rv_out u = *pu;
-    const int32_t w_row = g->w_row;
+    int32_t w_row = g->w_row;
     const int32_t k_total = g->k_total;
-    const int32_t tap_in_y = g->tap_in_y;
+    int32_t tap_in_y = g->tap_in_y;
+    int8_t win[3 * RV_GATHER_MAX];
+    if (kh > 1 && w_row < 16 && k_total <= RV_GATHER_MAX) {
+        /* short kernel rows (few input channels, e.g. C_in 1-3): gather the 3 windows into contiguous runs so
+         * each 4-channel block is one rv_dot_4x3 call over the whole window instead of one per kernel row */
+        for (int32_t i = 0; i < 3; ++i) {
+            for (int32_t ky = 0; ky < kh; ++ky) {
+                const int8_t *a = o0 + i * px + ky * tap_in_y;
+                int8_t *d = win + i * k_total + ky * w_row;
+                for (int32_t k = 0; k < w_row; ++k) {
+                    d[k] = a[k];
+                }
+            }
+        }
+        o0 = win;
+        px = k_total;
+        w_row = k_total;
+        tap_in_y = 0;
+        kh = 1;
+    }
     int32_t o = 0;
     for (; o + 4 <= u.cout; o += 4) {
         int32_t acc[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
