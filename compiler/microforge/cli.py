@@ -222,7 +222,11 @@ def _save_profile(outdir: Path, target: str, profile: dict) -> None:
     console.print(table)
     macs = sum((la.get("macs") or 0) for la in profile["layers"] or [])
     per_mac = f" ({profile['instructions'] / macs:.2f} per MAC)" if macs else ""
-    console.print(f"instructions per inference: {profile['instructions']:,}{per_mac}; wrote {outdir / 'profile.json'}")
+    from .report import write_report
+
+    files = write_report(outdir)  # the report now carries the measured instructions too
+    console.print(f"instructions per inference: {profile['instructions']:,}{per_mac}; wrote {outdir / 'profile.json'}, "
+                  f"{', '.join(f.name for f in files)}")  # fmt: skip
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
