@@ -199,8 +199,24 @@ def test_kernel_path_follows_the_variant_dispatch():
     assert f["group_macs"] == 0 and f["generic_macs"] == f["macs"] and f["loads"] == f["macs"]
     dw1 = _conv_graph(rng, "DEPTHWISE_CONV_2D", 6, 10, 4, (3, 3), 1, 1, "SAME", 1)
     f = features(dw1.nodes[0], dw1, "riscv")
-    # output columns 1..8 have their whole window inside the input: two groups of 4 pixels
-    assert f["group_outputs"] == 6 * 8 * 4 and f["group_macs"] + f["edge_macs"] == f["macs"]
+    # columns 0..3: an edge group (column 0's window clips the padding column, multiplied too); 4..7: an interior
+    # group; 8 and 9: single pixels
+    rows = 4 * 3 + 2 * 2  # valid filter rows summed over the 6 output rows
+    assert f["group_outputs"] == 6 * 8 * 4 and f["edge_outputs"] == 6 * 2 * 4
+    assert f["group_macs"] + f["edge_macs"] == f["macs"] + rows * 4 and f["generic_macs"] == 0
+    # MVE: one input channel with 8 outputs takes the gather path, interior pixels in the asm block
+    c1 = _conv_graph(rng, "DEPTHWISE_CONV_2D", 8, 9, 1, (3, 3), 1, 1, "SAME", 8)
+    f = features(c1.nodes[0], c1, "arm_mve")
+    assert f["c1_groups"] == 6 * 7 * 2 and f["c1_bgroups"] == (72 - 42) * 2 and f["m1_taps"] == 0
+    assert f["c1_btaps"] == f["macs"] // 8 - 42 * 9
+    # MVE / arm_dsp multiplier 1, C % 16 == 0: interior pixels run the asm / 3x3 run path
+    m1 = _conv_graph(rng, "DEPTHWISE_CONV_2D", 10, 10, 32, (3, 3), 1, 1, "SAME", 1)
+    f = features(m1.nodes[0], m1, "arm_mve")
+    assert f["run_macs"] == 64 * 9 * 32 and f["run_chunks"] == 64 * 2 and f["m1_chunks"] == 36 * 4
+    assert f["run_macs"] + f["m1_taps"] * 8 == f["macs"]
+    f = features(m1.nodes[0], m1, "arm_dsp")
+    assert f["run_groups"] == 64 * 8 and f["run_calls"] == 8 and f["px_outputs"] == 36 * 32
+    assert f["run_groups"] * 4 * 9 + f["m1_taps"] * 4 == f["macs"]
 
 
 @pytest.mark.parametrize("name", ["esp32", "esp32s3"])

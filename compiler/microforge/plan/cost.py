@@ -75,14 +75,33 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         # (dot, requantization and store per 4 channels): pixels × C_out / 4 × ceil(C_in / 16), the other
         # loop features 0 but pixels and wsteps
         "CONV_2D": ("vsteps", "dots", "edge_steps", "blocks", "pw_steps", "pixels", "wsteps", CONST),
-        # three loops by depth multiplier M: M == 1 vectorises across channels, 8 per step (m1_taps: valid
-        # (pixel, tap) pairs × ceil(C / 8); m1_chunks: pixels × ceil(C / 8), bias and requantization of 8
-        # channels); M % 4 == 0 shares each input byte across 4 or 8 filter lanes (m4_taps: valid (pixel, tap)
-        # pairs × C_out / lanes; m4_blocks: pixels × C_out / 4); other M gather 4 lanes' inputs and check the
-        # bounds of every tap (mn_taps: all (pixel, tap) pairs × ceil(C_out / 4); mn_blocks: pixels ×
-        # ceil(C_out / 4)); pixels: window bounds
+        # one path per shape (kernel dispatch order):
+        # - one input channel (C == 1, OC % 4 == 0, OC <= 64, kh·kw <= 16 taps): one window gather per pixel and one
+        #   VMLADAVA per output channel; interior pixels (whole window inside) run one asm block with OC <= 16
+        #   (c1_groups: interior pixels × OC / 4), in C with more channels (c1_cgroups); border pixels build a tap
+        #   mask (c1_btaps: their valid taps) and sum their valid weights (c1_bgroups: border pixels × OC / 4);
+        #   c1_setup: OC (filter transposition, 16 taps per channel)
+        # - M == 1: interior runs (C % 8 == 0, full windows) with C <= 128, dilation_w 1 and >= 4·kh·kw pixels run
+        #   one asm block per pixel over 8- or 16-channel chunks (run_macs: their MACs; run_chunks: pixels ×
+        #   chunks; run_setup: C·kh·kw, the per-chunk table); the other pixels vectorise 8 channels per step
+        #   (m1_taps: valid (pixel, tap) pairs × ceil(C / 8); m1_tail_taps: the same for a C % 8 tail, intrinsics;
+        #   m1_chunks: pixels × ceil(C / 8), bias and requantization of 8 channels)
+        # - M % 4 == 0 shares each input byte across 4 or 8 filter lanes (m4_taps: valid (pixel, tap) pairs ×
+        #   C_out / lanes; m4_blocks: pixels × C_out / 4)
+        # - other M gather 4 lanes' inputs and check the bounds of every tap (mn_taps: all (pixel, tap) pairs ×
+        #   ceil(C_out / 4); mn_blocks: pixels × ceil(C_out / 4))
+        # pixels: window bounds of every pixel outside the asm runs
         "DEPTHWISE_CONV_2D": (
+            "c1_groups",
+            "c1_cgroups",
+            "c1_bgroups",
+            "c1_btaps",
+            "c1_setup",
+            "run_macs",
+            "run_chunks",
+            "run_setup",
             "m1_taps",
+            "m1_tail_taps",
             "m1_chunks",
             "m4_taps",
             "m4_blocks",
@@ -113,10 +132,19 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
             "pixels",
             CONST,
         ),
-        # depth multiplier 1: 4 channels per tap step (m1_taps: valid (pixel, tap) pairs x floor(C / 4)), the
-        # C % 4 tail channels one at a time (tail_macs); multiplier % 4 == 0: one input against 4 filter lanes
-        # (m4_taps: valid (pixel, tap) pairs x C_out / 4); rows: valid (pixel, filter row) pairs x ceil(C_out / 4)
-        "DEPTHWISE_CONV_2D": ("m1_taps", "tail_macs", "m4_taps", "rows", "outputs", CONST),
+        # depth multiplier 1, 3x3, C % 4 == 0, C <= 128, dilation_w 1: interior pixels (whole window inside) run
+        # in one call per output row (run_calls) with 4 channels × 9 taps per group (run_groups: interior pixels ×
+        # C / 4) from a per-channel table (run_setup: C); every other pixel of depth multiplier 1 runs 4 channels
+        # per tap step (m1_taps: valid (pixel, tap) pairs x floor(C / 4)), the C % 4 tail channels one at a time
+        # (tail_macs); multiplier % 4 == 0: one input against 4 filter lanes (m4_taps: valid (pixel, tap) pairs x
+        # C_out / 4); rows: valid (pixel, filter row) pairs x ceil(C_out / 4) and px_outputs: outputs, both of the
+        # pixels outside the runs, pixels: their count; multiplier % 4 == 0 with 3x3, dilation 1, stride_w 1 or 2
+        # runs planar rows instead: per output row an int16 copy of 3 input rows (planar_copy: out rows × 3 ×
+        # ((out_w - 1)·stride_w + 4) × C), per output channel a setup (planar_chans: out rows × C_out) and SMLAD
+        # steps of 2 pixels (planar_pairs: out rows × C_out × ceil(out_w / 2))
+        "DEPTHWISE_CONV_2D": ("run_groups", "run_calls", "run_setup", "m1_taps", "tail_macs", "m4_taps", "rows",
+                              "px_outputs", "pixels", "planar_copy", "planar_chans", "planar_pairs",
+                              CONST),  # fmt: skip
         # two output features per inner loop; an odd last feature runs alone (odd_macs)
         "FULLY_CONNECTED": ("macs", "odd_macs", "outputs", CONST),
     },
@@ -124,15 +152,18 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         # register-blocked scalar code (2 pixels × 4 channels): still MAC-bound, the reference loop features
         # with the variant's own coefficients
         "CONV_2D": FEATURES["CONV_2D"],
-        # three pixel loops, each with its MACs and outputs (requantization): 3x3 depth-multiplier-1 windows
-        # (dilation 1, stride_w 1 or 2) run 4 horizontally adjacent pixels at a time where all 4 windows are
-        # inside the input horizontally (group_*: each loaded input column feeds every pixel holding it) and
-        # one pixel at a time at the borders (edge_*); any other layer runs a generic per-pixel loop
-        # (generic_*) that loads one input per (pixel, input channel, block of 8, 4 or 1 of its M outputs,
+        # 3x3, dilation 1, stride_w 1 or 2: depth multiplier 1 runs 4 horizontally adjacent pixels at a time where
+        # all 4 windows are inside the input horizontally, or clip exactly one column at the left or right edge
+        # (group_*: 3 columns × valid rows per pixel, each loaded input column feeds every pixel holding it);
+        # C == 1 with multiplier 8 runs the interior groups only (m8_macs, m8_outputs); the other pixels of
+        # multiplier 1 run straight-line taps one pixel at a time (edge_*); any other pixel runs a generic per-pixel
+        # loop (generic_*) that loads one input per (pixel, input channel, block of 8, 4 or 1 of its M outputs,
         # valid tap): loads, and sets up a filter row per (pixel, input channel, block, valid row): generic_rows
         "DEPTHWISE_CONV_2D": (
             "group_macs",
             "group_outputs",
+            "m8_macs",
+            "m8_outputs",
             "edge_macs",
             "edge_outputs",
             "generic_macs",
@@ -384,21 +415,42 @@ def _mve_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, floa
     }
 
 
+def _interior(vy: np.ndarray, vx: np.ndarray, kh: int, kw: int) -> tuple[int, int]:
+    """(output rows whose window is whole vertically, output columns whose window is whole horizontally)."""
+    return int((vy == kh).sum()), int((vx == kw).sum())
+
+
 def _mve_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    n, _, _, c = graph.inp(node, 0).shape
     _, kh, kw, oc = graph.inp(node, 1).shape
-    n = graph.inp(node, 0).shape[0]
     m = node.attrs.depth_multiplier
-    vy, vx, _ = _axes(node, graph)
+    vy, vx, win = _axes(node, graph)
     pixels = n * len(vy) * len(vx)
     valid = n * int(vy.sum()) * int(vx.sum())
-    d = dict.fromkeys(("m1_taps", "m1_chunks", "m4_taps", "m4_blocks", "mn_taps", "mn_blocks"), 0)
-    if m == 1:
-        d.update(m1_taps=valid * _ceil(oc, 8), m1_chunks=pixels * _ceil(oc, 8))
+    iy, ix = _interior(vy, vx, kh, kw)
+    inner = n * iy * ix  # pixels whose window is wholly inside the input
+    inner_taps = inner * kh * kw
+    names = VARIANT_FEATURES["arm_mve"]["DEPTHWISE_CONV_2D"]
+    d: dict[str, float] = dict.fromkeys((f for f in names if f != CONST), 0)
+    span = (kh - 1) * win.dilation_h * graph.inp(node, 0).shape[2] + (kw - 1) * win.dilation_w
+    if c == 1 and kh * kw <= 16 and span <= 255 and oc % 4 == 0 and oc <= 64:
+        g4 = oc // 4
+        d.update(c1_groups=inner * g4 if oc <= 16 else 0, c1_cgroups=0 if oc <= 16 else inner * g4,
+                 c1_bgroups=(pixels - inner) * g4, c1_btaps=valid - inner_taps, c1_setup=oc,
+                 pixels=pixels - inner)  # fmt: skip
+    elif m == 1:
+        chunks8 = _ceil(c, 8)
+        asm = c % 8 == 0 and c <= 128 and win.dilation_w == 1 and pixels >= 4 * kh * kw
+        run = inner if asm else 0
+        d.update(run_macs=run * kh * kw * c, run_chunks=run * (c // 16 if c % 16 == 0 else c // 8),
+                 run_setup=c * kh * kw if asm else 0, m1_taps=(valid - run * kh * kw) * chunks8,
+                 m1_tail_taps=(valid - run * kh * kw) * (c % 8 != 0), m1_chunks=(pixels - run) * chunks8,
+                 pixels=pixels - run)  # fmt: skip
     elif m % 4 == 0:
-        d.update(m4_taps=valid * oc // (8 if m % 8 == 0 else 4), m4_blocks=pixels * oc // 4)
+        d.update(m4_taps=valid * oc // (8 if m % 8 == 0 else 4), m4_blocks=pixels * oc // 4, pixels=pixels)
     else:
-        d.update(mn_taps=pixels * kh * kw * _ceil(oc, 4), mn_blocks=pixels * _ceil(oc, 4))
-    return {**d, "pixels": pixels}
+        d.update(mn_taps=pixels * kh * kw * _ceil(oc, 4), mn_blocks=pixels * _ceil(oc, 4), pixels=pixels)
+    return d
 
 
 def _mve_fc(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
@@ -408,33 +460,52 @@ def _mve_fc(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]
 
 
 def _rv_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
-    """Which pixels the 4-pixel 3x3 loop takes: along a row, x starts a group when its window and the next
-    three are wholly inside the input horizontally (vertical clipping is allowed)."""
+    """Which code runs each output column (the kernel's per-row dispatch, the same in every row): 4-pixel groups
+    whose windows are inside the input horizontally, or (multiplier 1) clip one column at one edge; single
+    multiplier-1 pixels; the generic loop for the rest."""
     a = node.attrs
     n, _, w, c = graph.inp(node, 0).shape
     _, kh, kw, _ = graph.inp(node, 1).shape
     m = a.depth_multiplier
+    oc = c * m
     vy, vx, win = _axes(node, graph)
-    fast = (kh, kw) == (3, 3) and m == 1 and (win.dilation_h, win.dilation_w) == (1, 1) and win.stride_w in (1, 2)
-    grouped = np.zeros(win.out_w, bool)
+    shape3x3 = (kh, kw) == (3, 3) and (win.dilation_h, win.dilation_w) == (1, 1) and win.stride_w in (1, 2)
+    fast = shape3x3 and m == 1
+    fast_m8 = shape3x3 and c == 1 and m == 8
+    sw = win.stride_w
+    kind = np.zeros(win.out_w, np.int8)  # 0 generic, 1 group, 2 single (multiplier 1)
     x = 0
-    while fast and x < win.out_w:
-        x0 = x * win.stride_w - win.pad_w
-        if x0 >= 0 and x + 4 <= win.out_w and x0 + 3 * win.stride_w + 2 < w:
-            grouped[x : x + 4] = True
+    while x < win.out_w:
+        x0 = x * sw - win.pad_w
+        last = x0 + 3 * sw + 2
+        if (fast or fast_m8) and x + 4 <= win.out_w and (
+            (x0 >= 0 and last < w) or (fast and x0 >= -1 and last <= w and (x0 < 0) != (last == w))
+        ):
+            kind[x : x + 4] = 1
             x += 4
-        else:
-            x += 1
+            continue
+        kind[x] = 2 if fast else 0
+        x += 1
     rows = n * int(vy.sum())  # Σ valid filter rows over output rows
-    group_macs = rows * 3 * int(grouped.sum()) * c
-    group_outputs = n * win.out_h * int(grouped.sum()) * c
-    rest_macs, rest_outputs = ref["macs"] - group_macs, ref["outputs"] - group_outputs
+    grouped = int((kind == 1).sum())
+    group_macs = rows * 3 * grouped * oc  # edge groups multiply the padding column too
+    group_outputs = n * win.out_h * grouped * oc
+    single = kind == 2
+    edge_macs = rows * int(vx[single].sum()) * oc
+    edge_outputs = n * win.out_h * int(single.sum()) * oc
+    gen = kind == 0
+    generic_macs = rows * int(vx[gen].sum()) * oc
+    generic_outputs = n * win.out_h * int(gen.sum()) * oc
     blocks = m // 8 + m % 8 // 4 + m % 4  # blocks of 8, 4 or 1 of an input channel's M outputs
-    loads = 0 if fast else rows * int(vx.sum()) * c * blocks
-    return {"group_macs": group_macs, "group_outputs": group_outputs,
-            "edge_macs": rest_macs if fast else 0, "edge_outputs": rest_outputs if fast else 0,
-            "generic_macs": 0 if fast else rest_macs, "generic_outputs": 0 if fast else rest_outputs,
-            "loads": loads, "generic_rows": 0 if fast else rows * win.out_w * c * blocks}  # fmt: skip
+    d = {"group_macs": 0, "group_outputs": 0, "m8_macs": 0, "m8_outputs": 0,
+         "edge_macs": edge_macs, "edge_outputs": edge_outputs,
+         "generic_macs": generic_macs, "generic_outputs": generic_outputs,
+         "loads": rows * int(vx[gen].sum()) * c * blocks, "generic_rows": rows * int(gen.sum()) * c * blocks}  # fmt: skip
+    if fast_m8:
+        d.update(m8_macs=group_macs, m8_outputs=group_outputs)
+    else:
+        d.update(group_macs=group_macs, group_outputs=group_outputs)
+    return d
 
 
 def _rv_fc(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
@@ -463,13 +534,31 @@ def _dsp_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, floa
 
 def _dsp_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
     n, c = graph.inp(node, 0).shape[0], graph.inp(node, 0).shape[-1]
-    oc, m = graph.out(node).shape[-1], node.attrs.depth_multiplier
-    vy, vx, _ = _axes(node, graph)
+    _, kh, kw, oc = graph.inp(node, 1).shape
+    m = node.attrs.depth_multiplier
+    vy, vx, win = _axes(node, graph)
     valid = n * int(vy.sum()) * int(vx.sum())
-    rows = n * int(vy.sum()) * len(vx) * _ceil(oc, 4)
+    run = m == 1 and c % 4 == 0 and c <= 128 and (kh, kw) == (3, 3) and win.dilation_w == 1
+    iy, ix = _interior(vy, vx, kh, kw) if run else (0, 0)
+    inner = n * iy * ix
+    vrows = n * int(vy.sum()) * len(vx) - inner * kh  # valid (pixel, filter row) pairs outside the runs
+    px = n * len(vy) * len(vx) - inner
+    d = {"run_groups": inner * c // 4, "run_calls": n * iy if ix else 0, "run_setup": c if run else 0,
+         "rows": vrows * _ceil(oc, 4), "px_outputs": px * oc, "pixels": px,
+         "planar_copy": 0, "planar_chans": 0, "planar_pairs": 0}  # fmt: skip
+    wp = (win.out_w - 1) * win.stride_w + 4
+    if m > 1 and (kh, kw) == (3, 3) and (win.dilation_h, win.dilation_w) == (1, 1) and win.stride_w in (1, 2) and (
+        3 * wp <= 1024
+    ):
+        out_rows = n * win.out_h
+        zero = dict.fromkeys(("run_groups", "run_calls", "run_setup", "m1_taps", "tail_macs", "m4_taps", "rows",
+                              "px_outputs", "pixels"), 0)  # fmt: skip
+        return {**d, **zero, "planar_copy": out_rows * 3 * wp * c, "planar_chans": out_rows * oc,
+                "planar_pairs": out_rows * oc * _ceil(win.out_w, 2)}  # fmt: skip
+    rest = valid - inner * kh * kw
     if m == 1:
-        return {"m1_taps": valid * (c // 4), "tail_macs": valid * (c % 4), "m4_taps": 0, "rows": rows}
-    return {"m1_taps": 0, "tail_macs": 0, "m4_taps": valid * oc // 4, "rows": rows}
+        return {**d, "m1_taps": rest * (c // 4), "tail_macs": rest * (c % 4), "m4_taps": 0}
+    return {**d, "m1_taps": 0, "tail_macs": 0, "m4_taps": valid * oc // 4}
 
 
 def _dsp_fc(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
