@@ -218,6 +218,27 @@ def test_depthwise_interior_runs(cin, tmp_path, mve):
     assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
 
 
+@pytest.mark.parametrize("cout", [4, 16, 64])
+def test_conv2d_pointwise_cin8_layer(cout, tmp_path, mve):
+    """C_in 8, stride 1, C_out % 4 == 0 <= 64: the whole-layer asm block (pw8), batch 2, every activation."""
+    rng = np.random.default_rng(1700 + cout)
+    attrs = Conv2DAttrs("VALID", 1, 1, 1, 1, ACTIVATIONS[cout // 4 % 4])
+    g = conv_graph(rng, 2, 5, 7, 8, cout, 1, 1, attrs, bias=cout != 16)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+@pytest.mark.parametrize("act_dil", [("RELU6", 1), ("NONE", 2), ("RELU", 1)])
+def test_depthwise_c8_3x3_runs(act_dil, tmp_path, mve):
+    """C == 8, 3x3 filter, multiplier 1: the unrolled interior-run asm block (dw_run8_3x3), stride 1 and 2,
+    dilation_h 1/2, SAME padding (border pixels around the runs), batch 2."""
+    activation, dil = act_dil
+    rng = np.random.default_rng(1800 + dil + len(activation))
+    stride = 1 + (activation == "RELU")
+    attrs = DepthwiseConv2DAttrs("SAME", stride, stride, 1, dil, 1, activation)
+    g = dw_graph(rng, 2, 9, 12, 8, 1, 3, 3, attrs, bias=activation != "NONE")
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_fully_connected(seed, tmp_path, mve):
     g, rng = fc_case(seed)
