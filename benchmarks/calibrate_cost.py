@@ -208,7 +208,8 @@ def calibration_set(seed: int = 0) -> list[Graph]:
                                      (20, 20, 16, 4, (1, 1), 2, "VALID"), (5, 5, 48, 16, (3, 3), 1, "VALID"),
                                      # pointwise with few input channels (the variants' special 1x1 loops)
                                      (20, 20, 8, 24, (1, 1), 1, "VALID"), (14, 14, 32, 40, (1, 1), 1, "VALID"),
-                                     (9, 9, 16, 20, (1, 1), 1, "SAME"), (11, 7, 8, 12, (1, 1), 1, "VALID")]:  # fmt: skip
+                                     (9, 9, 16, 20, (1, 1), 1, "SAME"), (11, 7, 8, 12, (1, 1), 1, "VALID"),
+                                     (16, 16, 8, 16, (1, 1), 1, "VALID"), (12, 12, 8, 64, (1, 1), 1, "SAME")]:  # fmt: skip
         g.append(conv(rng, h, w, cin, cout, k, s, p))
     # DEPTHWISE_CONV_2D: 3x3 on many channels, multipliers, micro_speech's 10x8 stride 2, 5x5, 1x1
     for h, w, c, k, m, s, p in [(20, 20, 24, (3, 3), 1, 1, "SAME"), (14, 14, 48, (3, 3), 1, 2, "SAME"),
@@ -234,7 +235,9 @@ def calibration_set(seed: int = 0) -> list[Graph]:
                                 (26, 26, 32, (3, 3), 1, 1, "SAME"), (18, 18, 16, (3, 3), 1, 2, "SAME"),
                                 (10, 10, 112, (3, 3), 1, 1, "SAME"), (22, 14, 12, (3, 3), 1, 1, "SAME"),
                                 (12, 30, 4, (3, 3), 1, 2, "VALID"), (8, 8, 24, (3, 3), 1, 1, "VALID"),
-                                (14, 14, 64, (5, 5), 1, 1, "SAME"), (6, 40, 20, (3, 3), 1, 1, "SAME")]:  # fmt: skip
+                                (14, 14, 64, (5, 5), 1, 1, "SAME"), (6, 40, 20, (3, 3), 1, 1, "SAME"),
+                                # C == 8 3x3 interior runs (MVE dedicated asm block)
+                                (18, 18, 8, (3, 3), 1, 1, "VALID"), (24, 20, 8, (3, 3), 1, 2, "SAME")]:  # fmt: skip
         g.append(dwconv(rng, h, w, c, k, m, s, p))
     for b, d, u in [(1, 1, 12), (1, 12, 20), (1, 20, 1), (1, 3000, 6), (1, 256, 64), (1, 64, 256), (2, 128, 32),
                     (1, 1000, 10), (4, 8, 8), (1, 512, 128), (1, 100, 3), (1, 700, 7), (3, 40, 13),

@@ -74,7 +74,10 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         # pw_steps: 1x1 layers with C_in 8, 16 or 32 and C_out % 4 == 0 run one asm loop per pixel instead
         # (dot, requantization and store per 4 channels): pixels × C_out / 4 × ceil(C_in / 16), the other
         # loop features 0 but pixels and wsteps
-        "CONV_2D": ("vsteps", "dots", "edge_steps", "blocks", "pw_steps", "pixels", "wsteps", CONST),
+        # pw8_groups / pw8_pixels: 1x1 stride-1 layers with C_in 8, C_out % 4 == 0 and <= 64 run as one asm block
+        # for the whole layer (pw8_layer): per pixel × 4-channel group, and per pixel
+        "CONV_2D": ("vsteps", "dots", "edge_steps", "blocks", "pw_steps", "pw8_groups", "pw8_pixels", "pixels", "wsteps",
+                    CONST),  # fmt: skip
         # one path per shape (kernel dispatch order):
         # - one input channel (C == 1, OC % 4 == 0, OC <= 64, kh·kw <= 16 taps): one window gather per pixel and one
         #   VMLADAVA per output channel; interior pixels (whole window inside) run one asm block with OC <= 16
@@ -90,8 +93,10 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         #   C_out / lanes; m4_blocks: pixels × C_out / 4)
         # - other M gather 4 lanes' inputs and check the bounds of every tap (mn_taps: all (pixel, tap) pairs ×
         #   ceil(C_out / 4); mn_blocks: pixels × ceil(C_out / 4))
+        # c8_run_pixels: interior runs of 3x3, C == 8 layers take a dedicated asm block (dw_run8_3x3) instead
         # pixels: window bounds of every pixel outside the asm runs
         "DEPTHWISE_CONV_2D": (
+            "c8_run_pixels",
             "c1_groups",
             "c1_cgroups",
             "c1_bgroups",
@@ -396,8 +401,12 @@ def _mve_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, floa
     dots = np.outer(vy, (vx > 0).astype(np.int64))
     clipped = ~np.outer(vy == kh, vx == kw)
     pixels = n * len(vy) * len(vx)
+    zero = dict.fromkeys(("vsteps", "dots", "edge_steps", "blocks", "pw_steps", "pw8_groups", "pw8_pixels"), 0)
+    a = node.attrs
+    same_size = graph.out(node).shape[1:3] == graph.inp(node, 0).shape[1:3]
+    if (kh, kw) == (1, 1) and cin == 8 and cout % 4 == 0 and cout <= 64 and (a.stride_h, a.stride_w) == (1, 1) and same_size:
+        return {**zero, "pw8_groups": pixels * cout // 4, "pw8_pixels": pixels, "pixels": 0, "wsteps": cout // 4}
     if (kh, kw) == (1, 1) and not clipped.any() and cin in (8, 16, 32) and cout % 4 == 0:
-        zero = dict.fromkeys(("vsteps", "dots", "edge_steps", "blocks"), 0)
         return {
             **zero,
             "pw_steps": pixels * cout // 4 * _ceil(cin, 16),
@@ -405,7 +414,7 @@ def _mve_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, floa
             "wsteps": cout * _ceil(cin, 16),
         }
     return {
-        "pw_steps": 0,
+        **zero,
         "vsteps": n * g4 * int(steps.sum()),
         "dots": n * g4 * int(dots.sum()),
         "edge_steps": n * g4 * int(steps[clipped].sum()),
@@ -442,7 +451,9 @@ def _mve_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str,
         chunks8 = _ceil(c, 8)
         asm = c % 8 == 0 and c <= 128 and win.dilation_w == 1 and pixels >= 4 * kh * kw
         run = inner if asm else 0
-        d.update(run_macs=run * kh * kw * c, run_chunks=run * (c // 16 if c % 16 == 0 else c // 8),
+        c8 = run if (c, kh, kw) == (8, 3, 3) else 0  # the dedicated C == 8 3x3 block
+        d.update(c8_run_pixels=c8, run_macs=(run - c8) * kh * kw * c,
+                 run_chunks=(run - c8) * (c // 16 if c % 16 == 0 else c // 8),
                  run_setup=c * kh * kw if asm else 0, m1_taps=(valid - run * kh * kw) * chunks8,
                  m1_tail_taps=(valid - run * kh * kw) * (c % 8 != 0), m1_chunks=(pixels - run) * chunks8,
                  pixels=pixels - run)  # fmt: skip
