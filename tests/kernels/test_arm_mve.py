@@ -239,6 +239,39 @@ def test_depthwise_c8_3x3_runs(act_dil, tmp_path, mve):
     assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
 
 
+def window_case(seed):
+    """C_in 1-4, KH * KW * C_in <= 32 and a window spanning <= 256 input bytes: the byte-gather window path."""
+    rng = np.random.default_rng(1900 + seed)
+    cin = 1 + seed % 4
+    while True:
+        kh, kw = (int(v) for v in rng.integers(1, 6, 2))
+        if 1 < kh * kw and kh * kw * cin <= 32:
+            break
+    dil = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) if seed % 3 == 2 else (1, 1)
+    attrs = Conv2DAttrs(("SAME", "VALID")[seed % 2], int(rng.integers(1, 3)), int(rng.integers(1, 3)), dil[0], dil[1],
+                        ACTIVATIONS[seed % 4])  # fmt: skip
+    h = (kh - 1) * dil[0] + 1 + int(rng.integers(0, 6))
+    w = (kw - 1) * dil[1] + 1 + int(rng.integers(0, 6))
+    cout = int(rng.choice([4, 5, 8, 13, 16, 64]))
+    return conv_graph(rng, 1 + seed % 2, h, w, cin, cout, kh, kw, attrs, bias=seed % 5 != 4,
+                      per_channel=seed % 7 != 3), rng  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(FAST))
+def test_conv2d_small_window(seed, tmp_path, mve):
+    """The gathered-window path (first layers, e.g. 3x3 RGB): border taps replaced by the zero point, strides,
+    dilation, batch 2, partial last channel group, every activation."""
+    g, rng = window_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(FAST, SLOW))
+def test_conv2d_small_window_more(seed, tmp_path, mve):
+    g, rng = window_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_fully_connected(seed, tmp_path, mve):
     g, rng = fc_case(seed)

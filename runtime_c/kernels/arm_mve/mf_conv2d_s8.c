@@ -17,6 +17,10 @@
  * groups (pw_small: input in registers, VMLADAV.S16/.S8, requantization and store in the same loop).
  * Pointwise C_in 8 with stride 1 (C_out % 4 == 0, <= 64, no positive shift): the whole layer in one asm block
  * (pw8_layer; 1280-byte stack block of filter + corr/multiplier/shift per group of four channels).
+ * Small windows (KH * KW > 1, KH * KW * C_in <= 32 bytes spanning <= 256 input bytes, C_out 4..64; any stride,
+ * dilation, padding, batch): conv_window gathers the window with two byte gathers, padding taps replaced by
+ * the input zero point, two VMLADAVA.S8 per output channel against a 2 KB stack copy of the filter (32 bytes
+ * per channel). ResNet-8's first layer (3x3, RGB -> 16): 1.97 -> 0.58 instructions/MAC.
  * Other shapes (grouped, dilation_w > 1) run a copy of the reference loop.
  * Measured on person_detect (QEMU mps3-an547): pointwise C_in 8: 0.79 (pw8; 0.98 per-pixel), 16: 0.44, 32: 0.28, >= 64: 0.27-0.35
  * instructions/MAC.
@@ -351,6 +355,147 @@ static void conv_1x1(const mf_conv2d_params *params, const mf_per_channel_quant 
     }
 }
 
+/* Small windows: groups == 1, KH * KW > 1, the whole window (KH * KW * C_in <= 32 bytes, e.g. a 3x3 RGB first
+ * layer: 27 bytes) gathered per output pixel by two VLDRB.S8 byte gathers (8-bit offsets: the window must span
+ * <= 256 input bytes) into q registers, then two VMLADAVA.S8 per output channel against a stack copy of the filter
+ * laid out as 32 bytes per channel, zero-padded (up to WIN_MAX_COUT channels: 2 KB). Lanes beyond the window read
+ * offset 0 against zero weights. Taps outside the input (padding) are predicated off the gather and replaced by
+ * the input zero point (-input_offset), whose (x + off) * w is 0: every pixel, border or not, then uses the same
+ * corr[] = bias + off * sum(w). Requantization per four channels as elsewhere; outputs pixel by pixel, channel
+ * by channel. */
+#define WIN_MAX_COUT 64
+#define WIN_BYTES 32
+
+/* {dot(v, w[0..32)), dot(v, w[32..64)), dot(v, w[64..96)), dot(v, w[96..128))} with v = v0:v1 */
+static inline int32x4_t win_dot4(int8x16_t v0, int8x16_t v1, const int8_t *w)
+{
+    int32_t a0 = vmladavq_s8(v0, vld1q_s8(w));
+    int32_t a1 = vmladavq_s8(v0, vld1q_s8(w + 32));
+    int32_t a2 = vmladavq_s8(v0, vld1q_s8(w + 64));
+    int32_t a3 = vmladavq_s8(v0, vld1q_s8(w + 96));
+    a0 = vmladavaq_s8(a0, v1, vld1q_s8(w + 16));
+    a1 = vmladavaq_s8(a1, v1, vld1q_s8(w + 48));
+    a2 = vmladavaq_s8(a2, v1, vld1q_s8(w + 80));
+    a3 = vmladavaq_s8(a3, v1, vld1q_s8(w + 112));
+    int32x4_t acc = vdupq_n_s32(a0);
+    acc = vsetq_lane_s32(a1, acc, 1);
+    acc = vsetq_lane_s32(a2, acc, 2);
+    return vsetq_lane_s32(a3, acc, 3);
+}
+
+/* lanes whose filter row is in [ky0, ky1) and column in [kx0, kx1) */
+static inline mve_pred16_t win_valid(uint8x16_t kyv, uint8x16_t kxv, int32_t ky0, int32_t ky1, int32_t kx0,
+                                     int32_t kx1)
+{
+    mve_pred16_t p = vcmpcsq_n_u8(kyv, (uint8_t)ky0);
+    p = vcmphiq_m_u8(vdupq_n_u8((uint8_t)ky1), kyv, p);
+    p = vcmpcsq_m_n_u8(kxv, (uint8_t)kx0, p);
+    return vcmphiq_m_u8(vdupq_n_u8((uint8_t)kx1), kxv, p);
+}
+
+static int win_fits(const mf_conv2d_params *params)
+{
+    const mf_dims in = params->input;
+    const mf_dims fd = params->filter;
+    const int32_t span = (fd.h - 1) * params->dilation_h * in.w * in.c + (fd.w - 1) * params->dilation_w * in.c +
+                         in.c - 1;
+    return fd.c == in.c && fd.h * fd.w > 1 && fd.h * fd.w * fd.c <= WIN_BYTES && params->output.c <= WIN_MAX_COUT &&
+           span <= 255;
+}
+
+static void __attribute__((noinline)) conv_window(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
+                                                  const int8_t *input, const int8_t *filter, const int32_t *corr,
+                                                  int left, int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims fd = params->filter;
+    const mf_dims out = params->output;
+    const int32_t cin = in.c;
+    const int32_t cout = out.c;
+    const int32_t wstride = fd.h * fd.w * cin;
+    const int32_t in_row = in.w * cin;
+    const int32_t dh = params->dilation_h;
+    const int32_t dw = params->dilation_w;
+    const int32_t out_off = params->output_offset;
+    const int32x4_t lo = vdupq_n_s32(params->act_min);
+    const int32x4_t hi = vdupq_n_s32(params->act_max);
+    const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
+
+    int8_t wst[WIN_MAX_COUT * WIN_BYTES];
+    for (int32_t o = 0; o < cout; ++o) {
+        for (int32_t i = 0; i < WIN_BYTES; ++i) {
+            wst[o * WIN_BYTES + i] = i < wstride ? filter[o * wstride + i] : 0;
+        }
+    }
+    /* per lane: byte offset in the window, filter row ky and column kx (255: beyond the window, never valid) */
+    uint8_t offs[WIN_BYTES], kys[WIN_BYTES], kxs[WIN_BYTES];
+    for (int32_t i = 0; i < WIN_BYTES; ++i) {
+        const int32_t ky = i / (fd.w * cin);
+        const int32_t kx = i / cin % fd.w;
+        const int inside = i < wstride;
+        offs[i] = (uint8_t)(inside ? ky * dh * in_row + kx * dw * cin + i % cin : 0);
+        kys[i] = (uint8_t)(inside ? ky : 255);
+        kxs[i] = (uint8_t)(inside ? kx : 255);
+    }
+    const uint8x16_t off0 = vld1q_u8(offs), off1 = vld1q_u8(offs + 16);
+    const uint8x16_t ky_0 = vld1q_u8(kys), ky_1 = vld1q_u8(kys + 16);
+    const uint8x16_t kx_0 = vld1q_u8(kxs), kx_1 = vld1q_u8(kxs + 16);
+    const int32_t *mult = quant->multiplier;
+    const int32_t *shift = quant->shift;
+
+    int8_t *out_px = output;
+    for (int32_t b = 0; b < out.n; ++b) {
+        /* addresses as integers: a border window starts before the input (its lanes there are predicated off) */
+        const uintptr_t in_b = (uintptr_t)input + (uintptr_t)(b * in.h * in_row);
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int32_t y0 = y * params->stride_h - params->pad_h;
+            int32_t ky0 = 0;
+            while (ky0 < fd.h && y0 + ky0 * dh < 0) {
+                ++ky0;
+            }
+            int32_t ky1 = fd.h;
+            while (ky1 > ky0 && y0 + (ky1 - 1) * dh >= in.h) {
+                --ky1;
+            }
+            for (int32_t x = 0; x < out.w; ++x) {
+                const int32_t x0 = x * params->stride_w - params->pad_w;
+                int32_t kx0 = 0;
+                while (kx0 < fd.w && x0 + kx0 * dw < 0) {
+                    ++kx0;
+                }
+                int32_t kx1 = fd.w;
+                while (kx1 > kx0 && x0 + (kx1 - 1) * dw >= in.w) {
+                    --kx1;
+                }
+                const int8_t *base = (const int8_t *)(in_b + (uintptr_t)(intptr_t)(y0 * in_row + x0 * cin));
+                int8x16_t v0, v1;
+                if (ky0 == 0 && ky1 == fd.h && kx0 == 0 && kx1 == fd.w) {
+                    v0 = vldrbq_gather_offset_s8(base, off0);
+                    v1 = vldrbq_gather_offset_s8(base, off1);
+                } else { /* padding taps: the input zero point, (x + off) * w == 0 */
+                    mve_pred16_t p = win_valid(ky_0, kx_0, ky0, ky1, kx0, kx1);
+                    v0 = vpselq_s8(vldrbq_gather_offset_z_s8(base, off0, p), zp, p);
+                    p = win_valid(ky_1, kx_1, ky0, ky1, kx0, kx1);
+                    v1 = vpselq_s8(vldrbq_gather_offset_z_s8(base, off1, p), zp, p);
+                }
+                int32_t o = 0;
+                for (; o + 4 <= cout; o += 4) {
+                    const int32x4_t acc = vaddq_s32(win_dot4(v0, v1, wst + o * WIN_BYTES), vldrwq_s32(corr + o));
+                    mve_requant_store_full(acc, mult + o, shift + o, left, out_off, lo, hi, out_px + o);
+                }
+                if (o < cout) { /* the last four channels, storing only the new ones */
+                    const int32_t b4 = cout - 4;
+                    const int32x4_t acc = vaddq_s32(win_dot4(v0, v1, wst + b4 * WIN_BYTES), vldrwq_s32(corr + b4));
+                    const mve_pred16_t p = (mve_pred16_t)(0xFFFFu << (4 * (o - b4)));
+                    mve_requant_store(acc, mult + b4, shift + b4, out_off, params->act_min, params->act_max,
+                                      out_px + b4, p);
+                }
+                out_px += cout;
+            }
+        }
+    }
+}
+
 /* A copy of the reference loop for the shapes the vector path does not cover. */
 static void conv_generic(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
                          const int8_t *filter, const int32_t *bias, int8_t *output)
@@ -404,7 +549,8 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
     const mf_dims in = params->input;
     const mf_dims fd = params->filter;
     const mf_dims out = params->output;
-    if (fd.c != in.c || params->dilation_w != 1 || out.c < 4) {
+    const int window = out.c >= 4 && win_fits(params);
+    if (!window && (fd.c != in.c || params->dilation_w != 1 || out.c < 4)) {
         conv_generic(params, quant, input, filter, bias, output);
         return;
     }
@@ -425,6 +571,14 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
         corr[o] = (int32_t)((uint32_t)(bias != NULL ? bias[o] : 0) + (uint32_t)off * (uint32_t)s);
     }
 
+    if (window) {
+        int left = 0;
+        for (int32_t o = 0; o < out.c; ++o) {
+            left |= quant->shift[o] > 0;
+        }
+        conv_window(params, quant, input, filter, corr, left, output);
+        return;
+    }
     const int pointwise = fd.h == 1 && fd.w == 1 && params->pad_h == 0 && params->pad_w == 0 &&
                           (out.h - 1) * params->stride_h < in.h && (out.w - 1) * params->stride_w < in.w;
     if (pointwise && out.c <= MVE_CORR_MAX) {
