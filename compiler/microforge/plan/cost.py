@@ -76,8 +76,10 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         # loop features 0 but pixels and wsteps
         # pw8_groups / pw8_pixels: 1x1 stride-1 layers with C_in 8, C_out % 4 == 0 and <= 64 run as one asm block
         # for the whole layer (pw8_layer): per pixel × 4-channel group, and per pixel
-        "CONV_2D": ("vsteps", "dots", "edge_steps", "blocks", "pw_steps", "pw8_groups", "pw8_pixels", "pixels", "wsteps",
-                    CONST),  # fmt: skip
+        # win_groups / win_pixels: windows of <= 32 bytes (e.g. 3x3 on RGB) gathered into two vectors per pixel
+        # (win_fits), then per pixel × 4-channel group
+        "CONV_2D": ("vsteps", "dots", "edge_steps", "blocks", "pw_steps", "pw8_groups", "pw8_pixels", "win_groups",
+                    "win_pixels", "pixels", "wsteps", CONST),  # fmt: skip
         # one path per shape (kernel dispatch order):
         # - one input channel (C == 1, OC % 4 == 0, OC <= 64, kh·kw <= 16 taps): one window gather per pixel and one
         #   VMLADAVA per output channel; interior pixels (whole window inside) run one asm block with OC <= 16
@@ -391,6 +393,15 @@ def _axes(node: Node, graph: Graph):
     return vy, vx, win
 
 
+def _mve_small_window(node: Node, graph: Graph) -> bool:
+    """The MVE conv's gather path (win_fits): a whole window of <= 32 bytes within 256 input bytes, <= 64 channels."""
+    _, _, w, cin = graph.inp(node, 0).shape
+    cout, kh, kw, fc = graph.inp(node, 1).shape
+    a = node.attrs
+    span = (kh - 1) * a.dilation_h * w * cin + (kw - 1) * a.dilation_w * cin + cin - 1
+    return fc == cin and kh * kw > 1 and kh * kw * cin <= 32 and 4 <= cout <= 64 and span <= 255
+
+
 def _mve_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
     n, _, _, cin = graph.inp(node, 0).shape
     _, kh, kw, _ = graph.inp(node, 1).shape
@@ -401,7 +412,10 @@ def _mve_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, floa
     dots = np.outer(vy, (vx > 0).astype(np.int64))
     clipped = ~np.outer(vy == kh, vx == kw)
     pixels = n * len(vy) * len(vx)
-    zero = dict.fromkeys(("vsteps", "dots", "edge_steps", "blocks", "pw_steps", "pw8_groups", "pw8_pixels"), 0)
+    zero = dict.fromkeys(("vsteps", "dots", "edge_steps", "blocks", "pw_steps", "pw8_groups", "pw8_pixels",
+                          "win_groups", "win_pixels"), 0)  # fmt: skip
+    if _mve_small_window(node, graph):  # two byte gathers per pixel, 2 VMLADAVA per output channel
+        return {**zero, "win_groups": pixels * g4, "win_pixels": pixels, "pixels": 0, "wsteps": cout}
     a = node.attrs
     same_size = graph.out(node).shape[1:3] == graph.inp(node, 0).shape[1:3]
     if (kh, kw) == (1, 1) and cin == 8 and cout % 4 == 0 and cout <= 64 and (a.stride_h, a.stride_w) == (1, 1) and same_size:
@@ -603,7 +617,7 @@ def _specialised(node: Node, graph: Graph, variant: str) -> bool:
         x, f, y = graph.inp(node, 0), graph.inp(node, 1), graph.out(node)
         grouped = f.shape[-1] != x.shape[-1]
         if variant == "arm_mve":
-            return not grouped and node.attrs.dilation_w == 1 and y.shape[-1] >= 4
+            return not grouped and y.shape[-1] >= 4 and (node.attrs.dilation_w == 1 or _mve_small_window(node, graph))
         return not grouped
     if node.op == "FULLY_CONNECTED" and variant == "arm_mve":
         return graph.out(node).shape[-1] >= 4
