@@ -28,7 +28,8 @@
  *    C <= 60 (MF_DW_WX_MAX_C): the runs read pre-extended weights (SXTB16 pairs, 18 words per 4 channels) from
  *    the same 2 KB union, 8 instructions per tap of 4 channels instead of 10. The table's constants are read
  *    with LDRD and the 4 bytes packed with BFI (~35 instructions per 4 outputs for requantization and clamp).
- *    person_detect 3x3 depth multiplier 1: 4.7-6.3 -> 3.7-4.3 instructions/MAC (C > 128: still 6.3).
+ *    Border pixels use the pre-extended weights too, one body per column count (1-3).
+ *    person_detect 3x3 depth multiplier 1: 4.7-6.0 -> 3.6-4.5 instructions/MAC (C = 256: still 6.3, per pixel).
  * Stack: one 2 KB union in mf_depthwise_conv2d_s8 (planar rows for M > 1, or the dw_run3x3 table for M == 1).
  * Measured (QEMU mps2-an386, person_detect): 2.5 instructions/MAC in the tap loop, 5.6-6.6 per layer for 3x3
  * depth multiplier 1 (~30 instructions of requantization, clamp, bias and loop overhead per 4 outputs).
@@ -528,12 +529,28 @@ __attribute__((noinline)) static void dw_run3x3(const dw_ctx *d, const dw_prm4 *
 
 /*
  * Border pixels of the dw_run3x3 layers (window cut by the image edge): the taps inside the image only (the
- * reference skips the others), rows [0, rows) of ncol (0..3) columns from x / w (window rows rs / 3C apart),
- * the same table constants, register accumulators and byte clamp as the runs; no copy, no extra stack.
+ * reference skips the others), rows [0, rows) of ncol (1..3) columns from x (window rows rs apart) and either the
+ * filter at w (rows 3C apart) or, when wx != NULL, the pre-extended weights at wx (the window's first tap in
+ * group 0; rows 6 words apart, groups 18); the same table constants, register accumulators and byte clamp as the
+ * runs (both clamps always: with int8 bounds they select the value); no copy, no extra stack.
+ * ncol and wx_on are constants at every call.
  */
+#define MF_DW_ROW2X(XP)                                                                                      \
+    __asm__ volatile(MF_DW_TAPX_ASM("[%[x]]", "0") MF_DW_TAPX_ASM("[%[x], %[C]]", "8")                     \
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0),             \
+                       [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)                                          \
+                     : [x] "r"(XP), [w] "r"(WP), [C] "r"(C), [off2] "r"(off2))
+
+#define MF_DW_ROW1X(XP)                                                                                      \
+    __asm__ volatile(MF_DW_TAPX_ASM("[%[x]]", "0")                                                          \
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0),             \
+                       [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)                                          \
+                     : [x] "r"(XP), [w] "r"(WP), [off2] "r"(off2))
+
 __attribute__((always_inline)) static inline void dw_edge3x3_body(const dw_ctx *d, const dw_prm4 *prm,
-                                                                  const int8_t *x, const int8_t *w, int32_t rows,
-                                                                  int32_t ncol, int8_t *out, int lo_on, int hi_on)
+                                                                  const uint32_t *wx, const int8_t *x,
+                                                                  const int8_t *w, int32_t rows, int8_t *out,
+                                                                  int ncol, int wx_on)
 {
     const int32_t C = d->c_in, rs = d->row_step, off2 = d->off2;
     const uint32_t lo4 = ((uint32_t)d->lo & 0xFFu) * 0x01010101u, hi4 = ((uint32_t)d->hi & 0xFFu) * 0x01010101u;
@@ -541,29 +558,56 @@ __attribute__((always_inline)) static inline void dw_edge3x3_body(const dw_ctx *
     for (int32_t c = 0; c < C; c += 4, ++p) {
         int32_t a0 = p->bias[0], a1 = p->bias[1], a2 = p->bias[2], a3 = p->bias[3];
         uint32_t t0, t1, t2, t3;
-        const int8_t *xr = x + c, *wr = w + c;
-        for (int32_t r = 0; r < rows; ++r, xr += rs, wr += 3 * C) {
-            if (ncol == 3) {
-                MF_DW_ROW3(xr, wr);
-            } else if (ncol == 2) {
-                MF_DW_ROW2(xr, wr);
-            } else if (ncol == 1) {
-                MF_DW_ROW1(xr, wr);
+        const int8_t *xr = x + c;
+        if (wx_on) {
+            const uint32_t *WP = wx + c / 4 * 18;
+            for (int32_t r = 0; r < rows; ++r, xr += rs, WP += 6) {
+                if (ncol == 3) {
+                    MF_DW_ROW3X(xr, "0", "8", "16");
+                } else if (ncol == 2) {
+                    MF_DW_ROW2X(xr);
+                } else {
+                    MF_DW_ROW1X(xr);
+                }
+            }
+        } else {
+            const int8_t *wr = w + c;
+            for (int32_t r = 0; r < rows; ++r, xr += rs, wr += 3 * C) {
+                if (ncol == 3) {
+                    MF_DW_ROW3(xr, wr);
+                } else if (ncol == 2) {
+                    MF_DW_ROW2(xr, wr);
+                } else {
+                    MF_DW_ROW1(xr, wr);
+                }
             }
         }
-        rq_store4(p, a0, a1, a2, a3, lo4, hi4, out + c, lo_on, hi_on);
+        rq_store4(p, a0, a1, a2, a3, lo4, hi4, out + c, 1, 1);
     }
 }
 
-__attribute__((noinline)) static void dw_edge3x3(const dw_ctx *d, const dw_prm4 *prm, const int8_t *x,
-                                                 const int8_t *w, int32_t rows, int32_t ncol, int8_t *out)
+/* ncol 0 (a window without taps: rows = 0) takes the 1-column body */
+__attribute__((noinline)) static void dw_edge3x3(const dw_ctx *d, const dw_prm4 *prm, const uint32_t *wx,
+                                                 const int8_t *x, const int8_t *w, int32_t rows, int32_t ncol,
+                                                 int8_t *out)
 {
-    if (!d->lo_on && !d->hi_on) {
-        dw_edge3x3_body(d, prm, x, w, rows, ncol, out, 0, 0);
-    } else if (!d->lo_on) {
-        dw_edge3x3_body(d, prm, x, w, rows, ncol, out, 0, 1);
+    rows = ncol > 0 ? rows : 0;
+    if (wx != NULL) {
+        if (ncol == 3) {
+            dw_edge3x3_body(d, prm, wx, x, w, rows, out, 3, 1);
+        } else if (ncol == 2) {
+            dw_edge3x3_body(d, prm, wx, x, w, rows, out, 2, 1);
+        } else {
+            dw_edge3x3_body(d, prm, wx, x, w, rows, out, 1, 1);
+        }
     } else {
-        dw_edge3x3_body(d, prm, x, w, rows, ncol, out, 1, 1);
+        if (ncol == 3) {
+            dw_edge3x3_body(d, prm, wx, x, w, rows, out, 3, 0);
+        } else if (ncol == 2) {
+            dw_edge3x3_body(d, prm, wx, x, w, rows, out, 2, 0);
+        } else {
+            dw_edge3x3_body(d, prm, wx, x, w, rows, out, 1, 0);
+        }
     }
 }
 
@@ -941,8 +985,10 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
                     x += n - 1;
                     out_px += (n - 1) * out.c;
                 } else if (run) {
-                    dw_edge3x3(&d, prm, input + (base + ky0 * d.row_step + kx0 * in.c), filter + (ky0 * 3 + kx0) * in.c,
-                               ky1 - ky0, kx1 - kx0, out_px);
+                    const int32_t tap0 = ky0 * 3 + kx0; /* the window's first tap inside the image */
+                    dw_edge3x3(&d, prm, wx_on ? scratch.small.wx + 2 * tap0 : NULL,
+                               input + (base + ky0 * d.row_step + kx0 * in.c), filter + tap0 * in.c, ky1 - ky0,
+                               kx1 - kx0, out_px);
                 } else if (fast3x3 && ky1 - ky0 == 3 && kx1 - kx0 == 3) {
                     dw_px3x3(&d, input + base, out_px);
                 } else if (M == 1) {
