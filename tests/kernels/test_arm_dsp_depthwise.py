@@ -51,3 +51,21 @@ def test_depthwise_border_chain_bit_exact(tmp_path):
              for a in ("RELU6", "NONE", "RELU", "RELU6")]  # fmt: skip
     chained = chain(parts, "dsp_dw_border_chain")
     assert_qemu_exact(chained, random_inputs(chained, rng, 3), tmp_path / "chain")
+
+
+def test_depthwise_planar_copy_bit_exact(tmp_path):
+    """Depth multiplier > 1 (planar rows): the row copy with the padding columns / rows zeroed around the image's
+    columns, one channel per chunk (plain strided copy: C 1, and C 3 / 2 when a row's planes fill the buffer with
+    one channel), SAME / VALID, stride 1 / 2, odd widths, every activation."""
+    rng = np.random.default_rng(2029)
+    d = DepthwiseConv2DAttrs
+    cases = [
+        dw_case(rng, 1, 9, 10, 1, 3, 3, d("SAME", 2, 2, 8, 1, 1, "RELU6")),
+        dw_case(rng, 2, 7, 9, 1, 3, 3, d("VALID", 2, 2, 8, 1, 1, "NONE")),
+        dw_case(rng, 1, 3, 200, 3, 3, 3, d("SAME", 1, 1, 4, 1, 1, "RELU")),  # 1 channel per chunk, 3 chunks
+        dw_case(rng, 1, 4, 150, 2, 3, 3, d("VALID", 1, 2, 4, 1, 1, "RELU_N1_TO_1")),
+        dw_case(rng, 1, 1, 3, 1, 3, 3, d("SAME", 1, 1, 4, 1, 1, "RELU6")),  # one row: rows above/below zero
+        dw_case(rng, 1, 5, 6, 5, 3, 3, d("SAME", 2, 1, 4, 1, 1, "NONE")),  # 5 channels in one chunk (byte tail)
+    ]
+    graph = merge(cases, "dsp_dw_planar_copy")
+    assert_qemu_exact(graph, with_extremes(graph, rng, 2), tmp_path / "out")
