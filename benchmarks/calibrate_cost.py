@@ -105,7 +105,7 @@ def _xq(rng) -> tuple[float, int]:
     return float(rng.uniform(0.005, 0.2)), int(rng.integers(-128, 128))
 
 
-def conv(rng, h, w, cin, cout, k, stride=1, padding="SAME", n=1) -> Graph:
+def conv(rng, h, w, cin, cout, k, stride=1, padding="SAME", n=1, activation="RELU6") -> Graph:
     kh, kw = k
     xs, xz = _xq(rng)
     x = act("x", (n, h, w, cin), xs, xz)
@@ -114,7 +114,7 @@ def conv(rng, h, w, cin, cout, k, stride=1, padding="SAME", n=1) -> Graph:
     b = const("b", rng.integers(-2000, 2000, cout).astype(np.int32), ws * xs, axis=0)
     oh, ow = out_size(padding, h, kh, stride, 1), out_size(padding, w, kw, stride, 1)
     y = act("y", (n, oh, ow, cout), float(xs * ws.mean() * 60 * np.sqrt(kh * kw * cin)), int(rng.integers(-128, 128)))
-    return one_op_graph("CONV_2D", [x, wt, b], [y], Conv2DAttrs(padding, stride, stride, 1, 1, "RELU6"))
+    return one_op_graph("CONV_2D", [x, wt, b], [y], Conv2DAttrs(padding, stride, stride, 1, 1, activation))
 
 
 def dwconv(rng, h, w, cin, k, mult=1, stride=1, padding="SAME") -> Graph:
@@ -211,6 +211,9 @@ def calibration_set(seed: int = 0) -> list[Graph]:
                                      (9, 9, 16, 20, (1, 1), 1, "SAME"), (11, 7, 8, 12, (1, 1), 1, "VALID"),
                                      (16, 16, 8, 16, (1, 1), 1, "VALID"), (12, 12, 8, 64, (1, 1), 1, "SAME")]:  # fmt: skip
         g.append(conv(rng, h, w, cin, cout, k, s, p))
+    # without a clamp narrower than int8 (arm_dsp's unclamped 1x1 C_in 8/16 loop)
+    for h, w, cin, cout in [(18, 18, 8, 16), (12, 10, 16, 32), (9, 9, 8, 40), (10, 12, 16, 20)]:
+        g.append(conv(rng, h, w, cin, cout, (1, 1), 1, "VALID", activation="NONE"))
     # DEPTHWISE_CONV_2D: 3x3 on many channels, multipliers, micro_speech's 10x8 stride 2, 5x5, 1x1
     for h, w, c, k, m, s, p in [(20, 20, 24, (3, 3), 1, 1, "SAME"), (14, 14, 48, (3, 3), 1, 2, "SAME"),
                                 (7, 7, 96, (3, 3), 1, 1, "SAME"), (40, 40, 1, (3, 3), 6, 2, "SAME"),

@@ -215,8 +215,11 @@ def test_kernel_path_follows_the_variant_dispatch():
     assert f["run_macs"] == 64 * 9 * 32 and f["run_chunks"] == 64 * 2 and f["m1_chunks"] == 36 * 4
     assert f["run_macs"] + f["m1_taps"] * 8 == f["macs"]
     f = features(m1.nodes[0], m1, "arm_dsp")
-    assert f["run_groups"] == 64 * 8 and f["run_calls"] == 8 and f["px_outputs"] == 36 * 32
-    assert f["run_groups"] * 4 * 9 + f["m1_taps"] * 4 == f["macs"]
+    assert f["run_groups"] == 64 * 8 and f["run_calls"] == 8
+    # arm_dsp takes the 36 border pixels through the same table (their valid taps x C/4), C <= 60: pre-extended
+    assert f["edge_groups"] == 36 * 8 and f["edge_taps"] == (f["macs"] // 32 - 64 * 9) * 8 and f["px_outputs"] == 0
+    assert f["ext_taps"] == f["macs"] // 4
+    assert f["run_groups"] * 4 * 9 + f["edge_taps"] * 4 == f["macs"] and f["m1_taps"] == 0
 
 
 @pytest.mark.parametrize("name", ["esp32", "esp32s3"])

@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import ops
 from ..ir import Graph, Node
+from ..ops._common import output_clamp
 from ..targets import Target
 
 CONST = "const"  # the feature that is always 1: call overhead and kernel prologue
@@ -128,6 +129,9 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         # im2col_blocks: ceil(pixels / 4) × C_out (bias, requantization); larger patches: SMLAD dot products
         # over contiguous filter rows, MAC-bound (row_macs: executed MACs) plus per (pixel, valid filter
         # row, output-channel pair) setup (dots); both: per output (outputs) and per pixel (pixels)
+        # 1x1 stride-1 convs with C_in 8/16 (C_out <= 64 / 42) run a whole-layer loop from a pre-extended filter
+        # table (pw_outputs: pixels × C_out in the asm loop, pw_outputs_clamp: the same in the C loop used when the
+        # activation clamp is narrower than int8; pw_pixels: pixels; pw_setup: C_out × C_in, the table fill)
         "CONV_2D": (
             "im2col_fill",
             "im2col_fill1",
@@ -135,6 +139,10 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
             "im2col_blocks",
             "row_macs",
             "dots",
+            "pw_outputs",
+            "pw_outputs_clamp",
+            "pw_pixels",
+            "pw_setup",
             "outputs",
             "pixels",
             CONST,
@@ -149,7 +157,10 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         # runs planar rows instead: per output row an int16 copy of 3 input rows (planar_copy: out rows × 3 ×
         # ((out_w - 1)·stride_w + 4) × C), per output channel a setup (planar_chans: out rows × C_out) and SMLAD
         # steps of 2 pixels (planar_pairs: out rows × C_out × ceil(out_w / 2))
-        "DEPTHWISE_CONV_2D": ("run_groups", "run_calls", "run_setup", "m1_taps", "tail_macs", "m4_taps", "rows",
+        # run layers also take their border pixels through row asm (edge_taps: border pixels' valid taps × C / 4;
+        # edge_groups: border pixels × C / 4), and with C <= 60 pre-extended weights (ext_taps: every valid tap × C/4)
+        "DEPTHWISE_CONV_2D": ("edge_taps", "edge_groups", "ext_taps", "run_groups", "run_calls", "run_setup", "m1_taps",
+                              "tail_macs", "m4_taps", "rows",
                               "px_outputs", "pixels", "planar_copy", "planar_chans", "planar_pairs",
                               CONST),  # fmt: skip
         # two output features per inner loop; an odd last feature runs alone (odd_macs)
@@ -546,7 +557,17 @@ def _dsp_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, floa
     vy, vx, _ = _axes(node, graph)
     pixels = n * len(vy) * len(vx)
     patch = kh * kw * cin
-    d = dict.fromkeys(("im2col_fill", "im2col_fill1", "im2col_macs", "im2col_blocks", "row_macs", "dots"), 0)
+    d = dict.fromkeys(("im2col_fill", "im2col_fill1", "im2col_macs", "im2col_blocks", "row_macs", "dots",
+                       "pw_outputs", "pw_outputs_clamp", "pw_pixels", "pw_setup"), 0)  # fmt: skip
+    a = node.attrs
+    same_size = graph.out(node).shape[1:3] == graph.inp(node, 0).shape[1:3]
+    if (kh, kw) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1) and same_size and (
+        (cin == 8 and cout <= 64) or (cin == 16 and cout <= 42)
+    ):
+        out = graph.out(node)
+        clamped = output_clamp(a.activation, out) != (-128, 127)
+        return {**d, "pw_outputs_clamp" if clamped else "pw_outputs": pixels * cout, "pw_pixels": pixels,
+                "pw_setup": cout * cin, "pixels": 0}  # fmt: skip
     if patch <= 256:
         d["im2col_fill" if cin % 4 == 0 else "im2col_fill1"] = pixels * patch
         d.update(im2col_macs=_ceil(pixels, 4) * 4 * cout * _ceil(patch, 4) * 4,
@@ -570,7 +591,12 @@ def _dsp_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str,
     px = n * len(vy) * len(vx) - inner
     d = {"run_groups": inner * c // 4, "run_calls": n * iy if ix else 0, "run_setup": c if run else 0,
          "rows": vrows * _ceil(oc, 4), "px_outputs": px * oc, "pixels": px,
-         "planar_copy": 0, "planar_chans": 0, "planar_pairs": 0}  # fmt: skip
+         "planar_copy": 0, "planar_chans": 0, "planar_pairs": 0, "edge_taps": 0, "edge_groups": 0, "ext_taps": 0}  # fmt: skip
+    if run and ix:  # border pixels of run layers: the same table, 3/2/1-tap rows
+        border_taps = valid - inner * kh * kw
+        d.update(edge_taps=border_taps * c // 4, edge_groups=px * c // 4, ext_taps=valid * c // 4 if c <= 60 else 0,
+                 rows=0, px_outputs=0, pixels=0)  # fmt: skip
+        return {**d, "m1_taps": 0, "tail_macs": 0, "m4_taps": 0}
     wp = (win.out_w - 1) * win.stride_w + 4
     if m > 1 and (kh, kw) == (3, 3) and (win.dilation_h, win.dilation_w) == (1, 1) and win.stride_w in (1, 2) and (
         3 * wp <= 1024
