@@ -75,6 +75,7 @@ def test_every_isa_variant_compiles_warning_free(variant, tmp_path):
     cc, flags = VARIANT_FLAGS[variant]
     sources = sorted((RUNTIME / "kernels" / variant).glob("*.c"))
     for src in sources:
-        cmd = [cc, *flags, *FLAGS, f"-I{RUNTIME / 'include'}", str(src), "-o", str(tmp_path / (src.stem + ".o"))]
+        includes = [f"-I{RUNTIME / 'include'}", f"-I{RUNTIME / 'kernels' / variant}"]  # + the variant's own headers
+        cmd = [cc, *flags, *FLAGS, *includes, str(src), "-o", str(tmp_path / (src.stem + ".o"))]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         assert proc.returncode == 0, f"{variant}/{src.name}: {proc.stderr}"
