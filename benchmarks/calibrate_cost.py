@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from microforge import ops  # noqa: E402
 from microforge.backends.c.emit import emit_c  # noqa: E402
 from microforge.importers import load_model  # noqa: E402
-from microforge.ir import Graph, Node, Tensor  # noqa: E402
+from microforge.ir import Graph, Tensor  # noqa: E402
 from microforge.ops._conv_util import out_size  # noqa: E402
 from microforge.ops._pool_util import PoolAttrs  # noqa: E402
 from microforge.ops._pool_util import out_size as pool_out_size  # noqa: E402
@@ -71,7 +71,7 @@ from microforge.targets import load_target  # noqa: E402
 from microforge.validate.host import load_metadata  # noqa: E402
 from microforge.validate.qemu import run_qemu  # noqa: E402
 
-from support import SHARED, act, const, one_op_graph  # noqa: E402
+from support import SHARED, act, const, merge, one_op_graph  # noqa: E402
 
 # core -> (target whose QEMU machine and flags calibrate it, targets that take its coefficients)
 CORES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -275,21 +275,6 @@ def calibration_set(seed: int = 0) -> list[Graph]:
             if problems:
                 raise RuntimeError(f"calibration case {node.op} {case.inputs}: {problems}")
     return g
-
-
-def merge(graphs: list[Graph], name: str) -> Graph:
-    """Independent one-op graphs side by side in one graph (tensor names prefixed per case)."""
-    merged = Graph(name=name)
-    for k, g in enumerate(graphs):
-        rename = {t: f"c{k}_{t}" for t in g.tensors}
-        for t in g.tensors.values():
-            merged.add_tensor(dataclasses.replace(t, name=rename[t.name]))
-        for node in g.nodes:
-            merged.nodes.append(Node(node.op, f"c{k}_{node.name}", [rename[i] if i else None for i in node.inputs],
-                                     [rename[o] for o in node.outputs], node.attrs))  # fmt: skip
-        merged.inputs += [rename[i] for i in g.inputs]
-        merged.outputs += [rename[o] for o in g.outputs]
-    return merged
 
 
 def batches(graphs: list[Graph]) -> list[Graph]:

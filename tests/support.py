@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -113,3 +114,39 @@ def model_with_unsupported_ops(path: Path) -> Path:
     b.Finish(model.Pack(b), file_identifier=b"TFL3")
     path.write_bytes(bytes(b.Output()))
     return path
+
+
+def merge(graphs: list[Graph], name: str) -> Graph:
+    """Independent one-op graphs side by side in one graph (tensor names prefixed per case)."""
+    g = Graph(name=name)
+    for i, part in enumerate(graphs):
+        rename = {t: f"c{i}_{t}" for t in part.tensors}
+        for t in part.tensors.values():
+            g.add_tensor(dataclasses.replace(t, name=rename[t.name]))
+        for node in part.nodes:
+            g.nodes.append(Node(node.op, f"c{i}_{node.name}", [rename[x] if x else None for x in node.inputs],
+                                [rename[x] for x in node.outputs], node.attrs))  # fmt: skip
+        g.inputs += [rename[x] for x in part.inputs]
+        g.outputs += [rename[x] for x in part.outputs]
+    return g
+
+
+def chain(graphs: list[Graph], name: str) -> Graph:
+    """One-op graphs in sequence: each case's input is replaced by the previous case's output (same shape/quant);
+    the bias scale follows the new input scale."""
+    g = merge(graphs, name)
+    for i in range(1, len(graphs)):
+        prev_out, cur_in = f"c{i - 1}_{graphs[i - 1].outputs[0]}", f"c{i}_{graphs[i].inputs[0]}"
+        src = g.tensor(prev_out)
+        assert src.shape == g.tensor(cur_in).shape, (src.shape, g.tensor(cur_in).shape)
+        del g.tensors[cur_in]
+        g.inputs.remove(cur_in)
+        g.outputs.remove(prev_out)
+        for node in g.nodes:
+            if cur_in in node.inputs:
+                node.inputs = [prev_out if x == cur_in else x for x in node.inputs]
+                w, b = g.tensor(node.inputs[1]), node.inputs[2] and g.tensor(node.inputs[2])
+                if b:
+                    scale = np.broadcast_to(w.quant.scale * src.quant.scale[0], b.quant.scale.shape)
+                    b.quant = dataclasses.replace(b.quant, scale=scale.astype(np.float32))
+    return g

@@ -22,7 +22,7 @@ from ops.test_fully_connected import fc_case
 from microforge import ops
 from microforge.backends.c.emit import emit_c
 from microforge.importers import load_model
-from microforge.ir import Graph, Node
+from microforge.ir import Graph
 from microforge.ops.conv2d import Conv2DAttrs
 from microforge.ops.depthwise_conv2d import DepthwiseConv2DAttrs
 from microforge.plan.memory import plan_memory
@@ -31,7 +31,7 @@ from microforge.targets import load_target
 from microforge.validate.host import load_metadata, run_host
 from microforge.validate.qemu import run_qemu
 
-from support import ROOT, SHARED, random_inputs
+from support import ROOT, SHARED, chain, merge, random_inputs
 
 TARGET = dataclasses.replace(load_target("esp32c3"), kernels="riscv")
 KERNELS = ("mf_conv2d_s8", "mf_depthwise_conv2d_s8", "mf_fully_connected_s8", "mf_add_s8")
@@ -41,42 +41,6 @@ pytestmark = pytest.mark.skipif(
     shutil.which("riscv64-unknown-elf-gcc") is None or shutil.which("qemu-system-riscv32") is None,
     reason="needs riscv64-unknown-elf-gcc and qemu-system-riscv32",
 )
-
-
-def merge(graphs: list[Graph], name: str) -> Graph:
-    """Independent one-op graphs side by side in one graph (tensor names prefixed per case)."""
-    g = Graph(name=name)
-    for i, part in enumerate(graphs):
-        rename = {t: f"c{i}_{t}" for t in part.tensors}
-        for t in part.tensors.values():
-            g.add_tensor(dataclasses.replace(t, name=rename[t.name]))
-        for node in part.nodes:
-            g.nodes.append(Node(node.op, f"c{i}_{node.name}", [rename[x] if x else None for x in node.inputs],
-                                [rename[x] for x in node.outputs], node.attrs))  # fmt: skip
-        g.inputs += [rename[x] for x in part.inputs]
-        g.outputs += [rename[x] for x in part.outputs]
-    return g
-
-
-def chain(graphs: list[Graph], name: str) -> Graph:
-    """One-op graphs in sequence: each case's input is replaced by the previous case's output (same shape/quant);
-    the bias scale follows the new input scale."""
-    g = merge(graphs, name)
-    for i in range(1, len(graphs)):
-        prev_out, cur_in = f"c{i - 1}_{graphs[i - 1].outputs[0]}", f"c{i}_{graphs[i].inputs[0]}"
-        src = g.tensor(prev_out)
-        assert src.shape == g.tensor(cur_in).shape, (src.shape, g.tensor(cur_in).shape)
-        del g.tensors[cur_in]
-        g.inputs.remove(cur_in)
-        g.outputs.remove(prev_out)
-        for node in g.nodes:
-            if cur_in in node.inputs:
-                node.inputs = [prev_out if x == cur_in else x for x in node.inputs]
-                w, b = g.tensor(node.inputs[1]), node.inputs[2] and g.tensor(node.inputs[2])
-                if b:
-                    scale = np.broadcast_to(w.quant.scale * src.quant.scale[0], b.quant.scale.shape)
-                    b.quant = dataclasses.replace(b.quant, scale=scale.astype(np.float32))
-    return g
 
 
 def assert_qemu_exact(graph: Graph, samples, out) -> dict:
