@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from . import ops
@@ -19,7 +20,8 @@ class LayerSummary:
     params: int  # elements of constant inputs (weights, bias)
     param_bytes: int
     macs: int
-    scratch_bytes: int
+    scratch_bytes: int  # arena scratch the layer's kernel gets (0 when it asks for none or was refused)
+    scratch_wanted: int = 0  # what the kernel variant asks for (its fast path)
 
 
 @dataclass
@@ -28,6 +30,12 @@ class ModelSummary:
     plan: MemoryPlan
     layers: list[LayerSummary] = field(default_factory=list)
     weights_bytes: int = 0  # bytes of const arrays actually emitted (set by the C backend)
+    variant: str = "reference"  # the kernel variant the plan's scratch buffers were sized for
+
+    @property
+    def scratch_refused(self) -> list[int]:
+        """Layers whose kernel asked for scratch and got none (they run their slower path)."""
+        return [la.index for la in self.layers if la.scratch_wanted > 0 and la.scratch_bytes == 0]
 
     @property
     def macs(self) -> int:
@@ -78,6 +86,7 @@ class ModelSummary:
                     "param_bytes": layer.param_bytes,
                     "macs": layer.macs,
                     "scratch_bytes": layer.scratch_bytes,
+                    "scratch_wanted": layer.scratch_wanted,
                 }
                 for layer in self.layers
             ],
@@ -88,8 +97,17 @@ class ModelSummary:
         }
 
 
-def summarize(graph: Graph) -> ModelSummary:
-    summary = ModelSummary(graph=graph, plan=plan_memory(graph))
+def scratch_wanted(graph: Graph, variant: str = "reference") -> dict[int, int]:
+    """Node index -> arena scratch bytes its kernel asks for with `variant` (nodes asking for none left out)."""
+    wanted = {i: ops.get(node.op).scratch_bytes(node, graph, variant) for i, node in enumerate(graph.nodes)}
+    return {i: b for i, b in wanted.items() if b > 0}
+
+
+def summarize(graph: Graph, variant: str = "reference", refuse_scratch: Collection[int] = ()) -> ModelSummary:
+    """Per-layer figures and the arena plan for `variant`'s kernels; layers in `refuse_scratch` get no scratch."""
+    wanted = scratch_wanted(graph, variant)
+    planned = {i: b for i, b in wanted.items() if i not in set(refuse_scratch)}
+    summary = ModelSummary(graph=graph, plan=plan_memory(graph, scratch=planned), variant=variant)
     for i, node in enumerate(graph.nodes):
         opdef = ops.get(node.op)
         consts = [graph.tensor(n) for n in node.inputs if n is not None and graph.tensor(n).is_const]
@@ -105,7 +123,8 @@ def summarize(graph: Graph) -> ModelSummary:
                 params=sum(t.size for t in weights),
                 param_bytes=sum(t.nbytes for t in weights),
                 macs=opdef.macs(node, graph),
-                scratch_bytes=opdef.scratch_bytes(node, graph),
+                scratch_bytes=planned.get(i, 0),
+                scratch_wanted=wanted.get(i, 0),
             )
         )
     return summary

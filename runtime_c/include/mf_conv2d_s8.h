@@ -24,7 +24,17 @@ typedef struct {
     int32_t output_offset;  /**< output zero point, [-128, 127] */
     int32_t act_min;        /**< fused activation clamp, [-128, 127] */
     int32_t act_max;        /**< fused activation clamp, [act_min, 127] */
+    int32_t scratch_bytes;  /**< bytes at `scratch` (0: none; see _get_buffer_size) */
 } mf_conv2d_params;
+
+/**
+ * Arena scratch: bytes of working memory this kernel's fast path wants for `params` (0: none; the portable
+ * reference kernel wants none, an ISA variant may want e.g. an im2col patch). The compiler plans them in the
+ * arena and passes them as `scratch` with their size in params->scratch_bytes (4-byte aligned), or passes NULL
+ * and 0 when it refused them for RAM: the kernel then runs its path without scratch, with the same output.
+ * The compiler's twin of this function is compiler/microforge/ops/_scratch.py.
+ */
+int32_t mf_conv2d_s8_get_buffer_size(const mf_conv2d_params *params);
 
 /**
  * output[n][y][x][o] = clamp(requant(sum_{ky,kx,i} (input[n][iy][ix][g*filter.c + i] + input_offset)
@@ -35,9 +45,10 @@ typedef struct {
  * @param quant   one multiplier/shift per output channel
  * @param filter  OHWI, symmetric (zero point 0)
  * @param bias    [C_out] int32, or NULL
+ * @param scratch params->scratch_bytes of arena scratch, or NULL
  * The int32 accumulator must not overflow (the compiler checks the worst case).
  */
 void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
-                  const int8_t *filter, const int32_t *bias, int8_t *output);
+                  const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch);
 
 #endif /* MF_CONV2D_S8_H */

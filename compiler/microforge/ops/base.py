@@ -63,8 +63,10 @@ class OpDef:
     def macs(self, node: Node, graph: Graph) -> int:
         return 0
 
-    def scratch_bytes(self, node: Node, graph: Graph) -> int:
-        """Bytes of scratch this node's kernel needs (mirror of the C `_get_buffer_size`)."""
+    def scratch_bytes(self, node: Node, graph: Graph, variant: str = "reference") -> int:
+        """Arena scratch bytes this node's kernel asks for with a kernel variant: the Python twin of the C
+        `<kernel>_get_buffer_size` of runtime_c/kernels/<variant>/ (0: none). A kernel that asks for scratch
+        also runs, bit for bit the same, when it is given none (slower: the planner may refuse it for RAM)."""
         return 0
 
     def inplace_reads(self, node: Node, graph: Graph, input_index: int) -> np.ndarray | None:

@@ -39,6 +39,7 @@ from ._conv_util import (
     window,
 )
 from ._inplace import window_reads
+from ._scratch import scratch_bytes
 from .base import OpDef, TfliteOpOut, register
 
 
@@ -183,35 +184,40 @@ class Conv2D(OpDef):
         return window_reads(graph.inp(node, 0).shape, graph.out(node).shape, (w.stride_h, w.stride_w),
                             (w.pad_h, w.pad_w), (w.dilation_h, w.dilation_w), (w.kh, w.kw), None)
 
+    def _fields(self, node, graph) -> dict:
+        """The int8 kernel's parameter struct fields (also what its scratch size is computed from)."""
+        p = prepare(node, graph)
+        win = p.win
+        return dict(
+            input=tuple(graph.inp(node, 0).shape),
+            filter=tuple(graph.inp(node, 1).shape),
+            output=tuple(graph.out(node).shape),
+            stride_h=win.stride_h,
+            stride_w=win.stride_w,
+            dilation_h=win.dilation_h,
+            dilation_w=win.dilation_w,
+            pad_h=win.pad_h,
+            pad_w=win.pad_w,
+            input_offset=p.input_offset,
+            output_offset=p.output_offset,
+            act_min=p.act_min,
+            act_max=p.act_max,
+        )
+
+    def scratch_bytes(self, node, graph, variant="reference"):
+        return 0 if is_float(node, graph) else scratch_bytes("mf_conv2d_s8", variant, self._fields(node, graph))
+
     def emit_c(self, node, graph, c):
         if is_float(node, graph):
             return self._emit_float(node, graph, c)
         p = prepare(node, graph)
-        win = p.win
-        params = c.struct(
-            "mf_conv2d_params",
-            "params",
-            dict(
-                input=tuple(graph.inp(node, 0).shape),
-                filter=tuple(graph.inp(node, 1).shape),
-                output=tuple(graph.out(node).shape),
-                stride_h=win.stride_h,
-                stride_w=win.stride_w,
-                dilation_h=win.dilation_h,
-                dilation_w=win.dilation_w,
-                pad_h=win.pad_h,
-                pad_w=win.pad_w,
-                input_offset=p.input_offset,
-                output_offset=p.output_offset,
-                act_min=p.act_min,
-                act_max=p.act_max,
-            ),
-        )
+        scratch, scratch_size = c.scratch()
+        params = c.struct("mf_conv2d_params", "params", dict(self._fields(node, graph), scratch_bytes=scratch_size))
         mult = c.const_array("mult", p.multipliers, "int32_t")
         shift = c.const_array("shift", p.shifts, "int32_t")
         quant = c.struct("mf_per_channel_quant", "quant", dict(multiplier=mult, shift=shift))
         bias = c.tensor(node.inputs[2] if len(node.inputs) > 2 else None)
-        args = [params, quant, c.tensor(node.inputs[0]), c.tensor(node.inputs[1]), bias, c.tensor(node.outputs[0])]
+        args = [params, quant, c.tensor(node.inputs[0]), c.tensor(node.inputs[1]), bias, c.tensor(node.outputs[0]), scratch]
         return f"mf_conv2d_s8({', '.join(args)});"
 
     def _emit_float(self, node, graph, c):

@@ -54,6 +54,10 @@ class MemoryPlan:
             if at[o].offset < at[i].offset + at[i].size and at[i].offset < at[o].offset + at[o].size
         ]
 
+    def scratch_bytes(self, node_index: int) -> int:
+        """Bytes of the node's planned scratch (0: none)."""
+        return next((s.size for s in self.slots if s.key == f"scratch:{node_index}"), 0)
+
     def slot_of(self, tensor: str) -> Slot:
         return next(s for s in self.slots if tensor in s.tensors)
 
@@ -73,7 +77,9 @@ def alias_roots(graph: Graph) -> dict[str, str]:
     return root
 
 
-def lifetimes(graph: Graph) -> list[Slot]:
+def lifetimes(graph: Graph, scratch: dict[int, int] | None = None) -> list[Slot]:
+    """Live ranges of the arena's slots; `scratch`: node index -> scratch bytes its kernel gets (default: what
+    each op's reference kernel asks for)."""
     root = alias_roots(graph)
     end = len(graph.nodes)  # outputs stay live after the last node
     slots: dict[str, Slot] = {}
@@ -106,8 +112,9 @@ def lifetimes(graph: Graph) -> list[Slot]:
         touch(name, end)
 
     result = list(slots.values())
-    for i, node in enumerate(graph.nodes):
-        size = ops.get(node.op).scratch_bytes(node, graph)
+    if scratch is None:
+        scratch = {i: ops.get(node.op).scratch_bytes(node, graph) for i, node in enumerate(graph.nodes)}
+    for i, size in sorted(scratch.items()):
         if size > 0:
             result.append(Slot(key=f"scratch:{i}", size=size, first=i, last=i))
     return result
@@ -224,8 +231,9 @@ def _improve(slots: list[Slot], pairs: dict[tuple[str, str], int], order: list[s
     return offsets
 
 
-def plan_memory(graph: Graph, inplace: bool = True) -> MemoryPlan:
-    slots = lifetimes(graph)
+def plan_memory(graph: Graph, inplace: bool = True, scratch: dict[int, int] | None = None) -> MemoryPlan:
+    """Offsets of every tensor and scratch buffer in one arena (see lifetimes for `scratch`)."""
+    slots = lifetimes(graph, scratch)
     pairs = inplace_pairs(graph, slots) if inplace else {}
     best_order = min(
         ([s.key for s in sorted(slots, key=order)] for order in _ORDERS.values()),

@@ -840,9 +840,16 @@ static inline void tap_range(int32_t start, int32_t d, int32_t k, int32_t size, 
 }
 #endif
 
-void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
-                  const int8_t *filter, const int32_t *bias, int8_t *output)
+int32_t mf_conv2d_s8_get_buffer_size(const mf_conv2d_params *params)
 {
+    (void)params;
+    return 0;
+}
+
+void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
+                  const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch)
+{
+    (void)scratch; /* this file's kernel asks for none */
 #if defined(__ARM_FEATURE_DSP)
     const mf_dims in = params->input, fd = params->filter, out = params->output;
     if (fd.c != in.c || !rq_fast_ok(quant, bias, out.c, fd.h * fd.w * fd.c)) {

@@ -900,9 +900,16 @@ static inline void tap_range(int32_t start, int32_t d, int32_t k, int32_t size, 
 }
 #endif
 
-void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
-                            const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
+int32_t mf_depthwise_conv2d_s8_get_buffer_size(const mf_depthwise_conv2d_params *params)
 {
+    (void)params;
+    return 0;
+}
+
+void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
+                            const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch)
+{
+    (void)scratch; /* this file's kernel asks for none */
 #if defined(__ARM_FEATURE_DSP)
     const mf_dims in = params->input, out = params->output;
     const int32_t M = params->depth_multiplier;
@@ -959,16 +966,16 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
             dw_prm4 prm[MF_DW_WX_MAX_C / 4];
             uint32_t wx[MF_DW_WX_MAX_C / 4 * 18];
         } small; /* C <= MF_DW_WX_MAX_C: the table and the pre-extended weights */
-    } scratch;
+    } stackbuf;
     const int run = M == 1 && d.fold && in.c % 4 == 0 && in.c <= MF_DW_RUN_MAX_C && params->filter_h == 3 &&
                     params->filter_w == 3 && params->dilation_w == 1;
     const int wx_on = run && in.c <= MF_DW_WX_MAX_C;
-    dw_prm4 *const prm = wx_on ? scratch.small.prm : scratch.prm;
+    dw_prm4 *const prm = wx_on ? stackbuf.small.prm : stackbuf.prm;
     if (run) {
         dw_prm_init(&d, prm);
     }
     if (wx_on) {
-        dw_wx_init(&d, scratch.small.wx);
+        dw_wx_init(&d, stackbuf.small.wx);
     }
     int8_t *out_px = output;
     for (int32_t b = 0; b < out.n; ++b) {
@@ -982,7 +989,7 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
                 const int32_t first_row = y0 + ky0 < 0 ? 0 : y0 + ky0;
                 const uintptr_t rd = (uintptr_t)(input + (b * in.h + first_row) * in.w * in.c);
                 if (pl.cc == in.c || disjoint || (uintptr_t)(out_px + out.w * out.c) <= rd) {
-                    dw_row_planar(&d, &pl, b, y, out_px, scratch.planar);
+                    dw_row_planar(&d, &pl, b, y, out_px, stackbuf.planar);
                     out_px += out.w * out.c;
                     continue;
                 }
@@ -997,7 +1004,7 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
                     const int32_t x_last = (in.w - 3 + params->pad_w) / params->stride_w;
                     const int32_t n = (x_last < out.w - 1 ? x_last : out.w - 1) - x + 1;
                     if (wx_on) {
-                        dw_run3x3x(&d, prm, scratch.small.wx, input + base, params->stride_w * in.c, n, out_px);
+                        dw_run3x3x(&d, prm, stackbuf.small.wx, input + base, params->stride_w * in.c, n, out_px);
                     } else {
                         dw_run3x3(&d, prm, input + base, params->stride_w * in.c, n, out_px);
                     }
@@ -1005,7 +1012,7 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
                     out_px += (n - 1) * out.c;
                 } else if (run) {
                     const int32_t tap0 = ky0 * 3 + kx0; /* the window's first tap inside the image */
-                    dw_edge3x3(&d, prm, wx_on ? scratch.small.wx + 2 * tap0 : NULL,
+                    dw_edge3x3(&d, prm, wx_on ? stackbuf.small.wx + 2 * tap0 : NULL,
                                input + (base + ky0 * d.row_step + kx0 * in.c), filter + tap0 * in.c, ky1 - ky0,
                                kx1 - kx0, out_px);
                 } else if (fast3x3 && ky1 - ky0 == 3 && kx1 - kx0 == 3) {

@@ -57,8 +57,12 @@ class CContext:
             return self._tensor_idents[name]
         return f"(({ctype} *)(arena + {self.plan.tensor_offset[name]}))"
 
-    def scratch(self) -> str:
-        return f"((void *)(arena + {self.plan.scratch_offset[self.layer]}))"
+    def scratch(self) -> tuple[str, int]:
+        """(C pointer, bytes) of this layer's arena scratch; ("NULL", 0) when it has none (its kernel asks for
+        none, or the planner refused it for RAM)."""
+        if self.layer not in self.plan.scratch_offset:
+            return "NULL", 0
+        return f"((void *)(arena + {self.plan.scratch_offset[self.layer]}))", self.plan.scratch_bytes(self.layer)
 
     def struct(self, ctype: str, hint: str, fields: dict[str, object]) -> str:
         """A `static const` initialized struct in the model source; returns `&ident`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +103,7 @@ def emit_c(
     weights_section: str | None = None,
     kernel_variant: str = "reference",
     arena_section: str | None = None,
+    refuse_scratch: Collection[int] = (),
 ) -> CompiledModel:
     """Generate C for `graph` into `outdir`. The folder is replaced as a whole, never half-written.
 
@@ -111,11 +112,13 @@ def emit_c(
     weights in that linker section by default; `arena_section` goes into the header's <NAME>_ARENA_ATTR
     for the caller's arena buffer. `kernel_variant` (a target profile's `kernels`, e.g.
     "arm_dsp") picks runtime_c/kernels/<variant>/<kernel>.c over the reference where one exists: same
-    function, same arguments, bit-exact, faster on that ISA.
+    function, same arguments, bit-exact, faster on that ISA. Kernels of the variant that ask for arena scratch
+    (their fast path's working memory) get it planned in the arena, except the layers in `refuse_scratch`, whose
+    kernels get NULL and run their path without scratch (same output, slower, less RAM).
     """
     check_supported(graph)
     cname = c_identifier(name or graph.name)
-    summary = summarize(graph)
+    summary = summarize(graph, kernel_variant, refuse_scratch)
     plan = summary.plan
     ctx = CContext(prefix=cname, graph=graph, plan=plan)
 

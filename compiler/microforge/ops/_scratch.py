@@ -1,0 +1,33 @@
+"""Arena scratch the kernel variants ask for: the Python twins of the C `<kernel>_get_buffer_size` functions.
+
+A variant kernel whose fast path needs working memory (an im2col patch, int16 planar rows) declares its size
+in C (`mf_conv2d_s8_get_buffer_size(params)` in runtime_c/kernels/<variant>/mf_conv2d_s8.c) and here, under
+the same kernel and variant names, as a function of the same parameter-struct fields. The planner puts that
+many bytes in the arena for the layer (overlapping tensors that are dead at that layer) and the generated call
+passes them with `params.scratch_bytes`; a kernel given less (NULL, 0: the planner refused it for RAM) runs its
+path without scratch, bit for bit the same. tests/kernels/test_scratch.py compares every twin with its C in
+QEMU. Kernels and variants not listed ask for none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Fields = dict[str, object]  # the C parameter struct's fields, by name (shapes as NHWC tuples)
+
+TWINS: dict[tuple[str, str], Callable[[Fields], int]] = {}
+
+
+def twin(kernel: str, *variants: str):
+    def register(fn: Callable[[Fields], int]) -> Callable[[Fields], int]:
+        for variant in variants:
+            TWINS[(kernel, variant)] = fn
+        return fn
+
+    return register
+
+
+def scratch_bytes(kernel: str, variant: str, fields: Fields) -> int:
+    """Bytes of arena scratch `kernel` of `variant` asks for with these parameters (0: none)."""
+    fn = TWINS.get((kernel, variant))
+    return int(fn(fields)) if fn is not None else 0
