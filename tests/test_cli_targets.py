@@ -145,7 +145,8 @@ def test_fast_kernels_that_do_not_fit_fall_back_to_reference(tmp_path, capsys):
     fast = tmp_path / "fast"
     assert main(["compile", str(MICRO_SPEECH), "-o", str(fast), "--target", "stm32l4r5"]) == 0
     meta = json.loads((fast / "metadata.json").read_text())
-    assert meta["kernel_choice"] == {"preferred": "arm_dsp", "chosen": "arm_dsp", "reason": None}
+    assert meta["kernel_choice"] == {"preferred": "arm_dsp", "chosen": "arm_dsp", "reason": None,
+                                     "scratch_refused": [], "scratch_reason": None}  # fmt: skip
     capsys.readouterr()
     tight = tmp_path / "tight"
     assert main(["compile", str(MICRO_SPEECH), "-o", str(tight), "--target", "stm32l4r5",

@@ -98,6 +98,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if choice.get("chosen") != choice.get("preferred"):
         console.print(f"[yellow]kernels: {choice['chosen']} instead of {choice['preferred']}, which did not fit: "
                       f"{choice['reason']}[/yellow]")  # fmt: skip
+    if choice.get("scratch_refused"):
+        layers = ", ".join(f"#{i}" for i in choice["scratch_refused"])
+        console.print(f"[yellow]scratch: layers {layers} run without their arena scratch (the reference loop: slower, "
+                      f"less RAM): {choice['scratch_reason']}[/yellow]")  # fmt: skip
     console.print(f"wrote {compiled.outdir} ({compiled.name}.h, {compiled.name}.c, weights, runtime, metadata.json, "
                   f"{', '.join(f.name for f in files)}) in {seconds:.2f} s")  # fmt: skip
     return 0

@@ -31,4 +31,9 @@ class ToolchainError(MicroforgeError):
 
 
 class BudgetError(MicroforgeError):
-    """The model does not fit the target's memory budget."""
+    """The model does not fit the target's memory budget (over by ram_over / flash_over bytes; 0: that fits)."""
+
+    def __init__(self, message: str, ram_over: int = 0, flash_over: int = 0):
+        super().__init__(message)
+        self.ram_over = ram_over
+        self.flash_over = flash_over

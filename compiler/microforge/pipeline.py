@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .analysis import ModelSummary
+from .analysis import ModelSummary, scratch_wanted, summarize
 from .backends.c.emit import CompiledModel, emit_c
 from .errors import BudgetError, MicroforgeError
 from .ir import Graph
@@ -58,6 +58,8 @@ def estimate_sizes(summary: ModelSummary) -> SizeReport:
 
 def check_budget(name: str, target: Target, sizes: SizeReport, budget: Budget, summary: ModelSummary) -> None:
     problems = []
+    ram_over = max(sizes.ram_bytes - budget.ram_bytes, 0)
+    flash_over = max(sizes.flash_bytes - budget.flash_bytes, 0)
     if sizes.ram_bytes > budget.ram_bytes:
         over = sizes.ram_bytes - budget.ram_bytes
         problems.append(
@@ -73,7 +75,8 @@ def check_budget(name: str, target: Target, sizes: SizeReport, budget: Budget, s
             f"({100 * over / max(budget.flash_bytes, 1):.0f}%); largest layers: {_largest_layers(summary)}"
         )
     if problems:
-        raise BudgetError(f"{name} does not fit {target.name} ({target.description}): " + "; ".join(problems))
+        raise BudgetError(f"{name} does not fit {target.name} ({target.description}): " + "; ".join(problems),
+                          ram_over=ram_over, flash_over=flash_over)  # fmt: skip
 
 
 def compile_graph(
@@ -108,20 +111,54 @@ def compile_graph(
     if t is None:
         return emit_c(graph, outdir, name, finalize=_tflite_too(graph, name, emit), weights_section=weights_section,
                       arena_section=arena_section)  # fmt: skip
-    # The target's fast kernels first; when they do not fit (more code, stack buffers) but the portable
-    # reference kernels do, take those and say so (metadata "kernel_choice").
+    # The target's fast kernels first, each with the arena scratch its fast path asks for. Over the RAM budget:
+    # refuse scratch layer by layer (those kernels run their reference loop instead) while that is enough; when
+    # the fast kernels do not fit at all (more code, stack) but the portable reference ones do, take those.
+    # Every choice is said in metadata "kernel_choice" and by the CLI.
     preferred, refused = t.kernels, None
     for variant in dict.fromkeys((preferred, "reference")):
         tv = dataclasses.replace(t, kernels=variant)
-        choice = {"preferred": preferred, "chosen": variant, "reason": refused}
-        try:
-            return emit_c(graph, outdir, name, finalize=_finalize_for_target(graph, name, emit, tv, budget, choice),
-                          weights_section=weights_section, kernel_variant=variant, arena_section=arena_section)  # fmt: skip
-        except BudgetError as exc:
-            if refused is not None or variant == "reference":
-                raise BudgetError(f"{exc}" + (f" (with the {preferred} kernels: {refused})" if refused else "")) from None
-            refused = str(exc).split(": ", 1)[1]
+        no_scratch: list[int] = []
+        scratch_reason = None
+        while True:
+            choice = {"preferred": preferred, "chosen": variant, "reason": refused,
+                      "scratch_refused": no_scratch, "scratch_reason": scratch_reason}  # fmt: skip
+            try:
+                return emit_c(graph, outdir, name, finalize=_finalize_for_target(graph, name, emit, tv, budget, choice),
+                              weights_section=weights_section, kernel_variant=variant, arena_section=arena_section,
+                              refuse_scratch=no_scratch)  # fmt: skip
+            except BudgetError as exc:
+                more = scratch_to_refuse(graph, variant, no_scratch, exc.ram_over) if not exc.flash_over else None
+                if more is None:
+                    if refused is not None or variant == "reference":
+                        raise BudgetError(f"{exc}" + (f" (with the {preferred} kernels: {refused})" if refused else "")) from None
+                    refused = str(exc).split(": ", 1)[1]
+                    break
+                if not no_scratch:
+                    scratch_reason = f"RAM over budget by {exc.ram_over:,} B with every layer's scratch"
+                no_scratch = more
     raise AssertionError("unreachable")
+
+
+def scratch_to_refuse(graph: Graph, variant: str, refused: list[int], over: int) -> list[int] | None:
+    """Layers whose arena scratch to refuse (besides `refused`) so the arena shrinks by `over` bytes: the largest
+    scratch buffers first, then any that turn out not to matter given back. None when refusing all is not enough."""
+    arena = summarize(graph, variant, refused).plan.arena_bytes
+    goal = arena - over
+    wanted = scratch_wanted(graph, variant)
+    candidates = sorted((i for i in wanted if i not in refused), key=lambda i: -wanted[i])
+    chosen = list(refused)
+    for i in candidates:
+        chosen.append(i)
+        if summarize(graph, variant, chosen).plan.arena_bytes <= goal:
+            break
+    else:
+        return None
+    for i in reversed(chosen[len(refused) : -1]):  # give back what was not needed (the last one was)
+        trial = [j for j in chosen if j != i]
+        if summarize(graph, variant, trial).plan.arena_bytes <= goal:
+            chosen = trial
+    return sorted(chosen)
 
 
 def _tflite_too(graph: Graph, name: str | None, emit: str):

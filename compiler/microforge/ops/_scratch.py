@@ -31,3 +31,13 @@ def scratch_bytes(kernel: str, variant: str, fields: Fields) -> int:
     """Bytes of arena scratch `kernel` of `variant` asks for with these parameters (0: none)."""
     fn = TWINS.get((kernel, variant))
     return int(fn(fields)) if fn is not None else 0
+
+
+def _align4(n: int) -> int:
+    return (n + 3) // 4 * 4
+
+
+@twin("mf_conv2d_s8", "riscv")
+def _riscv_conv(f: Fields) -> int:
+    # ungrouped: folded biases (4 B per output channel) + staging of a pair's / triple's later pixels (2 B)
+    return _align4(6 * f["output"][3]) if f["filter"][3] == f["input"][3] else 0

@@ -697,8 +697,10 @@ def layer_instructions(coeffs: dict[str, float], feats: dict[str, float]) -> flo
 def estimate(summary_or_graph, target: Target) -> CostEstimate:
     """Estimated instructions, cycles and ms per layer and in total of one inference on `target`.
 
-    Accepts a Graph or an analysis.ModelSummary (its graph is used)."""
+    Accepts a Graph or an analysis.ModelSummary (its graph is used, and the layers whose scratch the planner
+    refused run the reference loop: a variant kernel given no scratch runs its copy of it)."""
     graph: Graph = getattr(summary_or_graph, "graph", summary_or_graph)
+    refused = set(getattr(summary_or_graph, "scratch_refused", ()))
     est = CostEstimate(
         target=target.name,
         core=target.core,
@@ -710,7 +712,7 @@ def estimate(summary_or_graph, target: Target) -> CostEstimate:
     )
     for i, node in enumerate(graph.nodes):
         opdef = ops.get(node.op)
-        path = kernel_path(node, graph, target.kernels)
+        path = "reference" if i in refused else kernel_path(node, graph, target.kernels)
         feats = features(node, graph, path)
         key = model_key(node, graph)
         if opdef.alias:

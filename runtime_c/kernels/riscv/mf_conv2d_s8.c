@@ -14,20 +14,21 @@
  *    single run of C_in); pixels whose windows are clipped by padding differently from their neighbour run
  *    one at a time (1 pixel x 4 channels) over their valid taps only: no bounds check in any inner loop.
  *  - Leftover output channels (C_out % 4) use 2x1 / 1x1 blocks.
- *  - C_out <= 256: input_offset folded into a per-channel bias (bias + input_offset * sum of the channel's whole
+ *  - input_offset folded into a per-channel bias (bias + input_offset * sum of the channel's whole
  *    filter, computed once per call) wherever a window is whole: 1x1 convolutions without padding (every pixel),
  *    and runs of 3 horizontally adjacent pixels with whole windows (dilation_w 1) in other convs. 3 pixels x 4
  *    channels per block: a step is 3 + 4 lb + 12 mul + 12 add for 12 MACs, ~2.75 instructions/MAC in the inner
  *    loop (ResNet-8's 3x3 convs: 2.65-3.1 overall). Clipped windows keep the pair / single-pixel paths above.
  *    Kernel rows shorter than 16 bytes (C_in 1-3; up to 96-byte windows) are first gathered into 3 contiguous
  *    windows (288 B of stack) so a block is one call over the whole window (DS-CNN's 10x4 C_in 1 conv: 6.2 -> 4.7).
- *    Stack buffers (counted by the RAM figure's deepest stack chain): 1 KB of folded biases + 512 B staging for
- *    the later pixels of a pair / triple + the 288 B gather buffer: ~1.8 KB.
- * Generic fallback: grouped convolutions use a static copy of the reference loop.
+ *    Arena scratch (mf_conv2d_s8_get_buffer_size, planned by the compiler): 4 B of folded bias + 2 B of staging
+ *    for the later pixels of a pair / triple per output channel; stack: the 288 B gather buffer.
+ * Generic fallback: grouped convolutions, and any layer given no scratch (the planner refused it for RAM), use a
+ * static copy of the reference loop.
  *
  * In-place safety (ops/_inplace.py): outputs are written pixel by pixel, channel by channel. The second
  * pixel of a pair is computed together with the first; when the output buffer overlaps the input its
- * channels go to a small stack buffer (C_out <= MF_RV_FOLD_MAX) and are copied out after the first pixel
+ * channels go to the staging part of the scratch and are copied out after the first pixel
  * is complete, so no output byte is written before the reference kernel would write it.
  * Requantization is an exact RV32-friendly rewrite of mf_requantize (see rv_requant): bit-exact.
  */
@@ -36,7 +37,6 @@
 #include "mf_requant.h"
 
 #define RV_GATHER_MAX 96   /* largest KH*KW*C_in gathered into contiguous windows (3 x 96 B on the stack) */
-#define MF_RV_FOLD_MAX 256 /* largest C_out of the folded-offset paths: 4 B bias + 2 B staging per channel (1.5 KB) */
 
 /* ------------------------------------------------------------------------------------ requantization */
 
@@ -722,18 +722,18 @@ RV_NOINLINE void rv_triple(const rv_out *pu, const rv_geom *g, const int8_t *o0,
 
 int32_t mf_conv2d_s8_get_buffer_size(const mf_conv2d_params *params)
 {
-    (void)params;
-    return 0;
+    /* ungrouped: the folded biases (4 B per output channel) + the staging of a pair's / triple's later pixels
+     * (2 B per output channel), rounded up to a word */
+    return params->filter.c == params->input.c ? (6 * params->output.c + 3) / 4 * 4 : 0;
 }
 
 void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
                   const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch)
 {
-    (void)scratch; /* this file's kernel asks for none */
     const mf_dims in = params->input;
     const mf_dims fd = params->filter;
     const mf_dims out = params->output;
-    if (fd.c != in.c) {
+    if (fd.c != in.c || scratch == NULL || params->scratch_bytes < mf_conv2d_s8_get_buffer_size(params)) {
         rv_conv_generic(params, quant, input, filter, bias, output);
         return;
     }
@@ -761,21 +761,17 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
     const int8_t *in_lo = input;
     const int8_t *in_hi = input + in.n * in.h * in.w * in.c;
     const int overlap = !((uintptr_t)out_hi <= (uintptr_t)in_lo || (uintptr_t)in_hi <= (uintptr_t)out_lo);
-    int8_t stage[2 * MF_RV_FOLD_MAX]; /* later pixels of a pair / triple when the output overlaps the input */
-    int32_t bsum[MF_RV_FOLD_MAX];     /* bias + input_offset * sum of the channel's whole filter */
-    const int fold = out.c <= MF_RV_FOLD_MAX;
-    if (fold) {
-        for (int32_t o = 0; o < out.c; ++o) {
-            const int8_t *w = filter + o * g.k_total;
-            int32_t s = 0;
-            for (int32_t k = 0; k < g.k_total; ++k) {
-                s += w[k];
-            }
-            bsum[o] = (bias != NULL ? bias[o] : 0) + params->input_offset * s;
+    int32_t *bsum = (int32_t *)scratch;        /* bias + input_offset * sum of the channel's whole filter */
+    int8_t *stage = (int8_t *)(bsum + out.c); /* later pixels of a pair / triple when the output overlaps the input */
+    for (int32_t o = 0; o < out.c; ++o) {
+        const int8_t *w = filter + o * g.k_total;
+        int32_t s = 0;
+        for (int32_t k = 0; k < g.k_total; ++k) {
+            s += w[k];
         }
+        bsum[o] = (bias != NULL ? bias[o] : 0) + params->input_offset * s;
     }
-    const int pairs_ok = !overlap || fold;
-    if (fold && fd.h == 1 && fd.w == 1 && params->pad_h == 0 && params->pad_w == 0) {
+    if (fd.h == 1 && fd.w == 1 && params->pad_h == 0 && params->pad_w == 0) {
         rv_conv_1x1(params, quant, input, filter, bsum, output, overlap, stage);
         return;
     }
@@ -804,7 +800,7 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
             w.origin = in_b + y0 * g.in_row + x0 * in.c;
 
             /* 3 pixels of this row with whole windows: offset folded, 4x3 blocks */
-            if (fold && g.run_whole && x + 2 < out.w && w.ky0 == 0 && w.ky1 == fd.h && w.kx0 == 0 && w.kx1 == fd.w &&
+            if (g.run_whole && x + 2 < out.w && w.ky0 == 0 && w.ky1 == fd.h && w.kx0 == 0 && w.kx1 == fd.w &&
                 x0 + 2 * params->stride_w + fd.w <= in.w) {
                 int8_t *dst0 = out_b + q * out.c;
                 int8_t *dst1 = overlap ? stage : dst0 + out.c;
@@ -824,7 +820,7 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
                 continue;
             }
             int paired = 0;
-            if (pairs_ok && q + 1 < npix) {
+            if (q + 1 < npix) {
                 /* pixel q+1: same row or the start of the next one */
                 const int32_t ny = x + 1 < out.w ? y : y + 1;
                 const int32_t nx = x + 1 < out.w ? x + 1 : 0;
