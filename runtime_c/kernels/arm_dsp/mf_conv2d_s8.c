@@ -188,6 +188,15 @@ static inline void row22(const int8_t *x0, const int8_t *w0, int32_t xs, int32_t
     }
 }
 
+/* first tap index in [0, k) whose position start + t*d lies in [0, size), and one past the last */
+static inline void tap_range(int32_t start, int32_t d, int32_t k, int32_t size, int32_t *t0, int32_t *t1)
+{
+    const int32_t lo = start >= 0 ? 0 : (-start + d - 1) / d;
+    const int32_t hi = start >= size ? 0 : (start + (k - 1) * d < size ? k : (size - 1 - start) / d + 1);
+    *t0 = lo;
+    *t1 = hi > lo ? hi : lo;
+}
+
 /* Everything the pixel loops need, read once from the params. */
 typedef struct {
     const int8_t *input;
@@ -319,14 +328,20 @@ __attribute__((noinline)) static void pixel2(const conv_ctx *c, int32_t row0, in
  * In-place safety: every input byte of the block is copied before any output of the block is written, and the
  * block's outputs end where the reference's do before it reads the next pixels' windows.
  */
-#define MF_IM2COL4_MAX 256
-#define MF_IM2COL4_BUF (4 * MF_IM2COL4_MAX) /* int16 values: 2 KB, the kernel's only stack buffer */
+#define MF_SCRATCH_WORDS 512 /* the kernel's only stack buffer: 2 KB, declared in mf_conv2d_s8 */
 
 /* int16 index of patch element i of pixel p */
 static inline int32_t im2col4_index(int32_t i, int32_t p)
 {
     static const int8_t lane[4] = {0, 2, 1, 3};
     return (i >> 2) * 16 + p * 4 + lane[i & 3];
+}
+
+static inline int32_t ld16(const int16_t *buf, int32_t i)
+{
+    int16_t v;
+    memcpy(&v, buf + i, sizeof v);
+    return v;
 }
 
 /* acc[0..3] += the 4 pixels' patches (buf) . filter row w over 2 * pairs + odd groups of 4 bytes (>= 1) */
@@ -427,12 +442,129 @@ typedef struct {
     int32_t woff;   /* first weight of the chunk within a channel's filter */
     int32_t *part;  /* 4 * C_out partial accumulators, or NULL */
     int first, last; /* the block's first / last chunk */
+    const int32_t *tab; /* rq_tab records (single chunk only), or NULL */
 } chunk4;
+
+/*
+ * The channel loop of a single-chunk 4-pixel block in assembly: per output channel one 16-byte record
+ * {bias, multiplier, rounding constant with the zero point folded in, right shift} (rq_tab, built once per call),
+ * the 4 accumulators start at the bias, the filter words are shared by the 4 pixels (dot4px's step, groups >= 2,
+ * an odd group first), then per output ADD (sign) + LSL + SMMLAR + ASR + SSAT (+ CMP/IT/MOV per active bound)
+ * and STRB at out + p * C_out. Everything but the 4 accumulators, the patch pointer, the loop count, 6
+ * temporaries and the filter / table / output pointers is reloaded from memory (a frame struct).
+ */
+typedef struct {
+    const int16_t *buf;
+    int32_t groups;  /* groups of 4 patch elements, >= 2 */
+    int32_t cout;    /* output bytes between pixels */
+    int32_t lo, hi;  /* activation bounds */
+    int32_t wadj;    /* filter stride minus the bytes the dot product advanced */
+    const int32_t *end;
+} blk4_frame;
+
+#define MF_B4_STEP                              \
+    "ldr %[t0], [%[w]], #4\n\t"                 \
+    "sxtb16 %[t1], %[t0]\n\t"                   \
+    "sxtb16 %[t0], %[t0], ror #8\n\t"           \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a0], %[xa], %[t1], %[a0]\n\t"      \
+    "smlad %[a0], %[xb], %[t0], %[a0]\n\t"      \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a1], %[xa], %[t1], %[a1]\n\t"      \
+    "smlad %[a1], %[xb], %[t0], %[a1]\n\t"      \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a2], %[xa], %[t1], %[a2]\n\t"      \
+    "smlad %[a2], %[xb], %[t0], %[a2]\n\t"      \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a3], %[xa], %[t1], %[a3]\n\t"      \
+    "smlad %[a3], %[xb], %[t0], %[a3]\n\t"
+/* t0 = m, t1 = k, xb = e */
+#define MF_B4_RQ(a)                                     \
+    "add %[n], %[t1], %[" a "], asr #31\n\t"            \
+    "lsl %[" a "], %[" a "], #1\n\t"                    \
+    "smmlar %[" a "], %[" a "], %[t0], %[n]\n\t"        \
+    "asr %[" a "], %[" a "], %[xb]\n\t"                 \
+    "ssat %[" a "], #8, %[" a "]\n\t"
+#define MF_B4_LO(a)                                     \
+    "cmp %[" a "], %[x]\n\t"                            \
+    "it lt\n\t"                                         \
+    "movlt %[" a "], %[x]\n\t"
+#define MF_B4_HI(a)                                     \
+    "cmp %[" a "], %[n]\n\t"                            \
+    "it gt\n\t"                                         \
+    "movgt %[" a "], %[n]\n\t"
+#define MF_B4_HEAD                                      \
+    "1:\n\t"                                            \
+    "ldr %[a0], [%[tab]], #4\n\t"                       \
+    "mov %[a1], %[a0]\n\t"                              \
+    "mov %[a2], %[a0]\n\t"                              \
+    "mov %[a3], %[a0]\n\t"                              \
+    "ldr %[x], %[buf]\n\t"                              \
+    "ldr %[n], %[groups]\n\t"                           \
+    "lsrs %[n], %[n], #1\n\t"                           \
+    "bcc 2f\n\t"                                        \
+    MF_B4_STEP                                          \
+    "2:\n\t"                                            \
+    MF_B4_STEP                                          \
+    MF_B4_STEP                                          \
+    "subs %[n], %[n], #1\n\t"                           \
+    "bne 2b\n\t"                                        \
+    "ldrd %[t0], %[t1], [%[tab]], #8\n\t"               \
+    "ldr %[xb], [%[tab]], #4\n\t"                       \
+    MF_B4_RQ("a0") MF_B4_RQ("a1") MF_B4_RQ("a2") MF_B4_RQ("a3")
+#define MF_B4_TAIL                                      \
+    "ldr %[xa], %[cout]\n\t"                            \
+    "strb %[a0], [%[out]]\n\t"                          \
+    "strb %[a1], [%[out], %[xa]]\n\t"                   \
+    "add %[n], %[out], %[xa], lsl #1\n\t"               \
+    "strb %[a2], [%[n]]\n\t"                            \
+    "strb %[a3], [%[n], %[xa]]\n\t"                     \
+    "adds %[out], %[out], #1\n\t"                       \
+    "ldr %[t0], %[wadj]\n\t"                            \
+    "add %[w], %[w], %[t0]\n\t"                         \
+    "ldr %[t0], %[end]\n\t"                             \
+    "cmp %[tab], %[t0]\n\t"                             \
+    "bne 1b\n\t"
+#define MF_B4_OPERANDS                                                                                           \
+    : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "=&r"(x), [n] "=&r"(n),             \
+      [t0] "=&r"(t0), [t1] "=&r"(t1), [xa] "=&r"(xa), [xb] "=&r"(xb), [w] "+r"(w), [tab] "+r"(tab),          \
+      [out] "+r"(out)                                                                                           \
+    : [buf] "m"(f->buf), [groups] "m"(f->groups), [cout] "m"(f->cout), [lo] "m"(f->lo), [hi] "m"(f->hi),      \
+      [wadj] "m"(f->wadj), [end] "m"(f->end)                                                                    \
+    : "cc", "memory"
+
+/* channels [tab, f->end) of the block; w = the first one's filter (+ the chunk offset), out its pixel-0 byte */
+__attribute__((noinline)) static void block4_asm(const blk4_frame *frame, const int32_t *tab, const int8_t *w,
+                                                 int8_t *out, int lo_on, int hi_on)
+{
+    const blk4_frame fr = *frame, *f = &fr; /* on the stack: the memory operands address it from SP */
+    int32_t a0, a1, a2, a3, n, t0, t1, xa, xb;
+    const int16_t *x;
+    if (!lo_on && !hi_on) {
+        __asm__ volatile(MF_B4_HEAD MF_B4_TAIL MF_B4_OPERANDS);
+    } else if (!hi_on) {
+        __asm__ volatile(MF_B4_HEAD "ldr %[x], %[lo]\n\t" MF_B4_LO("a0") MF_B4_LO("a1") MF_B4_LO("a2")
+                         MF_B4_LO("a3") MF_B4_TAIL MF_B4_OPERANDS);
+    } else {
+        __asm__ volatile(MF_B4_HEAD "ldr %[x], %[lo]\n\t" "ldr %[n], %[hi]\n\t" MF_B4_LO("a0") MF_B4_LO("a1")
+                         MF_B4_LO("a2") MF_B4_LO("a3") MF_B4_HI("a0") MF_B4_HI("a1") MF_B4_HI("a2") MF_B4_HI("a3")
+                         MF_B4_TAIL MF_B4_OPERANDS);
+    }
+}
+#undef MF_B4_STEP
+#undef MF_B4_RQ
+#undef MF_B4_LO
+#undef MF_B4_HI
+#undef MF_B4_HEAD
+#undef MF_B4_TAIL
+#undef MF_B4_OPERANDS
+
 
 /* All channels of a 4-pixel block for one chunk: out[p * C_out + o] on the last chunk. Compile-time flags:
  * lo_on / hi_on (activation bounds other than int8's), generic (patch % 4 != 0, no bias or several chunks). */
 __attribute__((always_inline)) static inline void block4_loop(const conv_ctx *c, const chunk4 *k, int8_t *out,
-                                                              int lo_on, int hi_on, int generic)
+                                                              int32_t o0, int32_t o1, int lo_on, int hi_on,
+                                                              int generic)
 {
     const int32_t cout = c->cout, groups4 = k->groups4, pairs = groups4 >> 1, odd = groups4 & 1;
     const int32_t n = groups4 * 4 + k->tail, wstride = c->wstride;
@@ -440,8 +572,9 @@ __attribute__((always_inline)) static inline void block4_loop(const conv_ctx *c,
     const int32_t *bias = c->bias, *mult = c->mult, *shift = c->shift;
     const int16_t *buf = k->buf;
     int32_t *part = k->part;
-    const int8_t *w = c->filter + k->woff;
-    for (int32_t o = 0; o < cout; ++o, w += wstride, ++out) {
+    const int8_t *w = c->filter + k->woff + o0 * wstride;
+    out += o0;
+    for (int32_t o = o0; o < o1; ++o, w += wstride, ++out) {
         int32_t acc[4];
         if (!generic || k->first) {
             const int32_t b = !generic || bias != NULL ? bias[o] : 0;
@@ -456,10 +589,10 @@ __attribute__((always_inline)) static inline void block4_loop(const conv_ctx *c,
         if (generic) {
             for (int32_t t = groups4 * 4; t < n; ++t) {
                 const int32_t wv = w[t];
-                a0 += buf[im2col4_index(t, 0)] * wv;
-                a1 += buf[im2col4_index(t, 1)] * wv;
-                a2 += buf[im2col4_index(t, 2)] * wv;
-                a3 += buf[im2col4_index(t, 3)] * wv;
+                a0 += ld16(buf, im2col4_index(t, 0)) * wv;
+                a1 += ld16(buf, im2col4_index(t, 1)) * wv;
+                a2 += ld16(buf, im2col4_index(t, 2)) * wv;
+                a3 += ld16(buf, im2col4_index(t, 3)) * wv;
             }
             if (!k->last) {
                 acc[0] = a0;
@@ -483,92 +616,232 @@ __attribute__((always_inline)) static inline void block4_loop(const conv_ctx *c,
     }
 }
 
+/* All channels of a 4-pixel block for one chunk. A single chunk whose element count is not a multiple of 4 runs
+ * the fast loop over the padded last group (zero lanes in the buffer; the filter word read past a channel's end
+ * takes the next channel's first bytes, times zero) except for the last channel, whose filter ends the array. */
 __attribute__((noinline)) static void block4_channels(const conv_ctx *c, const chunk4 *k, int8_t *out)
 {
     const int lo_on = c->lo > -128, hi_on = c->hi < 127;
-    if (k->tail != 0 || k->groups4 == 0 || c->bias == NULL || !k->first || !k->last) {
-        block4_loop(c, k, out, 1, 1, 1);
-    } else if (!lo_on && !hi_on) {
-        block4_loop(c, k, out, 0, 0, 0);
+    const int32_t cout = c->cout;
+    if ((c->bias == NULL && k->tab == NULL) || !k->first || !k->last || k->groups4 + (k->tail != 0) == 0) {
+        block4_loop(c, k, out, 0, cout, 1, 1, 1);
+        return;
+    }
+    chunk4 kk = *k;
+    int32_t fast = cout;
+    if (k->tail != 0) {
+        kk.groups4 += 1;
+        kk.tail = 0;
+        fast = cout - 1;
+        block4_loop(c, k, out, fast, cout, 1, 1, 1);
+    }
+    if (k->tab != NULL && kk.groups4 >= 2) {
+        if (fast > 0) {
+            blk4_frame f;
+            f.buf = k->buf;
+            f.groups = kk.groups4;
+            f.cout = cout;
+            f.lo = c->lo;
+            f.hi = c->hi;
+            f.wadj = c->wstride - kk.groups4 * 4;
+            f.end = k->tab + 4 * fast;
+            block4_asm(&f, k->tab, c->filter + k->woff, out, lo_on, hi_on);
+        }
+        return;
+    }
+    if (!lo_on && !hi_on) {
+        block4_loop(c, &kk, out, 0, fast, 0, 0, 0);
     } else if (!hi_on) {
-        block4_loop(c, k, out, 1, 0, 0);
+        block4_loop(c, &kk, out, 0, fast, 1, 0, 0);
     } else if (!lo_on) {
-        block4_loop(c, k, out, 0, 1, 0);
+        block4_loop(c, &kk, out, 0, fast, 0, 1, 0);
     } else {
-        block4_loop(c, k, out, 1, 1, 0);
+        block4_loop(c, &kk, out, 0, fast, 1, 1, 0);
     }
 }
 
-/* taps per chunk for the 4-pixel blocks (0: not possible). One chunk when the patch fits the buffer; else the
- * buffer also holds 4 partial sums per output channel and each chunk whole taps. */
-static int32_t im2col4_taps_per_chunk(int32_t taps, int32_t cin, int32_t cout)
+/* Scratch bytes a chunk of `elems` patch elements takes: the 4 pixels' int16 lanes (32 bytes per group of 4
+ * elements) and, when C_in % 4 != 0, one pixel's staging copy in bytes (whole groups). */
+static int32_t im2col4_bytes(int32_t elems, int32_t cin)
 {
-    if (taps * cin <= MF_IM2COL4_MAX) {
+    const int32_t groups = (elems + 3) >> 2;
+    return groups * 32 + ((cin & 3) != 0 ? groups * 4 : 0);
+}
+
+/* taps per chunk for the 4-pixel blocks in cap scratch bytes (0: not possible). One chunk when the patch fits;
+ * else the scratch also holds 4 int32 partial sums per output channel and each chunk whole taps. */
+static int32_t im2col4_taps_per_chunk(int32_t taps, int32_t cin, int32_t cout, int32_t cap)
+{
+    if (im2col4_bytes(taps * cin, cin) <= cap) {
         return taps;
     }
-    if (8 * cout > MF_IM2COL4_BUF - 4 * 16) {
+    const int32_t room = cap - 16 * cout;
+    if (room < 64) {
         return 0;
     }
-    return ((MF_IM2COL4_BUF - 8 * cout) / 4) / cin;
+    int32_t t = room / (8 * cin);
+    while (t > 0 && im2col4_bytes(t * cin, cin) > room) {
+        --t;
+    }
+    return t;
+}
+
+/* groups of zeros / of sign-extended input words (input offset added) into one pixel's lanes: 32 bytes per group */
+static inline int16_t *im2col4_zero(int16_t *d, int32_t groups)
+{
+    const uint32_t z[2] = {0, 0};
+    for (; groups > 0; --groups, d += 16) {
+        memcpy(d, z, sizeof z);
+    }
+    return d;
+}
+
+static inline int16_t *im2col4_words(int16_t *d, const int8_t *src, int32_t groups, int32_t off2)
+{
+    if (groups > 0) {
+        uint32_t v, e, o;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr %[v], [%[s]], #4\n\t"
+            "sxtab16 %[e], %[off2], %[v]\n\t"
+            "sxtab16 %[o], %[off2], %[v], ror #8\n\t"
+            "strd %[e], %[o], [%[d]], #32\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            : [d] "+r"(d), [s] "+r"(src), [n] "+r"(groups), [v] "=&r"(v), [e] "=&r"(e), [o] "=&r"(o)
+            : [off2] "r"(off2)
+            : "cc", "memory");
+    }
+    return d;
+}
+
+static inline int8_t *stage_copy(int8_t *s, const int8_t *src, int32_t n)
+{
+    for (; n >= 4; n -= 4, s += 4, src += 4) {
+        uint32_t v;
+        memcpy(&v, src, sizeof v);
+        memcpy(s, &v, sizeof v);
+    }
+    for (; n > 0; --n) {
+        *s++ = *src++;
+    }
+    return s;
+}
+
+static inline int8_t *stage_fill(int8_t *s, int8_t v, int32_t n)
+{
+    for (; n > 0; --n) {
+        *s++ = v;
+    }
+    return s;
+}
+
+/* Pixel (b, y, x)'s patch elements of taps [t0, t1) into its lanes (dst = buf + p * 4), window row by window row:
+ * taps outside the image are zeros, the taps inside one row are one contiguous run when dilation_w == 1.
+ * C_in % 4 == 0: straight from the input, 4 bytes per group. Else (stage != NULL) the bytes are gathered first,
+ * taps outside the image and the last group's pad lanes as the byte -input_offset (zero once the offset is
+ * added; the caller checks that it is an int8), then converted 4 at a time. */
+static void im2col4_fill(const mf_conv2d_params *params, const conv_ctx *c, int32_t b, int32_t y, int32_t x,
+                         int32_t t0, int32_t t1, int16_t *dst, int8_t *stage)
+{
+    const mf_dims in = params->input;
+    const int32_t cin = in.c, fw = params->filter.w, dw = params->dilation_w, off2 = c->off2;
+    const int32_t y0 = y * params->stride_h - params->pad_h, x0 = x * params->stride_w - params->pad_w;
+    const int8_t padb = (int8_t)(-c->off);
+    int32_t kx_lo, kx_hi;
+    tap_range(x0, dw, fw, in.w, &kx_lo, &kx_hi);
+    int8_t *s = stage;
+    for (int32_t t = t0; t < t1;) {
+        const int32_t ky = t / fw, ka = t - ky * fw;
+        const int32_t kb = t1 - t < fw - ka ? ka + (t1 - t) : fw; /* this row's taps in the chunk: [ka, kb) */
+        const int32_t iy = y0 + ky * params->dilation_h;
+        int32_t lo = kx_lo > ka ? kx_lo : ka, hi = kx_hi < kb ? kx_hi : kb;
+        if (iy < 0 || iy >= in.h || hi <= lo) {
+            lo = hi = ka;
+        }
+        const int8_t *src = hi > lo ? c->input + (((b * in.h + iy) * in.w + x0 + lo * dw) * cin) : c->input;
+        if (stage == NULL) {
+            dst = im2col4_zero(dst, ((lo - ka) * cin) >> 2);
+            if (dw == 1) {
+                dst = im2col4_words(dst, src, ((hi - lo) * cin) >> 2, off2);
+            } else {
+                for (int32_t kx = lo; kx < hi; ++kx, src += dw * cin) {
+                    dst = im2col4_words(dst, src, cin >> 2, off2);
+                }
+            }
+            dst = im2col4_zero(dst, ((kb - hi) * cin) >> 2);
+        } else {
+            s = stage_fill(s, padb, (lo - ka) * cin);
+            if (dw == 1) {
+                s = stage_copy(s, src, (hi - lo) * cin);
+            } else {
+                for (int32_t kx = lo; kx < hi; ++kx, src += dw * cin) {
+                    s = stage_copy(s, src, cin);
+                }
+            }
+            s = stage_fill(s, padb, (kb - hi) * cin);
+        }
+        t += kb - ka;
+    }
+    if (stage != NULL) {
+        s = stage_fill(s, padb, (int32_t)(-(s - stage) & 3));
+        im2col4_words(dst, stage, (int32_t)(s - stage) >> 2, off2);
+    }
 }
 
 /* The layer's first (pixels & ~3) output pixels in 4-pixel blocks (groups == 1, rq_fast_ok, zp_fold_ok,
- * im2col4_taps_per_chunk > 0); returns how many pixels it did. */
+ * im2col4_taps_per_chunk > 0, and -input_offset an int8 when C_in % 4 != 0) in the cap bytes at scratch
+ * (word aligned); returns how many pixels it did. */
 __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *params, const conv_ctx *c, int8_t *output,
-                                                      int32_t tpc)
+                                                      int32_t tpc, int32_t *scratch, int32_t cap)
 {
-    union {
-        int32_t w[MF_IM2COL4_BUF / 2]; /* partial sums; also word alignment for LDRD on the int16 values */
-        int16_t v[MF_IM2COL4_BUF];
-    } storage;
     const mf_dims in = params->input, fd = params->filter, out = params->output;
     const int32_t cin = in.c, cout = out.c, taps = fd.h * fd.w;
     const int chunked = tpc < taps;
-    int16_t *buf = storage.v + (chunked ? 8 * cout : 0); /* after 4 * C_out int32 partial sums */
+    int16_t *buf = (int16_t *)(void *)(scratch + (chunked ? 4 * cout : 0)); /* after 4 * C_out partial sums */
+    int8_t *stage = (cin & 3) != 0 ? (int8_t *)(void *)(buf + 16 * ((tpc * cin + 3) >> 2)) : NULL;
+    /* per-channel requantization records after the patch lanes and the staging bytes, when they fit */
+    const int32_t used = (chunked ? 16 * cout : 0) + im2col4_bytes(tpc * cin, cin);
+    int32_t *tab = !chunked && used + 16 * cout <= cap ? scratch + used / 4 : NULL;
+    for (int32_t o = 0; tab != NULL && o < cout; ++o) {
+        const rq_zp r = rq_zp_load(c->mult, c->shift, o, c->zp);
+        tab[4 * o] = c->bias != NULL ? c->bias[o] : 0;
+        tab[4 * o + 1] = r.m;
+        tab[4 * o + 2] = r.k;
+        tab[4 * o + 3] = r.e;
+    }
     const int32_t total = out.n * out.h * out.w;
-    const int32_t runs_aligned = (cin & 3) == 0;
+    const int dw1 = params->dilation_w == 1;
+    const int32_t span_h = (fd.h - 1) * params->dilation_h, span_w = fd.w - 1, row_bytes = fd.w * cin;
     int32_t b = 0, y = 0, x = 0; /* the block's first pixel */
     const int32_t full = total & ~3;
     for (int32_t pix = 0; pix < full; pix += 4) {
         int32_t pb = b, py = y, px = x;
         for (int32_t t0 = 0; t0 < taps; t0 += tpc) {
             const int32_t t1 = t0 + tpc < taps ? t0 + tpc : taps;
-            /* fill taps [t0, t1): pixel by pixel; zeros outside the image and in the last group's pad lanes */
             pb = b;
             py = y;
             px = x;
             for (int32_t p = 0; p < 4; ++p) {
-                const int32_t y0 = py * params->stride_h - params->pad_h;
-                const int32_t x0 = px * params->stride_w - params->pad_w;
-                int32_t i = 0;
-                for (int32_t t = t0; t < t1; ++t, i += cin) {
-                    const int32_t iy = y0 + (t / fd.w) * params->dilation_h;
-                    const int32_t ix = x0 + (t % fd.w) * params->dilation_w;
-                    if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) {
-                        for (int32_t k = 0; k < cin; ++k) {
-                            buf[im2col4_index(i + k, p)] = 0;
-                        }
-                        continue;
-                    }
-                    const int8_t *src = c->input + ((pb * in.h + iy) * in.w + ix) * cin;
-                    if (runs_aligned) { /* i % 4 == 0: whole groups */
-                        int16_t *dst = buf + im2col4_index(i, p);
-                        for (int32_t k = 0; k < cin; k += 4, dst += 16) {
-                            uint32_t v;
-                            memcpy(&v, src + k, sizeof v);
-                            const int32_t ev = __sxtab16(c->off2, v);
-                            const int32_t od = __sxtab16(c->off2, (v >> 8) | (v << 24));
-                            memcpy(dst, &ev, sizeof ev);
-                            memcpy(dst + 2, &od, sizeof od);
+                const int32_t y0 = py * params->stride_h - params->pad_h, x0 = px * params->stride_w - params->pad_w;
+                if (!chunked && dw1 && y0 >= 0 && y0 + span_h < in.h && x0 >= 0 && x0 + span_w < in.w) {
+                    /* the window inside the image: fd.h contiguous rows of fd.w * C_in bytes */
+                    const int8_t *src = c->input + ((pb * in.h + y0) * in.w + x0) * cin;
+                    if (stage == NULL) {
+                        int16_t *d = buf + p * 4;
+                        for (int32_t ky = 0; ky < fd.h; ++ky, src += c->row_step) {
+                            d = im2col4_words(d, src, row_bytes >> 2, c->off2);
                         }
                     } else {
-                        for (int32_t k = 0; k < cin; ++k) {
-                            buf[im2col4_index(i + k, p)] = (int16_t)(src[k] + c->off);
+                        int8_t *s = stage;
+                        for (int32_t ky = 0; ky < fd.h; ++ky, src += c->row_step) {
+                            s = stage_copy(s, src, row_bytes);
                         }
+                        s = stage_fill(s, (int8_t)(-c->off), (int32_t)(-(s - stage) & 3));
+                        im2col4_words(buf + p * 4, stage, (int32_t)(s - stage) >> 2, c->off2);
                     }
-                }
-                for (; i & 3; ++i) {
-                    buf[im2col4_index(i, p)] = 0;
+                } else {
+                    im2col4_fill(params, c, pb, py, px, t0, t1, buf + p * 4, stage);
                 }
                 if (++px == out.w) {
                     px = 0;
@@ -584,9 +857,10 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
             k.groups4 = ((t1 - t0) * cin) >> 2;
             k.tail = ((t1 - t0) * cin) & 3;
             k.woff = t0 * cin;
-            k.part = chunked ? storage.w : NULL;
+            k.part = chunked ? scratch : NULL;
             k.first = t0 == 0;
             k.last = t1 == taps;
+            k.tab = tab;
             block4_channels(c, &k, output + pix * cout);
         }
         b = pb;
@@ -600,21 +874,20 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
  * 1x1 stride-1 convolutions with C_in 8 or 16 (no padding: output pixel i reads input pixel i): the whole layer
  * without a window copy. The filters are sign-extended and doubled once per call into a stack table of int16
  * pairs in SXTB16 order ((w0, w2), (w1, w3) per 4 bytes), followed per output channel by {2 * bias, multiplier,
- * rounding constant with the zero point folded in, right shift}; the table is PW_TABLE_WORDS int32 words (2 KB),
+ * rounding constant with the zero point folded in, right shift}; the table is MF_SCRATCH_WORDS int32 words (2 KB),
  * C_out * (C_in / 2 + 4) words. Per pixel the C_in input bytes are loaded once and sign-extended (input offset
  * added by SXTAB16) into C_in / 2 registers; per output channel LDRD + 2 SMLAD per 4 input bytes and the
  * requantization: doubled weights and bias give 2 * acc directly, so SMMLAR(2acc, m, k + [acc < 0]) >> e, SSAT 8,
  * STRB (~1.7 instructions/MAC at C_in 8, ~1.3 at 16). Pixel by pixel, channels increasing: the reference's order,
  * and each pixel's input is read before any of its outputs is written.
  */
-#define PW_TABLE_WORDS 512
 
-static int pw_fits(const mf_conv2d_params *params, int32_t cout)
+static int pw_fits(const mf_conv2d_params *params, int32_t cout, int32_t cap)
 {
     const mf_dims in = params->input, fd = params->filter, out = params->output;
     return fd.h == 1 && fd.w == 1 && params->stride_h == 1 && params->stride_w == 1 && params->pad_h == 0 &&
            params->pad_w == 0 && in.h == out.h && in.w == out.w && in.n == out.n && (in.c == 8 || in.c == 16) &&
-           cout * (in.c / 2 + 4) <= PW_TABLE_WORDS;
+           cout * (in.c / 2 + 4) * 4 <= cap;
 }
 
 /* x = one pixel's input in registers (C_in / 2 pairs), r = one channel's record: C_in / 2 filter pairs, then
@@ -743,9 +1016,8 @@ __attribute__((noinline)) static void pw_run_asm(const int32_t *table, int32_t c
 #undef PW_LOAD4
 
 __attribute__((noinline)) static void conv_pointwise_small(const mf_conv2d_params *params, const conv_ctx *c,
-                                                           int8_t *output)
+                                                           int8_t *output, int32_t *table)
 {
-    int32_t table[PW_TABLE_WORDS];
     const int32_t cin = c->cin, cout = c->cout;
     int32_t *f = table;
     for (int32_t o = 0; o < cout; ++o, f += 4) {
@@ -829,16 +1101,6 @@ static void conv_reference(const mf_conv2d_params *params, const mf_per_channel_
     }
 }
 
-#if defined(__ARM_FEATURE_DSP)
-/* first tap index in [0, k) whose position start + t*d lies in [0, size), and one past the last */
-static inline void tap_range(int32_t start, int32_t d, int32_t k, int32_t size, int32_t *t0, int32_t *t1)
-{
-    const int32_t lo = start >= 0 ? 0 : (-start + d - 1) / d;
-    const int32_t hi = start >= size ? 0 : (start + (k - 1) * d < size ? k : (size - 1 - start) / d + 1);
-    *t0 = lo;
-    *t1 = hi > lo ? hi : lo;
-}
-#endif
 
 void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
                   const int8_t *filter, const int32_t *bias, int8_t *output)
@@ -869,14 +1131,17 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
     c.zp2 = dup16(c.zp);
     c.lo2 = dup16(c.lo);
     c.hi2 = dup16(c.hi);
-    if (zp_fold_ok(quant, out.c) && pw_fits(params, out.c)) {
-        conv_pointwise_small(params, &c, output);
+    int32_t scratch[MF_SCRATCH_WORDS]; /* word aligned for LDRD */
+    const int32_t cap = (int32_t)sizeof scratch;
+    if (zp_fold_ok(quant, out.c) && pw_fits(params, out.c, cap)) {
+        conv_pointwise_small(params, &c, output, scratch);
         return;
     }
     int32_t done = 0; /* output pixels (flat N*OH*OW index) already computed in 4-pixel blocks */
-    const int32_t tpc = im2col4_taps_per_chunk(fd.h * fd.w, in.c, out.c);
-    if (tpc > 0 && zp_fold_ok(quant, out.c)) {
-        done = conv_im2col4(params, &c, output, tpc);
+    const int32_t tpc = im2col4_taps_per_chunk(fd.h * fd.w, in.c, out.c, cap);
+    const int pad_byte_ok = (in.c & 3) == 0 || (c.off >= -127 && c.off <= 128);
+    if (tpc > 0 && pad_byte_ok && zp_fold_ok(quant, out.c)) {
+        done = conv_im2col4(params, &c, output, tpc, scratch, cap);
     }
     const uintptr_t in_lo = (uintptr_t)input, in_hi = in_lo + (uintptr_t)(in.n * in.h * in.w * in.c);
     const uintptr_t out_lo = (uintptr_t)output, out_hi = out_lo + (uintptr_t)(out.n * out.h * out.w * out.c);
