@@ -272,6 +272,47 @@ def test_conv2d_small_window_more(seed, tmp_path, mve):
     assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
 
 
+def patch_case(seed):
+    """KxK windows of 33..64 bytes (e.g. DS-CNN's 10x4 first layer on one channel): the im2col patch path, with
+    C_in 1-4, strides, padding (zero-point taps), dilation_h, odd and small channel counts, batch 2."""
+    rng = np.random.default_rng(2100 + seed)
+    cin = 1 + seed % 4
+    while True:
+        kh, kw = int(rng.integers(1, 11)), int(rng.integers(1, 11))
+        if 32 < kh * kw * cin <= 64:
+            break
+    dh = int(rng.integers(1, 3)) if seed % 4 == 3 else 1
+    attrs = Conv2DAttrs(("SAME", "VALID")[seed % 2], int(rng.integers(1, 3)), int(rng.integers(1, 3)), dh, 1,
+                        ACTIVATIONS[seed % 4])  # fmt: skip
+    h = (kh - 1) * dh + 1 + int(rng.integers(0, 6))
+    w = kw + int(rng.integers(0, 8)) if seed % 3 else int(rng.integers(1, kw + 1))
+    if attrs.padding == "VALID":
+        w = max(w, kw)
+    cout = int(rng.choice([4, 5, 7, 12, 64, 130]))
+    return conv_graph(rng, 1 + seed % 2, h, w, cin, cout, kh, kw, attrs, bias=seed % 5 != 4,
+                      per_channel=seed % 7 != 3), rng  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(FAST))
+def test_conv2d_patch(seed, tmp_path, mve):
+    g, rng = patch_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(FAST, SLOW))
+def test_conv2d_patch_more(seed, tmp_path, mve):
+    g, rng = patch_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+def test_conv2d_ds_cnn_first_layer(tmp_path, mve):
+    """DS-CNN's first layer shape: 10x4 filter, one input channel -> 64, stride 2, on a pre-padded 58x12 input."""
+    rng = np.random.default_rng(2200)
+    g = conv_graph(rng, 1, 58, 12, 1, 64, 10, 4, Conv2DAttrs("VALID", 2, 2, 1, 1, "RELU"))
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_fully_connected(seed, tmp_path, mve):
     g, rng = fc_case(seed)

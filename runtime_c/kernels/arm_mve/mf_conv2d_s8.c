@@ -32,6 +32,7 @@
 #include "mf_requant.h"
 
 #define MVE_CORR_MAX 256
+#define MVE_SCRATCH_WORDS 512 /* the top-level stack scratch: 2 KB */
 
 #include "mf_arm_mve_common.h"
 
@@ -240,7 +241,7 @@ static void __attribute__((noinline)) pw8(const mf_conv2d_params *params, const 
 
 /* 1x1 filter, every pixel's single tap inside the input (no padding): a matrix product of pixels x C_in by
  * C_in x C_out, with corr[] = bias + off * sum(w) covering every channel. */
-static void conv_1x1(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
+static void __attribute__((noinline)) conv_1x1(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
                      const int8_t *filter, const int32_t *corr, int left, int8_t *output)
 {
     const mf_dims in = params->input;
@@ -427,6 +428,269 @@ static void __attribute__((noinline)) conv_window(const mf_conv2d_params *params
     }
 }
 
+/* Patches (im2col): groups == 1, dilation_w == 1, KH * KW > 1 and L = KH * KW * C_in <= PATCH_MAX bytes (e.g. DS-CNN's
+ * 10x4 first layer on one channel: 40 bytes; a 3x3 RGB first layer: 27). Per output pixel the window is copied
+ * into a contiguous L-byte patch in the filter's OHWI order (one predicated vector copy per filter row; taps
+ * outside the input hold the input zero point, whose (x + off) * w is 0, so every pixel adds the same
+ * corr[] = bias + off * sum(w)), held in nv = ceil(L / 16) q registers: q0 = the first r = L - 16 (nv - 1) bytes
+ * (lanes >= r zero), q1.. = the following full vectors. Each output channel is nv VMLADAVA.S8 against its filter
+ * read in place (first vector at w: bytes [r, 16) meet the zero lanes; then w + r, w + r + 16, ..), so one
+ * 16-byte load per 16 MACs and no filter copy. patch_run: one asm block per pixel over the groups of four
+ * channels (C_out % 4 == 0, no left shift): accumulators start at corr, requantization and store in the block;
+ * per group 7 nv + 26 instructions. Otherwise the mve_dot4 loop over the patch in memory.
+ * Scratch: 4 corr + 12 block bytes per output channel, 96 patch bytes. */
+#define PATCH_MAX 64
+
+static int patch_fits(const mf_conv2d_params *params)
+{
+    const mf_dims fd = params->filter;
+    const int32_t L = fd.h * fd.w * fd.c;
+    return fd.c == params->input.c && params->dilation_w == 1 && fd.h * fd.w > 1 && L > 16 && L <= PATCH_MAX &&
+           params->output.c >= 4;
+}
+
+/* one channel: nv VMLADAVA into acc */
+#define PT_CH1(acc) "vldrb.8 q4, [%[w]]\n\tadd %[w], %[r]\n\tvmladava.s8 " acc ", q0, q4\n\t"
+#define PT_CHK(acc, q) "vldrb.8 q4, [%[w]], #16\n\tvmladava.s8 " acc ", " q ", q4\n\t"
+#define PT_GROUP_HEAD                                                                                                 \
+    "vldrb.8 q0, [%[f]]\n\t"                                                                                          \
+    "vldrb.8 q1, [%[rest]]\n\t"                                                                                       \
+    "vldrb.8 q2, [%[rest], #16]\n\t"                                                                                  \
+    "vldrb.8 q3, [%[rest], #32]\n\t"                                                                                  \
+    "ldrd %[f], %[rest], [%[ctx]]\n\t"                                                                                \
+    "vdup.32 q6, %[f]\n\t"                                                                                            \
+    "vdup.32 q7, %[rest]\n\t"                                                                                         \
+    "ldrd %[f], %[rest], [%[ctx], #8]\n\t"                                                                            \
+    "dls lr, %[rest]\n"                                                                                                \
+    "1:\n\t"                                                                                                          \
+    "ldrd r0, r2, [%[p]]\n\t"                                                                                         \
+    "ldrd r4, r6, [%[p], #8]\n\t"
+#define PT_GROUP_TAIL                                                                                                 \
+    "vmov q5[2], q5[0], r0, r4\n\t"                                                                                   \
+    "vmov q5[3], q5[1], r2, r6\n\t"                                                                                   \
+    "vldrw.u32 q4, [%[p], #16]\n\t"                                                                                   \
+    "vqrdmulh.s32 q5, q5, q4\n\t"                                                                                     \
+    "vldrw.u32 q4, [%[p], #32]\n\t"                                                                                   \
+    "vand q4, q5, q4\n\t"                                                                                             \
+    "vshr.s32 q4, q4, #31\n\t"                                                                                        \
+    "vqadd.s32 q5, q5, q4\n\t"                                                                                        \
+    "vldrw.u32 q4, [%[p], #32]\n\t"                                                                                   \
+    "vrshl.s32 q5, q5, q4\n\t"                                                                                        \
+    "vadd.i32 q5, q5, %[f]\n\t"                                                                                        \
+    "vmax.s32 q5, q5, q6\n\t"                                                                                         \
+    "vmin.s32 q5, q5, q7\n\t"                                                                                         \
+    "vstrb.32 q5, [%[out]], #4\n\t"                                                                                   \
+    "adds %[p], #48\n\t"                                                                                              \
+    "le lr, 1b\n"
+#define PT_OPERANDS                                                                                                   \
+    : [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [f] "+r"(f), [rest] "+r"(rest)                                       \
+    : [r] "r"(r), [ctx] "r"(ctx)                                                                                       \
+    : "r0", "r2", "r4", "r6", "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory"
+
+/* f: the patch's first r bytes then zeros; rest: the patch from byte r on; ctx: act_min, act_max, output
+ * offset, groups of four channels */
+static void __attribute__((noinline)) patch_run(const int8_t *f, const int8_t *rest, const int8_t *w,
+                                                const int32_t *blk, int8_t *out, int32_t nv, int32_t r,
+                                                const int32_t *ctx)
+{
+    switch (nv) {
+    case 2:
+        __asm__ volatile(PT_GROUP_HEAD PT_CH1("r0") PT_CHK("r0", "q1") PT_CH1("r2") PT_CHK("r2", "q1")
+                             PT_CH1("r4") PT_CHK("r4", "q1") PT_CH1("r6") PT_CHK("r6", "q1") PT_GROUP_TAIL PT_OPERANDS);
+        break;
+    case 3:
+        __asm__ volatile(PT_GROUP_HEAD PT_CH1("r0") PT_CHK("r0", "q1") PT_CHK("r0", "q2") PT_CH1("r2")
+                             PT_CHK("r2", "q1") PT_CHK("r2", "q2") PT_CH1("r4") PT_CHK("r4", "q1") PT_CHK("r4", "q2")
+                                 PT_CH1("r6") PT_CHK("r6", "q1") PT_CHK("r6", "q2") PT_GROUP_TAIL PT_OPERANDS);
+        break;
+    default: /* 4 */
+        __asm__ volatile(PT_GROUP_HEAD PT_CH1("r0") PT_CHK("r0", "q1") PT_CHK("r0", "q2") PT_CHK("r0", "q3")
+                             PT_CH1("r2") PT_CHK("r2", "q1") PT_CHK("r2", "q2") PT_CHK("r2", "q3") PT_CH1("r4")
+                                 PT_CHK("r4", "q1") PT_CHK("r4", "q2") PT_CHK("r4", "q3") PT_CH1("r6")
+                                     PT_CHK("r6", "q1") PT_CHK("r6", "q2") PT_CHK("r6", "q3") PT_GROUP_TAIL
+                                         PT_OPERANDS);
+        break;
+    }
+}
+#undef PT_CH1
+#undef PT_CHK
+#undef PT_GROUP_HEAD
+#undef PT_GROUP_TAIL
+#undef PT_OPERANDS
+
+/* n bytes from src to dst (predicated 16-byte vectors) */
+static inline void copy_bytes(int8_t *dst, const int8_t *src, int32_t n)
+{
+    for (; n > 0; n -= 16) {
+        const mve_pred16_t p = vctp8q((uint32_t)n);
+        vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
+        dst += 16;
+        src += 16;
+    }
+}
+
+typedef struct {
+    const int8_t *filter;
+    const int32_t *corr;
+    const int32_t *mult;
+    const int32_t *shift;
+    const int32_t *blk; /* per group of four channels: corr[4], multiplier[4], shift[4] (asm path) */
+    int8_t *first;      /* 16 bytes: the patch's first r bytes, then zeros */
+    int8_t *patch;      /* L contiguous bytes (+ 16 bytes of slack) */
+    int32_t L, S, nv, r, kh, row_step, pstep, cout, left, use_asm;
+    int32_t ctx[4]; /* act_min, act_max, output offset, groups */
+} patch_ctx;
+
+/* the output channels of the pixel whose patch is in c->patch */
+static void patch_emit(const patch_ctx *c, int8_t *out)
+{
+    if (c->use_asm) {
+        vst1q_s8(c->first, vldrbq_z_s8(c->patch, vctp8q((uint32_t)c->r)));
+        patch_run(c->first, c->patch + c->r, c->filter, c->blk, out, c->nv, c->r, c->ctx);
+        return;
+    }
+    const int32x4_t lo = vdupq_n_s32(c->ctx[0]);
+    const int32x4_t hi = vdupq_n_s32(c->ctx[1]);
+    const int32_t cout = c->cout;
+    for (int32_t o = 0; o < cout; o += 4) {
+        /* a partial last group is the last four channels, storing only the new ones */
+        const int32_t base = cout - o >= 4 ? o : cout - 4;
+        const int32x4_t v = vaddq_s32(mve_dot4(c->patch, c->filter + base * c->L, c->L, c->L),
+                                      vldrwq_s32(c->corr + base));
+        if (base == o) {
+            mve_requant_store_full(v, c->mult + base, c->shift + base, c->left, c->ctx[2], lo, hi, out + base);
+        } else {
+            mve_requant_store(v, c->mult + base, c->shift + base, c->ctx[2], c->ctx[0], c->ctx[1], out + base,
+                              (mve_pred16_t)(0xFFFFu << (4 * (o - base))));
+        }
+    }
+}
+
+/* n output pixels whose windows lie inside the input: rows of S <= 16 bytes by one predicated copy each */
+static void __attribute__((noinline)) patch_run_pixels(const patch_ctx *c, const int8_t *src, int8_t *out, int32_t n)
+{
+    const int32_t S = c->S;
+    const int32_t kh = c->kh;
+    const int32_t step = c->row_step;
+    const mve_pred16_t p = vctp8q((uint32_t)S);
+    for (; n > 0; --n) {
+        const int8_t *s = src;
+        int8_t *d = c->patch;
+        if (S <= 16) {
+            for (int32_t ky = kh; ky > 0; --ky) { /* a full-vector store: the next row overwrites the rest */
+                vst1q_s8(d, vldrbq_z_s8(s, p));
+                s += step;
+                d += S;
+            }
+        } else {
+            for (int32_t ky = kh; ky > 0; --ky) {
+                copy_bytes(d, s, S);
+                s += step;
+                d += S;
+            }
+        }
+        patch_emit(c, out);
+        src += c->pstep;
+        out += c->cout;
+    }
+}
+
+static void __attribute__((noinline)) conv_patch(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
+                                                 const int8_t *input, const int8_t *filter, const int32_t *corr,
+                                                 int left, int32_t *spare, int32_t spare_words, int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims fd = params->filter;
+    const mf_dims out = params->output;
+    const int32_t cin = in.c;
+    const int32_t cout = out.c;
+    const int32_t in_row = in.w * cin;
+    const int32_t dh = params->dilation_h;
+    const int8_t zp = (int8_t)(-params->input_offset);
+    patch_ctx c;
+    c.filter = filter;
+    c.corr = corr;
+    c.mult = quant->multiplier;
+    c.shift = quant->shift;
+    c.L = fd.h * fd.w * cin;
+    c.S = fd.w * cin;
+    c.nv = (c.L + 15) / 16;
+    c.r = c.L - 16 * (c.nv - 1);
+    c.kh = fd.h;
+    c.row_step = dh * in_row;
+    c.pstep = params->stride_w * cin;
+    c.cout = cout;
+    c.left = left;
+    c.ctx[0] = params->act_min;
+    c.ctx[1] = params->act_max;
+    c.ctx[2] = params->output_offset;
+    c.ctx[3] = cout / 4;
+    /* spare: first[16], patch[L + 16 slack] (<= 80 bytes), then the per-group blocks */
+    c.first = (int8_t *)spare;
+    c.patch = c.first + 16;
+    int32_t *blk = spare + 24;
+    c.blk = blk;
+    c.use_asm = !left && cout % 4 == 0 && 24 + 3 * cout <= spare_words;
+    if (c.use_asm) {
+        for (int32_t o = 0; o < cout; ++o) {
+            int32_t *q = blk + 12 * (o / 4) + o % 4;
+            q[0] = corr[o];
+            q[4] = quant->multiplier[o];
+            q[8] = quant->shift[o];
+        }
+    }
+    for (int32_t i = 0; i < 96; i += 16) {
+        vst1q_s8(c.first + i, vdupq_n_s8(0));
+    }
+    const int32_t L = c.L;
+    const int32_t S = c.S;
+    int8_t *patch = c.patch;
+    /* output columns [xa, xb) have windows inside the input horizontally */
+    int32_t xa = (params->pad_w + params->stride_w - 1) / params->stride_w;
+    const int32_t last = in.w - fd.w + params->pad_w; /* x * stride_w <= last */
+    int32_t xb = last < 0 ? 0 : last / params->stride_w + 1;
+    xb = xb > out.w ? out.w : xb;
+    xa = xa > xb ? xb : xa;
+    for (int32_t b = 0; b < out.n; ++b) {
+        const int8_t *in_b = input + b * in.h * in_row;
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int32_t y0 = y * params->stride_h - params->pad_h;
+            int32_t ky0 = 0;
+            while (ky0 < fd.h && y0 + ky0 * dh < 0) {
+                ++ky0;
+            }
+            int32_t ky1 = fd.h;
+            while (ky1 > ky0 && y0 + (ky1 - 1) * dh >= in.h) {
+                --ky1;
+            }
+            int8_t *out_row = output + ((b * out.h + y) * out.w) * cout;
+            for (int32_t x = 0; x < out.w; ++x) {
+                if (x == xa && xa < xb && ky0 == 0 && ky1 == fd.h) {
+                    patch_run_pixels(&c, in_b + y0 * in_row + (xa * params->stride_w - params->pad_w) * cin,
+                                     out_row + xa * cout, xb - xa);
+                    x = xb - 1;
+                    continue;
+                }
+                const int32_t x0 = x * params->stride_w - params->pad_w;
+                const int32_t kx0 = x0 < 0 ? (-x0 < fd.w ? -x0 : fd.w) : 0;
+                const int32_t kx1 = x0 + fd.w > in.w ? (in.w - x0 > kx0 ? in.w - x0 : kx0) : fd.w;
+                /* the zero point everywhere, then the taps inside the input */
+                for (int32_t i = 0; i < L; i += 16) {
+                    vstrbq_p_s8(patch + i, vdupq_n_s8(zp), vctp8q((uint32_t)(L - i)));
+                }
+                if (kx1 > kx0) {
+                    const int8_t *src = in_b + (y0 + ky0 * dh) * in_row + (x0 + kx0) * cin;
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        copy_bytes(patch + ky * S + kx0 * cin, src, (kx1 - kx0) * cin);
+                        src += dh * in_row;
+                    }
+                }
+                patch_emit(&c, out_row + x * cout);
+            }
+        }
+    }
+}
+
 /* A copy of the reference loop for the shapes the vector path does not cover. */
 static void conv_generic(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
                          const int8_t *filter, const int32_t *bias, int8_t *output)
@@ -481,7 +745,8 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
     const mf_dims fd = params->filter;
     const mf_dims out = params->output;
     const int window = out.c >= 4 && win_fits(params);
-    if (!window && (fd.c != in.c || params->dilation_w != 1 || out.c < 4)) {
+    const int use_patch = !window && patch_fits(params) && out.c <= MVE_CORR_MAX;
+    if (!use_patch && !window && (fd.c != in.c || params->dilation_w != 1 || out.c < 4)) {
         conv_generic(params, quant, input, filter, bias, output);
         return;
     }
@@ -491,7 +756,8 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
     const int32_t n_corr = out.c < MVE_CORR_MAX ? out.c : MVE_CORR_MAX;
 
     /* corr[o] = bias[o] + off * sum(filter[o]) for pixels whose whole window lies inside the input */
-    int32_t corr[MVE_CORR_MAX];
+    int32_t scratch[MVE_SCRATCH_WORDS];
+    int32_t *corr = scratch;
     for (int32_t o = 0; o < n_corr; ++o) {
         const int8_t *w = filter + o * wstride;
         int32_t s = 0;
@@ -502,6 +768,14 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
         corr[o] = (int32_t)((uint32_t)(bias != NULL ? bias[o] : 0) + (uint32_t)off * (uint32_t)s);
     }
 
+    if (use_patch) {
+        int left = 0;
+        for (int32_t o = 0; o < out.c; ++o) {
+            left |= quant->shift[o] > 0;
+        }
+        conv_patch(params, quant, input, filter, corr, left, scratch + n_corr, MVE_SCRATCH_WORDS - n_corr, output);
+        return;
+    }
     if (window) {
         int left = 0;
         for (int32_t o = 0; o < out.c; ++o) {
