@@ -442,16 +442,22 @@ typedef struct {
     int32_t woff;   /* first weight of the chunk within a channel's filter */
     int32_t *part;  /* 4 * C_out partial accumulators, or NULL */
     int first, last; /* the block's first / last chunk */
-    const int32_t *tab; /* rq_tab records (single chunk only), or NULL */
+    const int32_t *tab; /* {bias, m, k, e} per channel (single chunk only), or NULL */
+    int idx_ok;         /* every shift in [-22, -1]: index mode possible */
+    const int8_t *filter; /* the filters, or their copy padded to whole groups (wpad) */
+    int32_t wstride;
+    int wpad;
 } chunk4;
 
 /*
- * The channel loop of a single-chunk 4-pixel block in assembly: per output channel one 16-byte record
- * {bias, multiplier, rounding constant with the zero point folded in, right shift} (rq_tab, built once per call),
- * the 4 accumulators start at the bias, the filter words are shared by the 4 pixels (dot4px's step, groups >= 2,
- * an odd group first), then per output ADD (sign) + LSL + SMMLAR + ASR + SSAT (+ CMP/IT/MOV per active bound)
- * and STRB at out + p * C_out. Everything but the 4 accumulators, the patch pointer, the loop count, 6
- * temporaries and the filter / table / output pointers is reloaded from memory (a frame struct).
+ * The channel loop of a 4-pixel block in assembly. Per output channel the 4 accumulators start at the bias (from
+ * a per-call table record, or bias[o]) or at the chunk's partial sums; the 4 pixels share each filter word
+ * (dot4px's step, groups >= 2, an odd group first); then either the partial sums are stored back (a chunk that
+ * is not the patch's last) or per output ADD (sign) + LSL + SMMLAR + ASR + SSAT (+ CMP/IT/MOV per active bound)
+ * and STRB at out + p * C_out. The multiplier, rounding constant and shift come from the table record
+ * {bias, m, k, e} (tab mode, 3 loads) or from the arrays (index mode, 8 instructions: all shifts in [-22, -1]).
+ * The 4 accumulators, the patch pointer, the loop count, 6 temporaries and the filter / record-or-index / output
+ * pointers live in registers; the rest is reloaded from a frame struct on the stack.
  */
 typedef struct {
     const int16_t *buf;
@@ -459,7 +465,10 @@ typedef struct {
     int32_t cout;    /* output bytes between pixels */
     int32_t lo, hi;  /* activation bounds */
     int32_t wadj;    /* filter stride minus the bytes the dot product advanced */
-    const int32_t *end;
+    intptr_t end;    /* tab mode: the table end; index mode: 4 * the channel end */
+    const int32_t *bias, *mult, *shift;
+    int32_t *part;   /* 4 partial sums per channel */
+    int32_t zp21;    /* 2 * output zero point + 1 */
 } blk4_frame;
 
 #define MF_B4_STEP                              \
@@ -478,27 +487,7 @@ typedef struct {
     "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
     "smlad %[a3], %[xa], %[t1], %[a3]\n\t"      \
     "smlad %[a3], %[xb], %[t0], %[a3]\n\t"
-/* t0 = m, t1 = k, xb = e */
-#define MF_B4_RQ(a)                                     \
-    "add %[n], %[t1], %[" a "], asr #31\n\t"            \
-    "lsl %[" a "], %[" a "], #1\n\t"                    \
-    "smmlar %[" a "], %[" a "], %[t0], %[n]\n\t"        \
-    "asr %[" a "], %[" a "], %[xb]\n\t"                 \
-    "ssat %[" a "], #8, %[" a "]\n\t"
-#define MF_B4_LO(a)                                     \
-    "cmp %[" a "], %[x]\n\t"                            \
-    "it lt\n\t"                                         \
-    "movlt %[" a "], %[x]\n\t"
-#define MF_B4_HI(a)                                     \
-    "cmp %[" a "], %[n]\n\t"                            \
-    "it gt\n\t"                                         \
-    "movgt %[" a "], %[n]\n\t"
-#define MF_B4_HEAD                                      \
-    "1:\n\t"                                            \
-    "ldr %[a0], [%[tab]], #4\n\t"                       \
-    "mov %[a1], %[a0]\n\t"                              \
-    "mov %[a2], %[a0]\n\t"                              \
-    "mov %[a3], %[a0]\n\t"                              \
+#define MF_B4_DOT                                       \
     "ldr %[x], %[buf]\n\t"                              \
     "ldr %[n], %[groups]\n\t"                           \
     "lsrs %[n], %[n], #1\n\t"                           \
@@ -508,55 +497,154 @@ typedef struct {
     MF_B4_STEP                                          \
     MF_B4_STEP                                          \
     "subs %[n], %[n], #1\n\t"                           \
-    "bne 2b\n\t"                                        \
-    "ldrd %[t0], %[t1], [%[tab]], #8\n\t"               \
-    "ldr %[xb], [%[tab]], #4\n\t"                       \
-    MF_B4_RQ("a0") MF_B4_RQ("a1") MF_B4_RQ("a2") MF_B4_RQ("a3")
-#define MF_B4_TAIL                                      \
+    "bne 2b\n\t"
+#define MF_B4_INIT_TAB                                  \
+    "1:\n\t"                                            \
+    "ldr %[a0], [%[r]], #4\n\t"                         \
+    "mov %[a1], %[a0]\n\t"                              \
+    "mov %[a2], %[a0]\n\t"                              \
+    "mov %[a3], %[a0]\n\t"
+#define MF_B4_INIT_BIAS                                 \
+    "1:\n\t"                                            \
+    "ldr %[t0], %[biasp]\n\t"                           \
+    "ldr %[a0], [%[t0], %[r]]\n\t"                      \
+    "mov %[a1], %[a0]\n\t"                              \
+    "mov %[a2], %[a0]\n\t"                              \
+    "mov %[a3], %[a0]\n\t"
+#define MF_B4_INIT_PART                                 \
+    "1:\n\t"                                            \
+    "ldr %[t0], %[partp]\n\t"                           \
+    "add %[t0], %[t0], %[r], lsl #2\n\t"                \
+    "ldrd %[a0], %[a1], [%[t0]]\n\t"                    \
+    "ldrd %[a2], %[a3], [%[t0], #8]\n\t"
+#define MF_B4_CONST_TAB                                 \
+    "ldrd %[t0], %[t1], [%[r]], #8\n\t"                 \
+    "ldr %[xb], [%[r]], #4\n\t"
+#define MF_B4_CONST_IDX                                 \
+    "ldr %[t1], %[multp]\n\t"                           \
+    "ldr %[t0], [%[t1], %[r]]\n\t"                      \
+    "ldr %[t1], %[shiftp]\n\t"                          \
+    "ldr %[xb], [%[t1], %[r]]\n\t"                      \
+    "rsb %[xb], %[xb], #0\n\t"                          \
+    "ldr %[t1], %[zp21]\n\t"                            \
+    "lsl %[t1], %[t1], %[xb]\n\t"                       \
+    "asr %[t1], %[t1], #1\n\t"
+/* t0 = m, t1 = k, xb = e */
+#define MF_B4_RQ(a)                                     \
+    "add %[n], %[t1], %[" a "], asr #31\n\t"            \
+    "lsl %[" a "], %[" a "], #1\n\t"                    \
+    "smmlar %[" a "], %[" a "], %[t0], %[n]\n\t"        \
+    "asr %[" a "], %[" a "], %[xb]\n\t"                 \
+    "ssat %[" a "], #8, %[" a "]\n\t"
+#define MF_B4_RQ4 MF_B4_RQ("a0") MF_B4_RQ("a1") MF_B4_RQ("a2") MF_B4_RQ("a3")
+#define MF_B4_LO(a)                                     \
+    "cmp %[" a "], %[x]\n\t"                            \
+    "it lt\n\t"                                         \
+    "movlt %[" a "], %[x]\n\t"
+#define MF_B4_HI(a)                                     \
+    "cmp %[" a "], %[n]\n\t"                            \
+    "it gt\n\t"                                         \
+    "movgt %[" a "], %[n]\n\t"
+#define MF_B4_CLAMP_LO "ldr %[x], %[lo]\n\t" MF_B4_LO("a0") MF_B4_LO("a1") MF_B4_LO("a2") MF_B4_LO("a3")
+#define MF_B4_CLAMP_HI "ldr %[n], %[hi]\n\t" MF_B4_HI("a0") MF_B4_HI("a1") MF_B4_HI("a2") MF_B4_HI("a3")
+#define MF_B4_STORE_OUT                                 \
     "ldr %[xa], %[cout]\n\t"                            \
     "strb %[a0], [%[out]]\n\t"                          \
     "strb %[a1], [%[out], %[xa]]\n\t"                   \
     "add %[n], %[out], %[xa], lsl #1\n\t"               \
     "strb %[a2], [%[n]]\n\t"                            \
     "strb %[a3], [%[n], %[xa]]\n\t"                     \
-    "adds %[out], %[out], #1\n\t"                       \
+    "adds %[out], %[out], #1\n\t"
+#define MF_B4_STORE_PART                                \
+    "ldr %[t0], %[partp]\n\t"                           \
+    "add %[t0], %[t0], %[r], lsl #2\n\t"                \
+    "strd %[a0], %[a1], [%[t0]]\n\t"                    \
+    "strd %[a2], %[a3], [%[t0], #8]\n\t"
+#define MF_B4_NEXT_TAB                                  \
     "ldr %[t0], %[wadj]\n\t"                            \
     "add %[w], %[w], %[t0]\n\t"                         \
     "ldr %[t0], %[end]\n\t"                             \
-    "cmp %[tab], %[t0]\n\t"                             \
+    "cmp %[r], %[t0]\n\t"                               \
+    "bne 1b\n\t"
+#define MF_B4_NEXT_IDX                                  \
+    "ldr %[t0], %[wadj]\n\t"                            \
+    "add %[w], %[w], %[t0]\n\t"                         \
+    "adds %[r], %[r], #4\n\t"                           \
+    "ldr %[t0], %[end]\n\t"                             \
+    "cmp %[r], %[t0]\n\t"                               \
     "bne 1b\n\t"
 #define MF_B4_OPERANDS                                                                                           \
     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "=&r"(x), [n] "=&r"(n),             \
-      [t0] "=&r"(t0), [t1] "=&r"(t1), [xa] "=&r"(xa), [xb] "=&r"(xb), [w] "+r"(w), [tab] "+r"(tab),          \
+      [t0] "=&r"(t0), [t1] "=&r"(t1), [xa] "=&r"(xa), [xb] "=&r"(xb), [w] "+r"(w), [r] "+r"(r),              \
       [out] "+r"(out)                                                                                           \
     : [buf] "m"(f->buf), [groups] "m"(f->groups), [cout] "m"(f->cout), [lo] "m"(f->lo), [hi] "m"(f->hi),      \
-      [wadj] "m"(f->wadj), [end] "m"(f->end)                                                                    \
+      [wadj] "m"(f->wadj), [end] "m"(f->end), [biasp] "m"(f->bias), [multp] "m"(f->mult),                     \
+      [shiftp] "m"(f->shift), [partp] "m"(f->part), [zp21] "m"(f->zp21)                                       \
     : "cc", "memory"
 
-/* channels [tab, f->end) of the block; w = the first one's filter (+ the chunk offset), out its pixel-0 byte */
-__attribute__((noinline)) static void block4_asm(const blk4_frame *frame, const int32_t *tab, const int8_t *w,
-                                                 int8_t *out, int lo_on, int hi_on)
+/* tab mode: channels [tab, f->end) of the block; w = the first one's filter (+ the chunk offset), out its byte
+ * for pixel 0. clamp: 0 none, 1 low bound, 2 both */
+__attribute__((noinline)) static void block4_tab(const blk4_frame *frame, const int32_t *tab, const int8_t *w,
+                                                 int8_t *out, int clamp)
 {
     const blk4_frame fr = *frame, *f = &fr; /* on the stack: the memory operands address it from SP */
     int32_t a0, a1, a2, a3, n, t0, t1, xa, xb;
     const int16_t *x;
-    if (!lo_on && !hi_on) {
-        __asm__ volatile(MF_B4_HEAD MF_B4_TAIL MF_B4_OPERANDS);
-    } else if (!hi_on) {
-        __asm__ volatile(MF_B4_HEAD "ldr %[x], %[lo]\n\t" MF_B4_LO("a0") MF_B4_LO("a1") MF_B4_LO("a2")
-                         MF_B4_LO("a3") MF_B4_TAIL MF_B4_OPERANDS);
+    intptr_t r = (intptr_t)tab;
+    if (clamp == 0) {
+        __asm__ volatile(MF_B4_INIT_TAB MF_B4_DOT MF_B4_CONST_TAB MF_B4_RQ4 MF_B4_STORE_OUT MF_B4_NEXT_TAB
+                         MF_B4_OPERANDS);
+    } else if (clamp == 1) {
+        __asm__ volatile(MF_B4_INIT_TAB MF_B4_DOT MF_B4_CONST_TAB MF_B4_RQ4 MF_B4_CLAMP_LO MF_B4_STORE_OUT
+                         MF_B4_NEXT_TAB MF_B4_OPERANDS);
     } else {
-        __asm__ volatile(MF_B4_HEAD "ldr %[x], %[lo]\n\t" "ldr %[n], %[hi]\n\t" MF_B4_LO("a0") MF_B4_LO("a1")
-                         MF_B4_LO("a2") MF_B4_LO("a3") MF_B4_HI("a0") MF_B4_HI("a1") MF_B4_HI("a2") MF_B4_HI("a3")
-                         MF_B4_TAIL MF_B4_OPERANDS);
+        __asm__ volatile(MF_B4_INIT_TAB MF_B4_DOT MF_B4_CONST_TAB MF_B4_RQ4 MF_B4_CLAMP_LO MF_B4_CLAMP_HI
+                         MF_B4_STORE_OUT MF_B4_NEXT_TAB MF_B4_OPERANDS);
+    }
+}
+
+/* index mode: channels [o0, f->end / 4); init: 0 bias[o], 1 partial sums; fin: 0 requantize, 1 requantize and
+ * clamp both bounds, 2 store the partial sums */
+__attribute__((noinline)) static void block4_idx(const blk4_frame *frame, int32_t o0, const int8_t *w, int8_t *out,
+                                                 int init, int fin)
+{
+    const blk4_frame fr = *frame, *f = &fr;
+    int32_t a0, a1, a2, a3, n, t0, t1, xa, xb;
+    const int16_t *x;
+    intptr_t r = 4 * o0;
+    if (init == 0 && fin == 0) {
+        __asm__ volatile(MF_B4_INIT_BIAS MF_B4_DOT MF_B4_CONST_IDX MF_B4_RQ4 MF_B4_STORE_OUT MF_B4_NEXT_IDX
+                         MF_B4_OPERANDS);
+    } else if (init == 0) {
+        __asm__ volatile(MF_B4_INIT_BIAS MF_B4_DOT MF_B4_CONST_IDX MF_B4_RQ4 MF_B4_CLAMP_LO MF_B4_CLAMP_HI
+                         MF_B4_STORE_OUT MF_B4_NEXT_IDX MF_B4_OPERANDS);
+    } else if (fin == 0) {
+        __asm__ volatile(MF_B4_INIT_PART MF_B4_DOT MF_B4_CONST_IDX MF_B4_RQ4 MF_B4_STORE_OUT MF_B4_NEXT_IDX
+                         MF_B4_OPERANDS);
+    } else if (fin == 1) {
+        __asm__ volatile(MF_B4_INIT_PART MF_B4_DOT MF_B4_CONST_IDX MF_B4_RQ4 MF_B4_CLAMP_LO MF_B4_CLAMP_HI
+                         MF_B4_STORE_OUT MF_B4_NEXT_IDX MF_B4_OPERANDS);
+    } else {
+        __asm__ volatile(MF_B4_INIT_PART MF_B4_DOT MF_B4_STORE_PART MF_B4_NEXT_IDX MF_B4_OPERANDS);
     }
 }
 #undef MF_B4_STEP
+#undef MF_B4_DOT
+#undef MF_B4_INIT_TAB
+#undef MF_B4_INIT_BIAS
+#undef MF_B4_INIT_PART
+#undef MF_B4_CONST_TAB
+#undef MF_B4_CONST_IDX
 #undef MF_B4_RQ
+#undef MF_B4_RQ4
 #undef MF_B4_LO
 #undef MF_B4_HI
-#undef MF_B4_HEAD
-#undef MF_B4_TAIL
+#undef MF_B4_CLAMP_LO
+#undef MF_B4_CLAMP_HI
+#undef MF_B4_STORE_OUT
+#undef MF_B4_STORE_PART
+#undef MF_B4_NEXT_TAB
+#undef MF_B4_NEXT_IDX
 #undef MF_B4_OPERANDS
 
 
@@ -617,55 +705,57 @@ __attribute__((always_inline)) static inline void block4_loop(const conv_ctx *c,
 }
 
 /* All channels of a 4-pixel block for one chunk. A single chunk whose element count is not a multiple of 4 runs
- * the fast loop over the padded last group (zero lanes in the buffer; the filter word read past a channel's end
- * takes the next channel's first bytes, times zero) except for the last channel, whose filter ends the array. */
+ * over the padded last group (zero lanes in the buffer): with the filters' padded copy (wpad) for every channel,
+ * else reading each filter's last word into the next channel's first bytes (times zero), except for the last
+ * channel, whose filter ends the array (the C loop). The assembly loops need 2 groups or more, and a table,
+ * or all shifts in [-22, -1] with a bias or partial sums; else the C loop. */
 __attribute__((noinline)) static void block4_channels(const conv_ctx *c, const chunk4 *k, int8_t *out)
 {
     const int lo_on = c->lo > -128, hi_on = c->hi < 127;
     const int32_t cout = c->cout;
-    if ((c->bias == NULL && k->tab == NULL) || !k->first || !k->last || k->groups4 + (k->tail != 0) == 0) {
+    int32_t groups = k->groups4, fast = cout;
+    if (k->tail != 0) {
+        groups += 1;
+        fast = k->wpad ? cout : cout - 1;
+    }
+    const int mode_ok = k->tab != NULL || (k->idx_ok && (k->part != NULL || c->bias != NULL));
+    if (groups < 2 || !mode_ok || (k->tail != 0 && (!k->first || !k->last))) {
         block4_loop(c, k, out, 0, cout, 1, 1, 1);
         return;
     }
-    chunk4 kk = *k;
-    int32_t fast = cout;
-    if (k->tail != 0) {
-        kk.groups4 += 1;
-        kk.tail = 0;
-        fast = cout - 1;
-        block4_loop(c, k, out, fast, cout, 1, 1, 1);
-    }
-    if (k->tab != NULL && kk.groups4 >= 2) {
-        if (fast > 0) {
-            blk4_frame f;
-            f.buf = k->buf;
-            f.groups = kk.groups4;
-            f.cout = cout;
-            f.lo = c->lo;
-            f.hi = c->hi;
-            f.wadj = c->wstride - kk.groups4 * 4;
-            f.end = k->tab + 4 * fast;
-            block4_asm(&f, k->tab, c->filter + k->woff, out, lo_on, hi_on);
+    if (fast > 0) {
+        blk4_frame f;
+        f.buf = k->buf;
+        f.groups = groups;
+        f.cout = cout;
+        f.lo = c->lo;
+        f.hi = c->hi;
+        f.wadj = k->wstride - groups * 4;
+        f.bias = c->bias;
+        f.mult = c->mult;
+        f.shift = c->shift;
+        f.part = k->part;
+        f.zp21 = 2 * c->zp + 1;
+        const int8_t *w = k->filter + k->woff;
+        if (k->tab != NULL) {
+            f.end = (intptr_t)(k->tab + 4 * fast);
+            block4_tab(&f, k->tab, w, out, hi_on ? 2 : lo_on);
+        } else {
+            f.end = 4 * fast;
+            block4_idx(&f, 0, w, out, k->part != NULL, !k->last ? 2 : (lo_on || hi_on));
         }
-        return;
     }
-    if (!lo_on && !hi_on) {
-        block4_loop(c, &kk, out, 0, fast, 0, 0, 0);
-    } else if (!hi_on) {
-        block4_loop(c, &kk, out, 0, fast, 1, 0, 0);
-    } else if (!lo_on) {
-        block4_loop(c, &kk, out, 0, fast, 0, 1, 0);
-    } else {
-        block4_loop(c, &kk, out, 0, fast, 1, 1, 0);
+    if (fast < cout) {
+        block4_loop(c, k, out, fast, cout, 1, 1, 1);
     }
 }
 
 /* Scratch bytes a chunk of `elems` patch elements takes: the 4 pixels' int16 lanes (32 bytes per group of 4
- * elements) and, when C_in % 4 != 0, one pixel's staging copy in bytes (whole groups). */
+ * elements) and, when C_in % 4 != 0, one pixel's staging copy in bytes (whole groups and 4 spare bytes). */
 static int32_t im2col4_bytes(int32_t elems, int32_t cin)
 {
     const int32_t groups = (elems + 3) >> 2;
-    return groups * 32 + ((cin & 3) != 0 ? groups * 4 : 0);
+    return groups * 32 + ((cin & 3) != 0 ? groups * 4 + 4 : 0);
 }
 
 /* taps per chunk for the 4-pixel blocks in cap scratch bytes (0: not possible). One chunk when the patch fits;
@@ -728,12 +818,14 @@ static inline int8_t *stage_copy(int8_t *s, const int8_t *src, int32_t n)
     return s;
 }
 
+/* n bytes v; whole words, so up to 3 bytes after them are written too (the staging area has 4 spare bytes) */
 static inline int8_t *stage_fill(int8_t *s, int8_t v, int32_t n)
 {
-    for (; n > 0; --n) {
-        *s++ = v;
+    const uint32_t v4 = (uint32_t)(uint8_t)v * 0x01010101u;
+    for (int32_t i = 0; i < n; i += 4) {
+        memcpy(s + i, &v4, sizeof v4);
     }
-    return s;
+    return s + n;
 }
 
 /* Pixel (b, y, x)'s patch elements of taps [t0, t1) into its lanes (dst = buf + p * 4), window row by window row:
@@ -803,12 +895,29 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
     /* per-channel requantization records after the patch lanes and the staging bytes, when they fit */
     const int32_t used = (chunked ? 16 * cout : 0) + im2col4_bytes(tpc * cin, cin);
     int32_t *tab = !chunked && used + 16 * cout <= cap ? scratch + used / 4 : NULL;
-    for (int32_t o = 0; tab != NULL && o < cout; ++o) {
+    int idx_ok = 1;
+    for (int32_t o = 0; o < cout; ++o) {
         const rq_zp r = rq_zp_load(c->mult, c->shift, o, c->zp);
-        tab[4 * o] = c->bias != NULL ? c->bias[o] : 0;
-        tab[4 * o + 1] = r.m;
-        tab[4 * o + 2] = r.k;
-        tab[4 * o + 3] = r.e;
+        idx_ok &= c->shift[o] < 0;
+        if (tab != NULL) {
+            tab[4 * o] = c->bias != NULL ? c->bias[o] : 0;
+            tab[4 * o + 1] = r.m;
+            tab[4 * o + 2] = r.k;
+            tab[4 * o + 3] = r.e;
+        }
+    }
+    /* a patch that ends inside a group: the filters copied with zero bytes up to whole groups, when they fit */
+    const int32_t patch = taps * cin, patch4 = (patch + 3) & ~3;
+    const int32_t used2 = used + (tab != NULL ? 16 * cout : 0);
+    const int wpad = !chunked && patch4 != patch && used2 + cout * patch4 <= cap;
+    const int8_t *filter = c->filter;
+    if (wpad) {
+        int8_t *copy = (int8_t *)(void *)(scratch + used2 / 4);
+        for (int32_t o = 0; o < cout; ++o) {
+            memcpy(copy + o * patch4, c->filter + o * patch, (size_t)patch);
+            memset(copy + o * patch4 + patch, 0, (size_t)(patch4 - patch));
+        }
+        filter = copy;
     }
     const int32_t total = out.n * out.h * out.w;
     const int dw1 = params->dilation_w == 1;
@@ -817,6 +926,10 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
     const int32_t full = total & ~3;
     for (int32_t pix = 0; pix < full; pix += 4) {
         int32_t pb = b, py = y, px = x;
+        for (int32_t o = 0; chunked && o < cout; ++o) { /* the partial sums start at the bias */
+            const int32_t bv = c->bias != NULL ? c->bias[o] : 0;
+            scratch[4 * o] = scratch[4 * o + 1] = scratch[4 * o + 2] = scratch[4 * o + 3] = bv;
+        }
         for (int32_t t0 = 0; t0 < taps; t0 += tpc) {
             const int32_t t1 = t0 + tpc < taps ? t0 + tpc : taps;
             pb = b;
@@ -824,7 +937,18 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
             px = x;
             for (int32_t p = 0; p < 4; ++p) {
                 const int32_t y0 = py * params->stride_h - params->pad_h, x0 = px * params->stride_w - params->pad_w;
-                if (!chunked && dw1 && y0 >= 0 && y0 + span_h < in.h && x0 >= 0 && x0 + span_w < in.w) {
+                const int inside = dw1 && y0 >= 0 && y0 + span_h < in.h && x0 >= 0 && x0 + span_w < in.w;
+                if (inside && chunked && stage == NULL) {
+                    /* taps [t0, t1) of a window inside the image: runs of whole window rows or parts of them */
+                    const int8_t *base = c->input + ((pb * in.h + y0) * in.w + x0) * cin;
+                    int16_t *d = buf + p * 4;
+                    int32_t ky = t0 / fd.w, ka = t0 - ky * fd.w;
+                    for (int32_t t = t0; t < t1; ka = 0, ++ky) {
+                        const int32_t kb = t1 - t < fd.w - ka ? ka + (t1 - t) : fd.w;
+                        d = im2col4_words(d, base + ky * c->row_step + ka * cin, ((kb - ka) * cin) >> 2, c->off2);
+                        t += kb - ka;
+                    }
+                } else if (inside && !chunked) {
                     /* the window inside the image: fd.h contiguous rows of fd.w * C_in bytes */
                     const int8_t *src = c->input + ((pb * in.h + y0) * in.w + x0) * cin;
                     if (stage == NULL) {
@@ -861,6 +985,10 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
             k.first = t0 == 0;
             k.last = t1 == taps;
             k.tab = tab;
+            k.idx_ok = idx_ok;
+            k.filter = filter;
+            k.wstride = wpad ? patch4 : c->wstride;
+            k.wpad = wpad;
             block4_channels(c, &k, output + pix * cout);
         }
         b = pb;
