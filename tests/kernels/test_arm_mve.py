@@ -218,6 +218,17 @@ def test_depthwise_interior_runs(cin, tmp_path, mve):
     assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
 
 
+@pytest.mark.parametrize("cin", [17, 24, 40, 48, 63, 64])
+def test_conv2d_pointwise_patch(cin, tmp_path, mve):
+    """16 < C_in <= 64 pointwise (C_out % 4 == 0, no left shift): each pixel read in place as a patch (the
+    first vector zero-extended past C_in % 16), strides, batch 2, every activation, up to 160 channels."""
+    rng = np.random.default_rng(2000 + cin)
+    cout = {17: 8, 24: 160, 40: 12, 48: 4, 63: 20, 64: 64}[cin]
+    attrs = Conv2DAttrs("VALID", 1 + cin % 2, 1 + cin // 8 % 2, 1, 1, ACTIVATIONS[cin % 4])
+    g = conv_graph(rng, 2, 5, 7, cin, cout, 1, 1, attrs, bias=cin != 40, per_channel=cin != 48)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
 @pytest.mark.parametrize("cout", [4, 16, 64])
 def test_conv2d_pointwise_cin8_layer(cout, tmp_path, mve):
     """C_in 8, stride 1, C_out % 4 == 0 <= 64: the whole-layer asm block (pw8), batch 2, every activation."""

@@ -239,10 +239,52 @@ static void __attribute__((noinline)) pw8(const mf_conv2d_params *params, const 
               vdupq_n_s32(params->act_min), vdupq_n_s32(params->act_max));
 }
 
+static void patch_run(const int8_t *f, const int8_t *rest, const int8_t *w, const int32_t *blk, int8_t *out, int32_t nv,
+                      int32_t r, const int32_t *ctx);
+static const int32_t *build_blk(int32_t *scratch, const mf_per_channel_quant *quant, int32_t cout);
+
+/* Pointwise, 16 < C_in <= 64 (not 32), C_out % 4 == 0, no left shift: each pixel's C_in bytes are a patch
+ * (see conv_patch) read in place, through patch_run (per group of four channels 5 nv + 24 instructions when
+ * C_in % 16 == 0, else 5 nv + 28). scratch: corr[cout] in, expanded into the per-group blocks; 16 bytes at its
+ * end for the first vector when C_in % 16 != 0. */
+static void __attribute__((noinline)) pw_patch_layer(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
+                                                     const int8_t *input, const int8_t *filter, int32_t *scratch,
+                                                     int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims out = params->output;
+    const int32_t cin = in.c;
+    const int32_t cout = out.c;
+    const int32_t nv = (cin + 15) / 16;
+    const int32_t r = cin - 16 * (nv - 1);
+    const int32_t ctx[4] = {params->act_min, params->act_max, params->output_offset, cout / 4};
+    const int32_t *blk = build_blk(scratch, quant, cout);
+    int8_t *first = (int8_t *)(scratch + MVE_SCRATCH_WORDS - 4);
+    const mve_pred16_t pfirst = vctp8q((uint32_t)r);
+    const int32_t step = params->stride_w * cin;
+    int8_t *out_px = output;
+    for (int32_t b = 0; b < out.n; ++b) {
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int8_t *px = input + ((b * in.h + y * params->stride_h) * in.w) * cin;
+            for (int32_t x = 0; x < out.w; ++x) {
+                const int8_t *f = px;
+                if (r < 16) {
+                    vst1q_s8(first, vldrbq_z_s8(px, pfirst));
+                    f = first;
+                }
+                patch_run(f, px + r, filter, blk, out_px, nv, r, ctx);
+                px += step;
+                out_px += cout;
+            }
+        }
+    }
+}
+
 /* 1x1 filter, every pixel's single tap inside the input (no padding): a matrix product of pixels x C_in by
- * C_in x C_out, with corr[] = bias + off * sum(w) covering every channel. */
-static void __attribute__((noinline)) conv_1x1(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
-                     const int8_t *filter, const int32_t *corr, int left, int8_t *output)
+ * C_in x C_out, with corr[] = bias + off * sum(w) covering every channel (corr: the start of the scratch). */
+static void __attribute__((noinline)) pw_dot_layer(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
+                                               const int8_t *input, const int8_t *filter, int32_t *corr, int left,
+                                               int8_t *output)
 {
     const mf_dims in = params->input;
     const mf_dims out = params->output;
@@ -254,15 +296,6 @@ static void __attribute__((noinline)) conv_1x1(const mf_conv2d_params *params, c
     const int32_t *mult = quant->multiplier;
     const int32_t *shift = quant->shift;
     int8_t *out_px = output;
-    if (!left && cout % 4 == 0 && cin == 8 && cout <= PW8_MAX_COUT && params->stride_h == 1 &&
-        params->stride_w == 1 && out.h == in.h && out.w == in.w) {
-        pw8(params, quant, input, filter, corr, output);
-        return;
-    }
-    if (!left && cout % 4 == 0 && (cin == 8 || cin == 16 || cin == 32)) {
-        pw_small_layer(params, quant, input, filter, corr, output);
-        return;
-    }
     for (int32_t b = 0; b < out.n; ++b) {
         for (int32_t y = 0; y < out.h; ++y) {
             const int8_t *in_row = input + ((b * in.h + y * params->stride_h) * in.w) * cin;
@@ -285,6 +318,30 @@ static void __attribute__((noinline)) conv_1x1(const mf_conv2d_params *params, c
             }
         }
     }
+}
+
+static void __attribute__((noinline)) conv_1x1(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
+                                               const int8_t *input, const int8_t *filter, int32_t *corr, int left,
+                                               int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims out = params->output;
+    const int32_t cin = in.c;
+    const int32_t cout = out.c;
+    if (!left && cout % 4 == 0 && cin == 8 && cout <= PW8_MAX_COUT && params->stride_h == 1 &&
+        params->stride_w == 1 && out.h == in.h && out.w == in.w) {
+        pw8(params, quant, input, filter, corr, output);
+        return;
+    }
+    if (!left && cout % 4 == 0 && (cin == 8 || cin == 16 || cin == 32)) {
+        pw_small_layer(params, quant, input, filter, corr, output);
+        return;
+    }
+    if (!left && cout % 4 == 0 && cin > 16 && cin <= 64 && 3 * cout + 4 <= MVE_SCRATCH_WORDS) {
+        pw_patch_layer(params, quant, input, filter, corr, output);
+        return;
+    }
+    pw_dot_layer(params, quant, input, filter, corr, left, output);
 }
 
 /* Small windows: groups == 1, KH * KW > 1, the whole window (KH * KW * C_in <= 32 bytes, e.g. a 3x3 RGB first
@@ -449,19 +506,22 @@ static int patch_fits(const mf_conv2d_params *params)
            params->output.c >= 4;
 }
 
-/* one channel: nv VMLADAVA into acc */
+/* one channel: its first vector (bytes [r, 16) meet zero lanes of q0; r == 16: post-increment), the others */
 #define PT_CH1(acc) "vldrb.8 q4, [%[w]]\n\tadd %[w], %[r]\n\tvmladava.s8 " acc ", q0, q4\n\t"
+#define PT_CH1F(acc) "vldrb.8 q4, [%[w]], #16\n\tvmladava.s8 " acc ", q0, q4\n\t"
 #define PT_CHK(acc, q) "vldrb.8 q4, [%[w]], #16\n\tvmladava.s8 " acc ", " q ", q4\n\t"
-#define PT_GROUP_HEAD                                                                                                 \
-    "vldrb.8 q0, [%[f]]\n\t"                                                                                          \
-    "vldrb.8 q1, [%[rest]]\n\t"                                                                                       \
-    "vldrb.8 q2, [%[rest], #16]\n\t"                                                                                  \
-    "vldrb.8 q3, [%[rest], #32]\n\t"                                                                                  \
+#define PT_CHAN2(first, acc) first(acc) PT_CHK(acc, "q1")
+#define PT_CHAN3(first, acc) PT_CHAN2(first, acc) PT_CHK(acc, "q2")
+#define PT_CHAN4(first, acc) PT_CHAN3(first, acc) PT_CHK(acc, "q3")
+#define PT_LOAD2 "vldrb.8 q0, [%[f]]\n\tvldrb.8 q1, [%[rest]]\n\t"
+#define PT_LOAD3 PT_LOAD2 "vldrb.8 q2, [%[rest], #16]\n\t"
+#define PT_LOAD4 PT_LOAD3 "vldrb.8 q3, [%[rest], #32]\n\t"
+#define PT_SETUP                                                                                                      \
     "ldrd %[f], %[rest], [%[ctx]]\n\t"                                                                                \
     "vdup.32 q6, %[f]\n\t"                                                                                            \
     "vdup.32 q7, %[rest]\n\t"                                                                                         \
     "ldrd %[f], %[rest], [%[ctx], #8]\n\t"                                                                            \
-    "dls lr, %[rest]\n"                                                                                                \
+    "dls lr, %[rest]\n"                                                                                               \
     "1:\n\t"                                                                                                          \
     "ldrd r0, r2, [%[p]]\n\t"                                                                                         \
     "ldrd r4, r6, [%[p], #8]\n\t"
@@ -476,46 +536,53 @@ static int patch_fits(const mf_conv2d_params *params)
     "vqadd.s32 q5, q5, q4\n\t"                                                                                        \
     "vldrw.u32 q4, [%[p], #32]\n\t"                                                                                   \
     "vrshl.s32 q5, q5, q4\n\t"                                                                                        \
-    "vadd.i32 q5, q5, %[f]\n\t"                                                                                        \
+    "vadd.i32 q5, q5, %[f]\n\t"                                                                                       \
     "vmax.s32 q5, q5, q6\n\t"                                                                                         \
     "vmin.s32 q5, q5, q7\n\t"                                                                                         \
     "vstrb.32 q5, [%[out]], #4\n\t"                                                                                   \
     "adds %[p], #48\n\t"                                                                                              \
     "le lr, 1b\n"
+#define PT_GROUPS(load, chan, first)                                                                                  \
+    load PT_SETUP chan(first, "r0") chan(first, "r2") chan(first, "r4") chan(first, "r6") PT_GROUP_TAIL
 #define PT_OPERANDS                                                                                                   \
     : [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [f] "+r"(f), [rest] "+r"(rest)                                       \
     : [r] "r"(r), [ctx] "r"(ctx)                                                                                       \
     : "r0", "r2", "r4", "r6", "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory"
 
-/* f: the patch's first r bytes then zeros; rest: the patch from byte r on; ctx: act_min, act_max, output
- * offset, groups of four channels */
+/* f: the first r bytes then zeros (r == 16: the first 16 bytes); rest: the patch from byte r on (only the
+ * nv - 1 vectors of the patch are read); ctx: act_min, act_max, output offset, groups of four channels */
 static void __attribute__((noinline)) patch_run(const int8_t *f, const int8_t *rest, const int8_t *w,
                                                 const int32_t *blk, int8_t *out, int32_t nv, int32_t r,
                                                 const int32_t *ctx)
 {
-    switch (nv) {
-    case 2:
-        __asm__ volatile(PT_GROUP_HEAD PT_CH1("r0") PT_CHK("r0", "q1") PT_CH1("r2") PT_CHK("r2", "q1")
-                             PT_CH1("r4") PT_CHK("r4", "q1") PT_CH1("r6") PT_CHK("r6", "q1") PT_GROUP_TAIL PT_OPERANDS);
-        break;
-    case 3:
-        __asm__ volatile(PT_GROUP_HEAD PT_CH1("r0") PT_CHK("r0", "q1") PT_CHK("r0", "q2") PT_CH1("r2")
-                             PT_CHK("r2", "q1") PT_CHK("r2", "q2") PT_CH1("r4") PT_CHK("r4", "q1") PT_CHK("r4", "q2")
-                                 PT_CH1("r6") PT_CHK("r6", "q1") PT_CHK("r6", "q2") PT_GROUP_TAIL PT_OPERANDS);
-        break;
-    default: /* 4 */
-        __asm__ volatile(PT_GROUP_HEAD PT_CH1("r0") PT_CHK("r0", "q1") PT_CHK("r0", "q2") PT_CHK("r0", "q3")
-                             PT_CH1("r2") PT_CHK("r2", "q1") PT_CHK("r2", "q2") PT_CHK("r2", "q3") PT_CH1("r4")
-                                 PT_CHK("r4", "q1") PT_CHK("r4", "q2") PT_CHK("r4", "q3") PT_CH1("r6")
-                                     PT_CHK("r6", "q1") PT_CHK("r6", "q2") PT_CHK("r6", "q3") PT_GROUP_TAIL
-                                         PT_OPERANDS);
-        break;
+    if (r == 16) {
+        if (nv == 2) {
+            __asm__ volatile(PT_GROUPS(PT_LOAD2, PT_CHAN2, PT_CH1F) PT_OPERANDS);
+        } else if (nv == 3) {
+            __asm__ volatile(PT_GROUPS(PT_LOAD3, PT_CHAN3, PT_CH1F) PT_OPERANDS);
+        } else {
+            __asm__ volatile(PT_GROUPS(PT_LOAD4, PT_CHAN4, PT_CH1F) PT_OPERANDS);
+        }
+    } else if (nv == 2) {
+        __asm__ volatile(PT_GROUPS(PT_LOAD2, PT_CHAN2, PT_CH1) PT_OPERANDS);
+    } else if (nv == 3) {
+        __asm__ volatile(PT_GROUPS(PT_LOAD3, PT_CHAN3, PT_CH1) PT_OPERANDS);
+    } else {
+        __asm__ volatile(PT_GROUPS(PT_LOAD4, PT_CHAN4, PT_CH1) PT_OPERANDS);
     }
 }
 #undef PT_CH1
+#undef PT_CH1F
 #undef PT_CHK
-#undef PT_GROUP_HEAD
+#undef PT_CHAN2
+#undef PT_CHAN3
+#undef PT_CHAN4
+#undef PT_LOAD2
+#undef PT_LOAD3
+#undef PT_LOAD4
+#undef PT_SETUP
 #undef PT_GROUP_TAIL
+#undef PT_GROUPS
 #undef PT_OPERANDS
 
 /* n bytes from src to dst (predicated 16-byte vectors) */
@@ -527,6 +594,20 @@ static inline void copy_bytes(int8_t *dst, const int8_t *src, int32_t n)
         dst += 16;
         src += 16;
     }
+}
+
+/* Expand corr[0, cout) at the start of scratch, in place, into the per-group blocks of patch_run: for each
+ * group of four channels corr[4], multiplier[4], shift[4] (3 words per channel). Groups are written from the
+ * last one down: group g's block only covers corr entries of groups >= g, already read. */
+static const int32_t *build_blk(int32_t *scratch, const mf_per_channel_quant *quant, int32_t cout)
+{
+    for (int32_t g = cout / 4 - 1; g >= 0; --g) {
+        const int32x4_t c = vldrwq_s32(scratch + 4 * g);
+        vstrwq_s32(scratch + 12 * g, c);
+        vstrwq_s32(scratch + 12 * g + 4, vldrwq_s32(quant->multiplier + 4 * g));
+        vstrwq_s32(scratch + 12 * g + 8, vldrwq_s32(quant->shift + 4 * g));
+    }
+    return scratch;
 }
 
 typedef struct {
@@ -596,8 +677,8 @@ static void __attribute__((noinline)) patch_run_pixels(const patch_ctx *c, const
 }
 
 static void __attribute__((noinline)) conv_patch(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
-                                                 const int8_t *input, const int8_t *filter, const int32_t *corr,
-                                                 int left, int32_t *spare, int32_t spare_words, int8_t *output)
+                                                 const int8_t *input, const int8_t *filter, int left,
+                                                 int32_t *scratch, int32_t scratch_words, int8_t *output)
 {
     const mf_dims in = params->input;
     const mf_dims fd = params->filter;
@@ -609,7 +690,7 @@ static void __attribute__((noinline)) conv_patch(const mf_conv2d_params *params,
     const int8_t zp = (int8_t)(-params->input_offset);
     patch_ctx c;
     c.filter = filter;
-    c.corr = corr;
+    c.corr = scratch;
     c.mult = quant->multiplier;
     c.shift = quant->shift;
     c.L = fd.h * fd.w * cin;
@@ -625,20 +706,12 @@ static void __attribute__((noinline)) conv_patch(const mf_conv2d_params *params,
     c.ctx[1] = params->act_max;
     c.ctx[2] = params->output_offset;
     c.ctx[3] = cout / 4;
-    /* spare: first[16], patch[L + 16 slack] (<= 80 bytes), then the per-group blocks */
-    c.first = (int8_t *)spare;
+    /* scratch: corr[cout] (expanded in place into the per-group blocks for the asm), then at its end
+     * first[16] and patch[L + 16 slack] (<= 80 bytes) */
+    c.first = (int8_t *)(scratch + scratch_words - 24);
     c.patch = c.first + 16;
-    int32_t *blk = spare + 24;
-    c.blk = blk;
-    c.use_asm = !left && cout % 4 == 0 && 24 + 3 * cout <= spare_words;
-    if (c.use_asm) {
-        for (int32_t o = 0; o < cout; ++o) {
-            int32_t *q = blk + 12 * (o / 4) + o % 4;
-            q[0] = corr[o];
-            q[4] = quant->multiplier[o];
-            q[8] = quant->shift[o];
-        }
-    }
+    c.use_asm = !left && cout % 4 == 0 && 3 * cout + 24 <= scratch_words;
+    c.blk = c.use_asm ? build_blk(scratch, quant, cout) : NULL;
     for (int32_t i = 0; i < 96; i += 16) {
         vst1q_s8(c.first + i, vdupq_n_s8(0));
     }
@@ -773,7 +846,7 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
         for (int32_t o = 0; o < out.c; ++o) {
             left |= quant->shift[o] > 0;
         }
-        conv_patch(params, quant, input, filter, corr, left, scratch + n_corr, MVE_SCRATCH_WORDS - n_corr, output);
+        conv_patch(params, quant, input, filter, left, scratch, MVE_SCRATCH_WORDS, output);
         return;
     }
     if (window) {
