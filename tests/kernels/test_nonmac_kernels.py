@@ -84,7 +84,9 @@ def test_add_tables_bit_exact(core, tmp_path):
         add_case(rng, big, big, big, scales=(0.5, 0.5, 1e-3), activation="RELU"),
         add_case(rng, (1, 4, 4, 8), (1, 4, 4, 8), (1, 4, 4, 8), scales=(1e-4, 2e-4, 10.0)),
         add_case(rng, (1, 3, 5, 7), (1, 3, 5, 7), (1, 3, 5, 7)),  # below the thresholds
-        add_case(rng, big, (1, 1, 1, 16), big, activation="RELU6"),  # broadcast
+        add_case(rng, big, (1, 1, 1, 16), big, activation="RELU6"),  # broadcast: the tables row by row
+        add_case(rng, (1, 1, 9, 13), (1, 6, 9, 13), (1, 6, 9, 13)),  # rows of 13: predicated tails
+        add_case(rng, (2, 7, 11, 5), (2, 1, 11, 5), (2, 7, 11, 5), activation="RELU"),  # rows of 5
         add_case(rng, big, big, big, const2=True),
     ]
     for g in cases:  # same zero points too: one shared table when the scales also match
