@@ -211,6 +211,7 @@ typedef struct {
     int32_t col_step; /* input bytes between window columns */
     int32_t off, off2, zp, lo, hi;
     int32_t zp2, lo2, hi2; /* in both 16-bit lanes */
+    int32_t np;            /* pixels per im2col block: 4 or 6 */
 } conv_ctx;
 
 /* One output pixel, all channels, window rows [ky0, ky1) and columns [kx0, kx1) (the taps inside the image);
@@ -469,6 +470,8 @@ typedef struct {
     const int32_t *bias, *mult, *shift;
     int32_t *part;   /* 4 partial sums per channel */
     int32_t zp21;    /* 2 * output zero point + 1 */
+    int32_t odd;     /* 6-pixel loop: groups & 1 */
+    const int16_t *xend; /* 6-pixel loop: the patch end */
 } blk4_frame;
 
 #define MF_B4_STEP                              \
@@ -647,6 +650,205 @@ __attribute__((noinline)) static void block4_idx(const blk4_frame *frame, int32_
 #undef MF_B4_NEXT_IDX
 #undef MF_B4_OPERANDS
 
+/*
+ * The same channel loop for 6-pixel blocks (buffer groups of 48 bytes): 6 accumulators, the loop ends on the
+ * patch pointer (no count register). Per 4 patch elements and channel: LDR + 2 SXTB16 + 6 LDRD + 12 SMLAD for
+ * 24 MACs (0.875 instructions/MAC), and the channel's setup, constants and loop overhead serve 6 outputs.
+ */
+#define MF_B6_STEP                              \
+    "ldr %[t0], [%[w]], #4\n\t"                 \
+    "sxtb16 %[t1], %[t0]\n\t"                   \
+    "sxtb16 %[t0], %[t0], ror #8\n\t"           \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a0], %[xa], %[t1], %[a0]\n\t"      \
+    "smlad %[a0], %[xb], %[t0], %[a0]\n\t"      \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a1], %[xa], %[t1], %[a1]\n\t"      \
+    "smlad %[a1], %[xb], %[t0], %[a1]\n\t"      \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a2], %[xa], %[t1], %[a2]\n\t"      \
+    "smlad %[a2], %[xb], %[t0], %[a2]\n\t"      \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a3], %[xa], %[t1], %[a3]\n\t"      \
+    "smlad %[a3], %[xb], %[t0], %[a3]\n\t"      \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a4], %[xa], %[t1], %[a4]\n\t"      \
+    "smlad %[a4], %[xb], %[t0], %[a4]\n\t"      \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
+    "smlad %[a5], %[xa], %[t1], %[a5]\n\t"      \
+    "smlad %[a5], %[xb], %[t0], %[a5]\n\t"
+#define MF_B6_DOT                                       \
+    "ldr %[x], %[buf]\n\t"                              \
+    "ldr %[t0], %[odd]\n\t"                             \
+    "cmp %[t0], #0\n\t"                                 \
+    "beq 2f\n\t"                                        \
+    MF_B6_STEP                                          \
+    "2:\n\t"                                            \
+    MF_B6_STEP                                          \
+    MF_B6_STEP                                          \
+    "ldr %[t0], %[xend]\n\t"                            \
+    "cmp %[x], %[t0]\n\t"                               \
+    "bne 2b\n\t"
+#define MF_B6_INIT_TAB                                  \
+    "1:\n\t"                                            \
+    "ldr %[a0], [%[r]], #4\n\t"                         \
+    "mov %[a1], %[a0]\n\t"                              \
+    "mov %[a2], %[a0]\n\t"                              \
+    "mov %[a3], %[a0]\n\t"                              \
+    "mov %[a4], %[a0]\n\t"                              \
+    "mov %[a5], %[a0]\n\t"
+#define MF_B6_INIT_BIAS                                 \
+    "1:\n\t"                                            \
+    "ldr %[t0], %[biasp]\n\t"                           \
+    "ldr %[a0], [%[t0], %[r]]\n\t"                      \
+    "mov %[a1], %[a0]\n\t"                              \
+    "mov %[a2], %[a0]\n\t"                              \
+    "mov %[a3], %[a0]\n\t"                              \
+    "mov %[a4], %[a0]\n\t"                              \
+    "mov %[a5], %[a0]\n\t"
+#define MF_B6_PART_ADDR                                 \
+    "add %[t0], %[r], %[r], lsl #1\n\t"                 \
+    "ldr %[t1], %[partp]\n\t"                           \
+    "add %[t0], %[t1], %[t0], lsl #1\n\t"
+#define MF_B6_INIT_PART                                 \
+    "1:\n\t"                                            \
+    MF_B6_PART_ADDR                                     \
+    "ldrd %[a0], %[a1], [%[t0]]\n\t"                    \
+    "ldrd %[a2], %[a3], [%[t0], #8]\n\t"                \
+    "ldrd %[a4], %[a5], [%[t0], #16]\n\t"
+#define MF_B6_CONST_TAB                                 \
+    "ldrd %[t0], %[t1], [%[r]], #8\n\t"                 \
+    "ldr %[xb], [%[r]], #4\n\t"
+#define MF_B6_CONST_IDX                                 \
+    "ldr %[t1], %[multp]\n\t"                           \
+    "ldr %[t0], [%[t1], %[r]]\n\t"                      \
+    "ldr %[t1], %[shiftp]\n\t"                          \
+    "ldr %[xb], [%[t1], %[r]]\n\t"                      \
+    "rsb %[xb], %[xb], #0\n\t"                          \
+    "ldr %[t1], %[zp21]\n\t"                            \
+    "lsl %[t1], %[t1], %[xb]\n\t"                       \
+    "asr %[t1], %[t1], #1\n\t"
+/* t0 = m, t1 = k, xb = e, xa scratch */
+#define MF_B6_RQ(a)                                     \
+    "add %[xa], %[t1], %[" a "], asr #31\n\t"           \
+    "lsl %[" a "], %[" a "], #1\n\t"                    \
+    "smmlar %[" a "], %[" a "], %[t0], %[xa]\n\t"       \
+    "asr %[" a "], %[" a "], %[xb]\n\t"                 \
+    "ssat %[" a "], #8, %[" a "]\n\t"
+#define MF_B6_RQ6 MF_B6_RQ("a0") MF_B6_RQ("a1") MF_B6_RQ("a2") MF_B6_RQ("a3") MF_B6_RQ("a4") MF_B6_RQ("a5")
+#define MF_B6_LO(a)                                     \
+    "cmp %[" a "], %[x]\n\t"                            \
+    "it lt\n\t"                                         \
+    "movlt %[" a "], %[x]\n\t"
+#define MF_B6_HI(a)                                     \
+    "cmp %[" a "], %[xa]\n\t"                           \
+    "it gt\n\t"                                         \
+    "movgt %[" a "], %[xa]\n\t"
+#define MF_B6_CLAMP_LO                                                                                           \
+    "ldr %[x], %[lo]\n\t" MF_B6_LO("a0") MF_B6_LO("a1") MF_B6_LO("a2") MF_B6_LO("a3") MF_B6_LO("a4") MF_B6_LO("a5")
+#define MF_B6_CLAMP_HI                                                                                           \
+    "ldr %[xa], %[hi]\n\t" MF_B6_HI("a0") MF_B6_HI("a1") MF_B6_HI("a2") MF_B6_HI("a3") MF_B6_HI("a4") MF_B6_HI("a5")
+#define MF_B6_STORE_OUT                                 \
+    "ldr %[t0], %[cout]\n\t"                            \
+    "strb %[a0], [%[out]]\n\t"                          \
+    "strb %[a1], [%[out], %[t0]]\n\t"                   \
+    "add %[t1], %[out], %[t0], lsl #1\n\t"              \
+    "strb %[a2], [%[t1]]\n\t"                           \
+    "strb %[a3], [%[t1], %[t0]]\n\t"                    \
+    "add %[t1], %[t1], %[t0], lsl #1\n\t"               \
+    "strb %[a4], [%[t1]]\n\t"                           \
+    "strb %[a5], [%[t1], %[t0]]\n\t"                    \
+    "adds %[out], %[out], #1\n\t"
+#define MF_B6_STORE_PART                                \
+    MF_B6_PART_ADDR                                     \
+    "strd %[a0], %[a1], [%[t0]]\n\t"                    \
+    "strd %[a2], %[a3], [%[t0], #8]\n\t"                \
+    "strd %[a4], %[a5], [%[t0], #16]\n\t"
+#define MF_B6_NEXT_TAB                                  \
+    "ldr %[t0], %[wadj]\n\t"                            \
+    "add %[w], %[w], %[t0]\n\t"                         \
+    "ldr %[t0], %[end]\n\t"                             \
+    "cmp %[r], %[t0]\n\t"                               \
+    "bne 1b\n\t"
+#define MF_B6_NEXT_IDX                                  \
+    "ldr %[t0], %[wadj]\n\t"                            \
+    "add %[w], %[w], %[t0]\n\t"                         \
+    "adds %[r], %[r], #4\n\t"                           \
+    "ldr %[t0], %[end]\n\t"                             \
+    "cmp %[r], %[t0]\n\t"                               \
+    "bne 1b\n\t"
+#define MF_B6_OPERANDS                                                                                           \
+    : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5),         \
+      [x] "=&r"(x), [t0] "=&r"(t0), [t1] "=&r"(t1), [xa] "=&r"(xa), [xb] "=&r"(xb), [w] "+r"(w), [r] "+r"(r), \
+      [out] "+r"(out)                                                                                           \
+    : [buf] "m"(f->buf), [odd] "m"(f->odd), [xend] "m"(f->xend), [cout] "m"(f->cout), [lo] "m"(f->lo),        \
+      [hi] "m"(f->hi), [wadj] "m"(f->wadj), [end] "m"(f->end), [biasp] "m"(f->bias), [multp] "m"(f->mult),    \
+      [shiftp] "m"(f->shift), [partp] "m"(f->part), [zp21] "m"(f->zp21)                                       \
+    : "cc", "memory"
+
+__attribute__((noinline)) static void block6_tab(const blk4_frame *frame, const int32_t *tab, const int8_t *w,
+                                                 int8_t *out, int clamp)
+{
+    const blk4_frame fr = *frame, *f = &fr;
+    int32_t a0, a1, a2, a3, a4, a5, t0, t1, xa, xb;
+    const int16_t *x;
+    intptr_t r = (intptr_t)tab;
+    if (clamp == 0) {
+        __asm__ volatile(MF_B6_INIT_TAB MF_B6_DOT MF_B6_CONST_TAB MF_B6_RQ6 MF_B6_STORE_OUT MF_B6_NEXT_TAB
+                         MF_B6_OPERANDS);
+    } else if (clamp == 1) {
+        __asm__ volatile(MF_B6_INIT_TAB MF_B6_DOT MF_B6_CONST_TAB MF_B6_RQ6 MF_B6_CLAMP_LO MF_B6_STORE_OUT
+                         MF_B6_NEXT_TAB MF_B6_OPERANDS);
+    } else {
+        __asm__ volatile(MF_B6_INIT_TAB MF_B6_DOT MF_B6_CONST_TAB MF_B6_RQ6 MF_B6_CLAMP_LO MF_B6_CLAMP_HI
+                         MF_B6_STORE_OUT MF_B6_NEXT_TAB MF_B6_OPERANDS);
+    }
+}
+
+__attribute__((noinline)) static void block6_idx(const blk4_frame *frame, int32_t o0, const int8_t *w, int8_t *out,
+                                                 int init, int fin)
+{
+    const blk4_frame fr = *frame, *f = &fr;
+    int32_t a0, a1, a2, a3, a4, a5, t0, t1, xa, xb;
+    const int16_t *x;
+    intptr_t r = 4 * o0;
+    if (init == 0 && fin == 0) {
+        __asm__ volatile(MF_B6_INIT_BIAS MF_B6_DOT MF_B6_CONST_IDX MF_B6_RQ6 MF_B6_STORE_OUT MF_B6_NEXT_IDX
+                         MF_B6_OPERANDS);
+    } else if (init == 0) {
+        __asm__ volatile(MF_B6_INIT_BIAS MF_B6_DOT MF_B6_CONST_IDX MF_B6_RQ6 MF_B6_CLAMP_LO MF_B6_CLAMP_HI
+                         MF_B6_STORE_OUT MF_B6_NEXT_IDX MF_B6_OPERANDS);
+    } else if (fin == 0) {
+        __asm__ volatile(MF_B6_INIT_PART MF_B6_DOT MF_B6_CONST_IDX MF_B6_RQ6 MF_B6_STORE_OUT MF_B6_NEXT_IDX
+                         MF_B6_OPERANDS);
+    } else if (fin == 1) {
+        __asm__ volatile(MF_B6_INIT_PART MF_B6_DOT MF_B6_CONST_IDX MF_B6_RQ6 MF_B6_CLAMP_LO MF_B6_CLAMP_HI
+                         MF_B6_STORE_OUT MF_B6_NEXT_IDX MF_B6_OPERANDS);
+    } else {
+        __asm__ volatile(MF_B6_INIT_PART MF_B6_DOT MF_B6_STORE_PART MF_B6_NEXT_IDX MF_B6_OPERANDS);
+    }
+}
+#undef MF_B6_STEP
+#undef MF_B6_DOT
+#undef MF_B6_INIT_TAB
+#undef MF_B6_INIT_BIAS
+#undef MF_B6_PART_ADDR
+#undef MF_B6_INIT_PART
+#undef MF_B6_CONST_TAB
+#undef MF_B6_CONST_IDX
+#undef MF_B6_RQ
+#undef MF_B6_RQ6
+#undef MF_B6_LO
+#undef MF_B6_HI
+#undef MF_B6_CLAMP_LO
+#undef MF_B6_CLAMP_HI
+#undef MF_B6_STORE_OUT
+#undef MF_B6_STORE_PART
+#undef MF_B6_NEXT_TAB
+#undef MF_B6_NEXT_IDX
+#undef MF_B6_OPERANDS
+
+
 
 /* All channels of a 4-pixel block for one chunk: out[p * C_out + o] on the last chunk. Compile-time flags:
  * lo_on / hi_on (activation bounds other than int8's), generic (patch % 4 != 0, no bias or several chunks). */
@@ -736,8 +938,17 @@ __attribute__((noinline)) static void block4_channels(const conv_ctx *c, const c
         f.shift = c->shift;
         f.part = k->part;
         f.zp21 = 2 * c->zp + 1;
+        f.odd = groups & 1;
+        f.xend = k->buf + groups * 24;
         const int8_t *w = k->filter + k->woff;
-        if (k->tab != NULL) {
+        if (c->np == 6) {
+            f.end = k->tab != NULL ? (intptr_t)(k->tab + 4 * fast) : 4 * fast;
+            if (k->tab != NULL) {
+                block6_tab(&f, k->tab, w, out, hi_on ? 2 : lo_on);
+            } else {
+                block6_idx(&f, 0, w, out, k->part != NULL, !k->last ? 2 : (lo_on || hi_on));
+            }
+        } else if (k->tab != NULL) {
             f.end = (intptr_t)(k->tab + 4 * fast);
             block4_tab(&f, k->tab, w, out, hi_on ? 2 : lo_on);
         } else {
@@ -752,58 +963,65 @@ __attribute__((noinline)) static void block4_channels(const conv_ctx *c, const c
 
 /* Scratch bytes a chunk of `elems` patch elements takes: the 4 pixels' int16 lanes (32 bytes per group of 4
  * elements) and, when C_in % 4 != 0, one pixel's staging copy in bytes (whole groups and 4 spare bytes). */
-static int32_t im2col4_bytes(int32_t elems, int32_t cin)
+static int32_t im2col4_bytes(int32_t elems, int32_t cin, int32_t np)
 {
     const int32_t groups = (elems + 3) >> 2;
-    return groups * 32 + ((cin & 3) != 0 ? groups * 4 + 4 : 0);
+    return groups * 8 * np + ((cin & 3) != 0 ? groups * 4 + 4 : 0);
 }
 
 /* taps per chunk for the 4-pixel blocks in cap scratch bytes (0: not possible). One chunk when the patch fits;
  * else the scratch also holds 4 int32 partial sums per output channel and each chunk whole taps. */
-static int32_t im2col4_taps_per_chunk(int32_t taps, int32_t cin, int32_t cout, int32_t cap)
+static int32_t im2col4_taps_per_chunk(int32_t taps, int32_t cin, int32_t cout, int32_t cap, int32_t np)
 {
-    if (im2col4_bytes(taps * cin, cin) <= cap) {
+    if (im2col4_bytes(taps * cin, cin, np) <= cap) {
         return taps;
     }
-    const int32_t room = cap - 16 * cout;
+    const int32_t room = cap - 4 * np * cout;
     if (room < 64) {
         return 0;
     }
-    int32_t t = room / (8 * cin);
-    while (t > 0 && im2col4_bytes(t * cin, cin) > room) {
+    int32_t t = room / (2 * np * cin);
+    while (t > 0 && im2col4_bytes(t * cin, cin, np) > room) {
         --t;
     }
     return t;
 }
 
 /* groups of zeros / of sign-extended input words (input offset added) into one pixel's lanes: 32 bytes per group */
-static inline int16_t *im2col4_zero(int16_t *d, int32_t groups)
+static inline int16_t *im2col4_zero(int16_t *d, int32_t groups, int32_t np)
 {
     const uint32_t z[2] = {0, 0};
-    for (; groups > 0; --groups, d += 16) {
+    for (; groups > 0; --groups, d += 4 * np) {
         memcpy(d, z, sizeof z);
     }
     return d;
 }
 
-static inline int16_t *im2col4_words(int16_t *d, const int8_t *src, int32_t groups, int32_t off2)
+#define MF_IM2COL_WORDS(step)                                                                                 \
+    __asm__ volatile("1:\n\t"                                                                                    \
+                     "ldr %[v], [%[s]], #4\n\t"                                                                  \
+                     "sxtab16 %[e], %[off2], %[v]\n\t"                                                           \
+                     "sxtab16 %[o], %[off2], %[v], ror #8\n\t"                                                   \
+                     "strd %[e], %[o], [%[d]], #" step "\n\t"                                                    \
+                     "subs %[n], %[n], #1\n\t"                                                                   \
+                     "bne 1b\n\t"                                                                                \
+                     : [d] "+r"(d), [s] "+r"(src), [n] "+r"(groups), [v] "=&r"(v), [e] "=&r"(e), [o] "=&r"(o)  \
+                     : [off2] "r"(off2)                                                                         \
+                     : "cc", "memory")
+
+static inline int16_t *im2col4_words(int16_t *d, const int8_t *src, int32_t groups, int32_t off2, int32_t np)
 {
     if (groups > 0) {
         uint32_t v, e, o;
-        __asm__ volatile(
-            "1:\n\t"
-            "ldr %[v], [%[s]], #4\n\t"
-            "sxtab16 %[e], %[off2], %[v]\n\t"
-            "sxtab16 %[o], %[off2], %[v], ror #8\n\t"
-            "strd %[e], %[o], [%[d]], #32\n\t"
-            "subs %[n], %[n], #1\n\t"
-            "bne 1b\n\t"
-            : [d] "+r"(d), [s] "+r"(src), [n] "+r"(groups), [v] "=&r"(v), [e] "=&r"(e), [o] "=&r"(o)
-            : [off2] "r"(off2)
-            : "cc", "memory");
+        if (np == 4) {
+            MF_IM2COL_WORDS("32");
+        } else {
+            MF_IM2COL_WORDS("48");
+        }
     }
     return d;
 }
+#undef MF_IM2COL_WORDS
 
 static inline int8_t *stage_copy(int8_t *s, const int8_t *src, int32_t n)
 {
@@ -837,7 +1055,7 @@ static void im2col4_fill(const mf_conv2d_params *params, const conv_ctx *c, int3
                          int32_t t0, int32_t t1, int16_t *dst, int8_t *stage)
 {
     const mf_dims in = params->input;
-    const int32_t cin = in.c, fw = params->filter.w, dw = params->dilation_w, off2 = c->off2;
+    const int32_t cin = in.c, fw = params->filter.w, dw = params->dilation_w, off2 = c->off2, np = c->np;
     const int32_t y0 = y * params->stride_h - params->pad_h, x0 = x * params->stride_w - params->pad_w;
     const int8_t padb = (int8_t)(-c->off);
     int32_t kx_lo, kx_hi;
@@ -853,15 +1071,15 @@ static void im2col4_fill(const mf_conv2d_params *params, const conv_ctx *c, int3
         }
         const int8_t *src = hi > lo ? c->input + (((b * in.h + iy) * in.w + x0 + lo * dw) * cin) : c->input;
         if (stage == NULL) {
-            dst = im2col4_zero(dst, ((lo - ka) * cin) >> 2);
+            dst = im2col4_zero(dst, ((lo - ka) * cin) >> 2, np);
             if (dw == 1) {
-                dst = im2col4_words(dst, src, ((hi - lo) * cin) >> 2, off2);
+                dst = im2col4_words(dst, src, ((hi - lo) * cin) >> 2, off2, np);
             } else {
                 for (int32_t kx = lo; kx < hi; ++kx, src += dw * cin) {
-                    dst = im2col4_words(dst, src, cin >> 2, off2);
+                    dst = im2col4_words(dst, src, cin >> 2, off2, np);
                 }
             }
-            dst = im2col4_zero(dst, ((kb - hi) * cin) >> 2);
+            dst = im2col4_zero(dst, ((kb - hi) * cin) >> 2, np);
         } else {
             s = stage_fill(s, padb, (lo - ka) * cin);
             if (dw == 1) {
@@ -877,39 +1095,51 @@ static void im2col4_fill(const mf_conv2d_params *params, const conv_ctx *c, int3
     }
     if (stage != NULL) {
         s = stage_fill(s, padb, (int32_t)(-(s - stage) & 3));
-        im2col4_words(dst, stage, (int32_t)(s - stage) >> 2, off2);
+        im2col4_words(dst, stage, (int32_t)(s - stage) >> 2, off2, np);
     }
 }
 
-/* The layer's first (pixels & ~3) output pixels in 4-pixel blocks (groups == 1, rq_fast_ok, zp_fold_ok,
- * im2col4_taps_per_chunk > 0, and -input_offset an int8 when C_in % 4 != 0) in the cap bytes at scratch
- * (word aligned); returns how many pixels it did. */
-__attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *params, const conv_ctx *c, int8_t *output,
-                                                      int32_t tpc, int32_t *scratch, int32_t cap)
+/* Output pixels [start, start + count) (count % np == 0) in blocks of np = c->np (4 or 6) pixels (groups == 1,
+ * rq_fast_ok, zp_fold_ok, and -input_offset an int8 when C_in % 4 != 0) in the cap bytes at scratch (word
+ * aligned); returns how many pixels it did: count, or 0 when the blocks do not fit the scratch (or, for 6-pixel
+ * blocks, when a chunk would need the C loop). */
+__attribute__((noinline)) static int32_t conv_im2col(const mf_conv2d_params *params, const conv_ctx *c, int8_t *output,
+                                                     int32_t *scratch, int32_t cap, int32_t start, int32_t count)
 {
     const mf_dims in = params->input, fd = params->filter, out = params->output;
-    const int32_t cin = in.c, cout = out.c, taps = fd.h * fd.w;
+    const int32_t cin = in.c, cout = out.c, taps = fd.h * fd.w, np = c->np;
+    const int32_t tpc = count > 0 ? im2col4_taps_per_chunk(taps, cin, cout, cap, np) : 0;
+    if (tpc == 0) {
+        return 0;
+    }
     const int chunked = tpc < taps;
-    int16_t *buf = (int16_t *)(void *)(scratch + (chunked ? 4 * cout : 0)); /* after 4 * C_out partial sums */
-    int8_t *stage = (cin & 3) != 0 ? (int8_t *)(void *)(buf + 16 * ((tpc * cin + 3) >> 2)) : NULL;
+    int16_t *buf = (int16_t *)(void *)(scratch + (chunked ? np * cout : 0)); /* after np * C_out partial sums */
+    int8_t *stage = (cin & 3) != 0 ? (int8_t *)(void *)(buf + 4 * np * ((tpc * cin + 3) >> 2)) : NULL;
     /* per-channel requantization records after the patch lanes and the staging bytes, when they fit */
-    const int32_t used = (chunked ? 16 * cout : 0) + im2col4_bytes(tpc * cin, cin);
+    const int32_t used = (chunked ? 4 * np * cout : 0) + im2col4_bytes(tpc * cin, cin, np);
     int32_t *tab = !chunked && used + 16 * cout <= cap ? scratch + used / 4 : NULL;
     int idx_ok = 1;
     for (int32_t o = 0; o < cout; ++o) {
-        const rq_zp r = rq_zp_load(c->mult, c->shift, o, c->zp);
         idx_ok &= c->shift[o] < 0;
-        if (tab != NULL) {
-            tab[4 * o] = c->bias != NULL ? c->bias[o] : 0;
-            tab[4 * o + 1] = r.m;
-            tab[4 * o + 2] = r.k;
-            tab[4 * o + 3] = r.e;
-        }
     }
     /* a patch that ends inside a group: the filters copied with zero bytes up to whole groups, when they fit */
     const int32_t patch = taps * cin, patch4 = (patch + 3) & ~3;
     const int32_t used2 = used + (tab != NULL ? 16 * cout : 0);
     const int wpad = !chunked && patch4 != patch && used2 + cout * patch4 <= cap;
+    if (np == 6) { /* every chunk in the assembly loop: >= 2 groups, whole groups or padded filters, a mode */
+        const int32_t last = (taps - (taps - 1) / tpc * tpc) * cin;
+        const int mode_ok = tab != NULL || (idx_ok && (chunked || c->bias != NULL));
+        if (!mode_ok || last < 5 || tpc * cin < 5 || (((tpc * cin) & 3) != 0 && !wpad) || ((last & 3) != 0 && !wpad)) {
+            return 0;
+        }
+    }
+    for (int32_t o = 0; tab != NULL && o < cout; ++o) {
+        const rq_zp r = rq_zp_load(c->mult, c->shift, o, c->zp);
+        tab[4 * o] = c->bias != NULL ? c->bias[o] : 0;
+        tab[4 * o + 1] = r.m;
+        tab[4 * o + 2] = r.k;
+        tab[4 * o + 3] = r.e;
+    }
     const int8_t *filter = c->filter;
     if (wpad) {
         int8_t *copy = (int8_t *)(void *)(scratch + used2 / 4);
@@ -919,23 +1149,24 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
         }
         filter = copy;
     }
-    const int32_t total = out.n * out.h * out.w;
     const int dw1 = params->dilation_w == 1;
     const int32_t span_h = (fd.h - 1) * params->dilation_h, span_w = fd.w - 1, row_bytes = fd.w * cin;
-    int32_t b = 0, y = 0, x = 0; /* the block's first pixel */
-    const int32_t full = total & ~3;
-    for (int32_t pix = 0; pix < full; pix += 4) {
+    /* the block's first pixel */
+    int32_t b = start / (out.h * out.w), y = start / out.w % out.h, x = start % out.w;
+    for (int32_t pix = start; pix < start + count; pix += np) {
         int32_t pb = b, py = y, px = x;
         for (int32_t o = 0; chunked && o < cout; ++o) { /* the partial sums start at the bias */
             const int32_t bv = c->bias != NULL ? c->bias[o] : 0;
-            scratch[4 * o] = scratch[4 * o + 1] = scratch[4 * o + 2] = scratch[4 * o + 3] = bv;
+            for (int32_t p = 0; p < np; ++p) {
+                scratch[np * o + p] = bv;
+            }
         }
         for (int32_t t0 = 0; t0 < taps; t0 += tpc) {
             const int32_t t1 = t0 + tpc < taps ? t0 + tpc : taps;
             pb = b;
             py = y;
             px = x;
-            for (int32_t p = 0; p < 4; ++p) {
+            for (int32_t p = 0; p < np; ++p) {
                 const int32_t y0 = py * params->stride_h - params->pad_h, x0 = px * params->stride_w - params->pad_w;
                 const int inside = dw1 && y0 >= 0 && y0 + span_h < in.h && x0 >= 0 && x0 + span_w < in.w;
                 if (inside && chunked && stage == NULL) {
@@ -945,7 +1176,8 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
                     int32_t ky = t0 / fd.w, ka = t0 - ky * fd.w;
                     for (int32_t t = t0; t < t1; ka = 0, ++ky) {
                         const int32_t kb = t1 - t < fd.w - ka ? ka + (t1 - t) : fd.w;
-                        d = im2col4_words(d, base + ky * c->row_step + ka * cin, ((kb - ka) * cin) >> 2, c->off2);
+                        d = im2col4_words(d, base + ky * c->row_step + ka * cin, ((kb - ka) * cin) >> 2, c->off2,
+                                          np);
                         t += kb - ka;
                     }
                 } else if (inside && !chunked) {
@@ -954,7 +1186,7 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
                     if (stage == NULL) {
                         int16_t *d = buf + p * 4;
                         for (int32_t ky = 0; ky < fd.h; ++ky, src += c->row_step) {
-                            d = im2col4_words(d, src, row_bytes >> 2, c->off2);
+                            d = im2col4_words(d, src, row_bytes >> 2, c->off2, np);
                         }
                     } else {
                         int8_t *s = stage;
@@ -962,7 +1194,7 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
                             s = stage_copy(s, src, row_bytes);
                         }
                         s = stage_fill(s, (int8_t)(-c->off), (int32_t)(-(s - stage) & 3));
-                        im2col4_words(buf + p * 4, stage, (int32_t)(s - stage) >> 2, c->off2);
+                        im2col4_words(buf + p * 4, stage, (int32_t)(s - stage) >> 2, c->off2, np);
                     }
                 } else {
                     im2col4_fill(params, c, pb, py, px, t0, t1, buf + p * 4, stage);
@@ -975,7 +1207,7 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
                     }
                 }
             }
-            /* channels: the 4 pixels share each filter word and the channel's requantization */
+            /* channels: the np pixels share each filter word and the channel's requantization */
             chunk4 k;
             k.buf = buf;
             k.groups4 = ((t1 - t0) * cin) >> 2;
@@ -995,7 +1227,7 @@ __attribute__((noinline)) static int32_t conv_im2col4(const mf_conv2d_params *pa
         y = py;
         x = px;
     }
-    return full;
+    return count;
 }
 
 /*
@@ -1265,11 +1497,14 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
         conv_pointwise_small(params, &c, output, scratch);
         return;
     }
-    int32_t done = 0; /* output pixels (flat N*OH*OW index) already computed in 4-pixel blocks */
-    const int32_t tpc = im2col4_taps_per_chunk(fd.h * fd.w, in.c, out.c, cap);
+    int32_t done = 0; /* output pixels (flat N*OH*OW index) already computed in 6- and 4-pixel blocks */
+    const int32_t total = out.n * out.h * out.w;
     const int pad_byte_ok = (in.c & 3) == 0 || (c.off >= -127 && c.off <= 128);
-    if (tpc > 0 && pad_byte_ok && zp_fold_ok(quant, out.c)) {
-        done = conv_im2col4(params, &c, output, tpc, scratch, cap);
+    if (pad_byte_ok && zp_fold_ok(quant, out.c)) {
+        c.np = 6;
+        done = conv_im2col(params, &c, output, scratch, cap, 0, total - total % 6);
+        c.np = 4;
+        done += conv_im2col(params, &c, output, scratch, cap, done, (total - done) & ~3);
     }
     const uintptr_t in_lo = (uintptr_t)input, in_hi = in_lo + (uintptr_t)(in.n * in.h * in.w * in.c);
     const uintptr_t out_lo = (uintptr_t)output, out_hi = out_lo + (uintptr_t)(out.n * out.h * out.w * out.c);
