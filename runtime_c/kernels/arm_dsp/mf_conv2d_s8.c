@@ -1107,7 +1107,7 @@ __attribute__((noinline)) static int32_t conv_im2col(const mf_conv2d_params *par
                                                      int32_t *scratch, int32_t cap, int32_t start, int32_t count)
 {
     const mf_dims in = params->input, fd = params->filter, out = params->output;
-    const int32_t cin = in.c, cout = out.c, taps = fd.h * fd.w, np = c->np;
+    const int32_t cin = in.c, cout = out.c, taps = fd.h * fd.w, np = c->np, patch = taps * cin;
     const int32_t tpc = count > 0 ? im2col4_taps_per_chunk(taps, cin, cout, cap, np) : 0;
     if (tpc == 0) {
         return 0;
@@ -1123,11 +1123,17 @@ __attribute__((noinline)) static int32_t conv_im2col(const mf_conv2d_params *par
         idx_ok &= c->shift[o] < 0;
     }
     /* a patch that ends inside a group: the filters copied with zero bytes up to whole groups, when they fit */
-    const int32_t patch = taps * cin, patch4 = (patch + 3) & ~3;
+    const int32_t patch4 = (patch + 3) & ~3;
     const int32_t used2 = used + (tab != NULL ? 16 * cout : 0);
     const int wpad = !chunked && patch4 != patch && used2 + cout * patch4 <= cap;
     if (np == 6) { /* every chunk in the assembly loop: >= 2 groups, whole groups or padded filters, a mode */
         const int32_t last = (taps - (taps - 1) / tpc * tpc) * cin;
+        /* estimated instructions per pixel and channel: 0.875 vs 0.94 per patch element, ~40 per chunk and block */
+        const int32_t tpc4 = im2col4_taps_per_chunk(taps, cin, cout, cap, 4);
+        const int32_t ch6 = (taps + tpc - 1) / tpc, ch4 = tpc4 > 0 ? (taps + tpc4 - 1) / tpc4 : 0;
+        if (ch4 > 0 && (int64_t)875 * patch + (int64_t)6667 * ch6 > (int64_t)940 * patch + (int64_t)10000 * ch4) {
+            return 0;
+        }
         const int mode_ok = tab != NULL || (idx_ok && (chunked || c->bias != NULL));
         if (!mode_ok || last < 5 || tpc * cin < 5 || (((tpc * cin) & 3) != 0 && !wpad) || ((last & 3) != 0 && !wpad)) {
             return 0;
@@ -1355,11 +1361,119 @@ static inline int8_t *pw_pixel16_asm(const int32_t *r, const int32_t *end, const
 #undef PW_SMLAD2
 #undef PW_TAIL
 
-__attribute__((noinline)) static void pw_run_asm(const int32_t *table, int32_t cout, const int8_t *in, int8_t *out,
-                                                 int32_t pixels, int32_t off2, int32_t cin)
+/* Two pixels of C_in 8 per pass over the table (x[0..3] pixel 0, x[4..7] pixel 1, both read before any output
+ * is written: the reference writes all of pixel 0's and pixel 1's outputs before reading pixel 2): per channel
+ * LDR 2 * bias + MOV, 2 LDRD + 8 SMLAD, and per output ADD + SMMLAR + ASR + SSAT + STRB with the constants
+ * loaded once (30 instructions per 16 MACs). Pixel 1's byte is stored at o + C_out - 1 after the post-increment. */
+typedef struct {
+    const int32_t *end;
+    int32_t cm1; /* C_out - 1 */
+    int32_t lo, hi;
+} pw2_frame;
+
+#define MF_PW2_HEAD                                   \
+    "1:\n\t"                                          \
+    "ldr %[a0], [%[r], #16]\n\t"                      \
+    "mov %[a1], %[a0]\n\t"                            \
+    "ldrd %[t0], %[t1], [%[r]]\n\t"                   \
+    "smlad %[a0], %[x0], %[t0], %[a0]\n\t"            \
+    "smlad %[a0], %[x1], %[t1], %[a0]\n\t"            \
+    "smlad %[a1], %[x4], %[t0], %[a1]\n\t"            \
+    "smlad %[a1], %[x5], %[t1], %[a1]\n\t"            \
+    "ldrd %[t0], %[t1], [%[r], #8]\n\t"               \
+    "smlad %[a0], %[x2], %[t0], %[a0]\n\t"            \
+    "smlad %[a0], %[x3], %[t1], %[a0]\n\t"            \
+    "smlad %[a1], %[x6], %[t0], %[a1]\n\t"            \
+    "smlad %[a1], %[x7], %[t1], %[a1]\n\t"            \
+    "ldrd %[t0], %[t1], [%[r], #20]\n\t"              \
+    "add %[t1], %[t1], %[a0], asr #31\n\t"            \
+    "smmlar %[a0], %[a0], %[t0], %[t1]\n\t"           \
+    "ldr %[t1], [%[r], #24]\n\t"                      \
+    "add %[t1], %[t1], %[a1], asr #31\n\t"            \
+    "smmlar %[a1], %[a1], %[t0], %[t1]\n\t"           \
+    "ldr %[t0], [%[r], #28]\n\t"                      \
+    "asr %[a0], %[a0], %[t0]\n\t"                     \
+    "asr %[a1], %[a1], %[t0]\n\t"                     \
+    "ssat %[a0], #8, %[a0]\n\t"                       \
+    "ssat %[a1], #8, %[a1]\n\t"
+#define MF_PW2_CLAMP                                  \
+    "ldr %[t1], %[lo]\n\t"                            \
+    "cmp %[a0], %[t1]\n\t"                            \
+    "it lt\n\t"                                       \
+    "movlt %[a0], %[t1]\n\t"                          \
+    "cmp %[a1], %[t1]\n\t"                            \
+    "it lt\n\t"                                       \
+    "movlt %[a1], %[t1]\n\t"                          \
+    "ldr %[t1], %[hi]\n\t"                            \
+    "cmp %[a0], %[t1]\n\t"                            \
+    "it gt\n\t"                                       \
+    "movgt %[a0], %[t1]\n\t"                          \
+    "cmp %[a1], %[t1]\n\t"                            \
+    "it gt\n\t"                                       \
+    "movgt %[a1], %[t1]\n\t"
+#define MF_PW2_TAIL                                   \
+    "ldr %[t1], %[cm1]\n\t"                           \
+    "strb %[a0], [%[o]], #1\n\t"                      \
+    "strb %[a1], [%[o], %[t1]]\n\t"                   \
+    "adds %[r], %[r], #32\n\t"                        \
+    "ldr %[t0], %[end]\n\t"                           \
+    "cmp %[r], %[t0]\n\t"                             \
+    "bne 1b\n\t"
+#define MF_PW2_OPERANDS                                                                                          \
+    : [a0] "=&r"(a0), [a1] "=&r"(a1), [t0] "=&r"(t0), [t1] "=&r"(t1), [r] "+r"(r), [o] "+r"(o)                \
+    : [x0] "r"(x[0]), [x1] "r"(x[1]), [x2] "r"(x[2]), [x3] "r"(x[3]), [x4] "r"(x[4]), [x5] "r"(x[5]),          \
+      [x6] "r"(x[6]), [x7] "r"(x[7]), [end] "m"(f->end), [cm1] "m"(f->cm1), [lo] "m"(f->lo), [hi] "m"(f->hi)   \
+    : "cc", "memory"
+
+static inline void pw_pixel8x2_asm(const int32_t *r, const pw2_frame *frame, const int32_t *x, int8_t *o, int clamp)
 {
+    const pw2_frame fr = *frame, *f = &fr;
+    int32_t a0, a1, t0, t1;
+    if (clamp) {
+        __asm__ volatile(MF_PW2_HEAD MF_PW2_CLAMP MF_PW2_TAIL MF_PW2_OPERANDS);
+    } else {
+        __asm__ volatile(MF_PW2_HEAD MF_PW2_TAIL MF_PW2_OPERANDS);
+    }
+}
+#undef MF_PW2_HEAD
+#undef MF_PW2_CLAMP
+#undef MF_PW2_TAIL
+#undef MF_PW2_OPERANDS
+
+/* pixels in the assembly loops; with clamp (C_in 8 only) the pairs and not an odd last pixel: returns the count */
+__attribute__((noinline)) static int32_t pw_run_asm(const int32_t *table, int32_t cout, const int8_t *in, int8_t *out,
+                                                    int32_t pixels, int32_t off2, int32_t cin, int32_t lo, int32_t hi)
+{
+    const int clamp = lo > -128 || hi < 127;
     const int32_t *end = table + cout * (cin / 2 + 4);
-    for (int32_t p = 0; p < pixels; ++p, in += cin) {
+    int32_t p = 0;
+    if (cin == 8) {
+        pw2_frame f;
+        f.end = end;
+        f.cm1 = cout - 1;
+        f.lo = lo;
+        f.hi = hi;
+        if (clamp) {
+            for (; p + 1 < pixels; p += 2, in += 16, out += 2 * cout) {
+                int32_t x[8];
+                PW_LOAD4(x[0], x[1], in, off2);
+                PW_LOAD4(x[2], x[3], in + 4, off2);
+                PW_LOAD4(x[4], x[5], in + 8, off2);
+                PW_LOAD4(x[6], x[7], in + 12, off2);
+                pw_pixel8x2_asm(table, &f, x, out, 1);
+            }
+        } else {
+            for (; p + 1 < pixels; p += 2, in += 16, out += 2 * cout) {
+                int32_t x[8];
+                PW_LOAD4(x[0], x[1], in, off2);
+                PW_LOAD4(x[2], x[3], in + 4, off2);
+                PW_LOAD4(x[4], x[5], in + 8, off2);
+                PW_LOAD4(x[6], x[7], in + 12, off2);
+                pw_pixel8x2_asm(table, &f, x, out, 0);
+            }
+        }
+    }
+    for (; p < pixels && !clamp; ++p, in += cin) {
         int32_t x[8];
         PW_LOAD4(x[0], x[1], in, off2);
         PW_LOAD4(x[2], x[3], in + 4, off2);
@@ -1371,6 +1485,7 @@ __attribute__((noinline)) static void pw_run_asm(const int32_t *table, int32_t c
             out = pw_pixel16_asm(table, end, x, out);
         }
     }
+    return p;
 }
 #undef PW_DOT8
 #undef PW_LOAD4
@@ -1398,17 +1513,14 @@ __attribute__((noinline)) static void conv_pointwise_small(const mf_conv2d_param
     const int32_t pixels = params->output.n * params->output.h * params->output.w;
     const int clamp = c->lo > -128 || c->hi < 127;
     if (cin == 8) {
-        if (clamp) {
-            pw_run(table, cout, c->input, output, pixels, c->off2, c->lo, c->hi, 8, 1);
-        } else {
-            pw_run_asm(table, cout, c->input, output, pixels, c->off2, 8);
+        const int32_t done = pw_run_asm(table, cout, c->input, output, pixels, c->off2, 8, c->lo, c->hi);
+        if (done < pixels) {
+            pw_run(table, cout, c->input + done * 8, output + done * cout, pixels - done, c->off2, c->lo, c->hi, 8, 1);
         }
+    } else if (clamp) {
+        pw_run(table, cout, c->input, output, pixels, c->off2, c->lo, c->hi, 16, 1);
     } else {
-        if (clamp) {
-            pw_run(table, cout, c->input, output, pixels, c->off2, c->lo, c->hi, 16, 1);
-        } else {
-            pw_run_asm(table, cout, c->input, output, pixels, c->off2, 16);
-        }
+        (void)pw_run_asm(table, cout, c->input, output, pixels, c->off2, 16, c->lo, c->hi);
     }
 }
 
