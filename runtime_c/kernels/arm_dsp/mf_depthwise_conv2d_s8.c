@@ -842,6 +842,8 @@ __attribute__((noinline)) static void dw_row_planar(const dw_ctx *d, const dw_pl
     }
 }
 
+#include "mf_arm_dsp_dw_band.h"
+
 #endif /* __ARM_FEATURE_DSP */
 
 /* The reference loop (other depth multipliers, left-shifting multipliers, cores without the DSP extension). */
@@ -934,6 +936,54 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
     d.zp21 = 2 * d.zp + 1;
     d.lo_on = d.lo > -128;
     d.hi_on = d.hi < 127;
+    const uintptr_t in_lo = (uintptr_t)input, in_hi = in_lo + (uintptr_t)(in.n * in.h * in.w * in.c);
+    const uintptr_t out_lo = (uintptr_t)output, out_hi = out_lo + (uintptr_t)(out.n * out.h * out.w * out.c);
+    const int disjoint = out_hi <= in_lo || out_lo >= in_hi;
+    union { /* the kernel's one stack buffer (2 KB): planar rows (M > 1) or the per-channel table (M == 1) */
+        int16_t planar[MF_DW_PLANAR_BUF];
+        uint32_t words[MF_DW_PLANAR_BUF / 2];
+        dw_prm4 prm[MF_DW_RUN_MAX_C / 4];
+        struct {
+            dw_prm4 prm[MF_DW_WX_MAX_C / 4];
+            uint32_t wx[MF_DW_WX_MAX_C / 4 * 18];
+        } small; /* C <= MF_DW_WX_MAX_C: the table and the pre-extended weights */
+    } scratch;
+    if (d.fold && params->filter_h == 3 && params->filter_w == 3 && params->dilation_h == 1 &&
+        params->dilation_w == 1 && (params->stride_w == 1 || params->stride_w == 2)) {
+        dwb_ctx bc;
+        bc.input = input;
+        bc.filter = filter;
+        bc.bias = bias;
+        bc.mult = quant->multiplier;
+        bc.shift = quant->shift;
+        bc.n = in.n;
+        bc.in_h = in.h;
+        bc.in_w = in.w;
+        bc.C = in.c;
+        bc.M = M;
+        bc.OC = out.c;
+        bc.out_h = out.h;
+        bc.out_w = out.w;
+        bc.sh = params->stride_h;
+        bc.sw = params->stride_w;
+        bc.ph = params->pad_h;
+        bc.pw = params->pad_w;
+        bc.off = params->input_offset;
+        bc.zp21 = d.zp21;
+        bc.lo = d.lo;
+        bc.hi = d.hi;
+        bc.wpp = dwb_wpp(out.w, params->stride_w);
+        /* chunks may write a band straight to the output when that cannot clobber input later chunks read:
+         * disjoint tensors, or (depth multiplier 1) an output starting a whole number of pixels before the input:
+         * then a chunk's outputs only overwrite input bytes of its own channels, already copied */
+        const int direct = disjoint || (M == 1 && out_lo <= in_lo && (in_lo - out_lo) % (uintptr_t)in.c == 0);
+        /* against the 4-channel runs below (~33 instructions per output) where they apply */
+        const int32_t est = dwb_plan(&bc, (int32_t)sizeof scratch, direct);
+        if (est > 0 && (est < 3300 || M != 1 || in.c % 4 != 0)) {
+            dwb_run(&bc, scratch.words, (int32_t)sizeof scratch, output);
+            return;
+        }
+    }
     dw_planar pl;
     pl.in_h = in.h;
     pl.in_w = in.w;
@@ -947,19 +997,8 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
     pl.cc = pl.cc > in.c ? in.c : pl.cc;
     const int planar = d.fold && params->filter_h == 3 && params->filter_w == 3 && params->dilation_h == 1 &&
                        params->dilation_w == 1 && pl.cc >= 1 && (pl.sw == 1 || pl.sw == 2) && M > 1;
-    const uintptr_t in_lo = (uintptr_t)input, in_hi = in_lo + (uintptr_t)(in.n * in.h * in.w * in.c);
-    const uintptr_t out_lo = (uintptr_t)output, out_hi = out_lo + (uintptr_t)(out.n * out.h * out.w * out.c);
-    const int disjoint = out_hi <= in_lo || out_lo >= in_hi;
     const int fast3x3 = M == 1 && d.fold && bias != NULL && in.c % 4 == 0 && params->filter_h == 3 &&
                         params->filter_w == 3 && params->dilation_w == 1;
-    union { /* the kernel's one stack buffer (2 KB): planar rows (M > 1) or the per-channel table (M == 1) */
-        int16_t planar[MF_DW_PLANAR_BUF];
-        dw_prm4 prm[MF_DW_RUN_MAX_C / 4];
-        struct {
-            dw_prm4 prm[MF_DW_WX_MAX_C / 4];
-            uint32_t wx[MF_DW_WX_MAX_C / 4 * 18];
-        } small; /* C <= MF_DW_WX_MAX_C: the table and the pre-extended weights */
-    } scratch;
     const int run = M == 1 && d.fold && in.c % 4 == 0 && in.c <= MF_DW_RUN_MAX_C && params->filter_h == 3 &&
                     params->filter_w == 3 && params->dilation_w == 1;
     const int wx_on = run && in.c <= MF_DW_WX_MAX_C;
