@@ -99,7 +99,8 @@ def test_add_tables_bit_exact(core, tmp_path):
 
 @pytest.mark.parametrize("core", list(VARIANTS))
 def test_mean_pad_pool_bit_exact(core, tmp_path):
-    """MEAN (global average pooling over 1..3 channel chunks, the last axis, leading axes, the general path),
+    """MEAN (global average pooling over 1..3 channel chunks, > 256 reduced rows, fewer than 16 channels, the last
+    axis, leading axes, the general path),
     PAD (innermost padded dim 0..3, odd channel counts so input and output rows have every alignment mod 4,
     long rows for the 16-byte blocks) and AVERAGE_POOL_2D, compiled for the core."""
     target = _target(core)
@@ -111,6 +112,9 @@ def test_mean_pad_pool_bit_exact(core, tmp_path):
         mean_case(rng, (3, 4, 37), [2], keep_dims=False, same_quant=False),
         mean_case(rng, (5, 3, 4, 6), [0, 1], keep_dims=False, same_quant=False),
         mean_case(rng, (2, 3, 4, 5), [1, 3], keep_dims=True, same_quant=False),
+        mean_case(rng, (1, 17, 17, 32), [1, 2], keep_dims=False, same_quant=False),  # 289 rows: int16 blocks of 256
+        mean_case(rng, (2, 4, 4, 5), [1, 2], keep_dims=False, same_quant=True),  # fewer than 16 channels
+        mean_case(rng, (2, 700), [1], keep_dims=False, same_quant=False),  # the last axis, 16-byte steps + tail
         pad_case(rng, "PAD", 4, paddings=[[0, 0], [1, 1], [1, 1], [0, 0]]),
         pad_case(rng, "PADV2", 4, paddings=[[0, 0], [2, 1], [3, 2], [0, 0]]),
         pad_case(rng, "PAD", 4, paddings=[[0, 0], [0, 0], [0, 0], [1, 2]]),
