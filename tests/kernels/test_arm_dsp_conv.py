@@ -157,7 +157,8 @@ def random_conv(rng):
     cin = min(cin, max(1, 3000 // (kh * kw)))  # keep the firmware quick
     h = (kh - 1) * dh + 1 + int(rng.integers(0, 9))
     w = (kw - 1) * dw + 1 + int(rng.integers(0, 9))
-    attrs = Conv2DAttrs(("SAME", "VALID")[int(rng.integers(0, 2))], sh, sw, dh, dw, ACTIVATIONS[int(rng.integers(0, 4))])
+    pad, act = ("SAME", "VALID")[int(rng.integers(0, 2))], ACTIVATIONS[int(rng.integers(0, 4))]
+    attrs = Conv2DAttrs(pad, sh, sw, dh, dw, act)
     return conv_case(rng, int(rng.integers(1, 3)), h, w, cin, cout, kh, kw, attrs, per_channel=bool(rng.integers(0, 4)),
                      bias=bool(rng.integers(0, 5)))  # fmt: skip
 
@@ -172,9 +173,12 @@ def test_random_shapes_bit_exact(seed, tmp_path):
 def test_pointwise_c8_pairs_bit_exact(tmp_path):
     """C_in 8: pairs of pixels, the odd last one (assembly or, clamped, the C loop), every activation."""
     rng = np.random.default_rng(97)
-    parts = [conv_case(rng, 1, h, w, 8, co, 1, 1, c("SAME", act), per_channel=k % 3 != 2, bias=k % 4 != 3)
-             for k, (h, w, co, act) in enumerate([(3, 5, 16, "RELU"), (5, 5, 1, "NONE"), (1, 1, 9, "RELU6"),
-                                                  (2, 7, 64, "RELU_N1_TO_1"), (7, 3, 33, "NONE"), (4, 4, 5, "RELU")])]
+    shapes = [(3, 5, 16, "RELU"), (5, 5, 1, "NONE"), (1, 1, 9, "RELU6"), (2, 7, 64, "RELU_N1_TO_1"),
+              (7, 3, 33, "NONE"), (4, 4, 5, "RELU")]  # fmt: skip
+    parts = [
+        conv_case(rng, 1, h, w, 8, co, 1, 1, c("SAME", act), per_channel=k % 3 != 2, bias=k % 4 != 3)
+        for k, (h, w, co, act) in enumerate(shapes)
+    ]
     graph = merge(parts, "dsp_pw8_pairs")
     assert_qemu_exact(graph, with_extremes(graph, rng, 2), tmp_path / "out")
 
