@@ -238,6 +238,42 @@ def test_conv2d_pointwise_cin8_layer(cout, tmp_path, mve):
     assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
 
 
+def dw3_case(seed):
+    """3x3, multiplier 1, C in {16, 32, 48, 64}: the int8-lane asm path (interior pixels walk the input, border
+    pixels a tap table with the zero point for padding), strides, dilation, SAME/VALID, narrow images (W 1..7),
+    batch 2, per-tensor/per-channel, every activation (left shifts take the older path)."""
+    rng = np.random.default_rng(2300 + seed)
+    cin = (16, 32, 48, 64)[seed % 4]
+    dil = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) if seed % 5 == 2 else (1, 1)
+    attrs = DepthwiseConv2DAttrs(("SAME", "VALID")[seed % 3 == 2], int(rng.integers(1, 3)), int(rng.integers(1, 3)), 1,
+                                 dil[0], dil[1], ACTIVATIONS[seed % 4])  # fmt: skip
+    lo_h, lo_w = (2 * dil[0] + 1, 2 * dil[1] + 1) if attrs.padding == "VALID" else (1, 1)
+    h = lo_h + int(rng.integers(0, 8))
+    w = lo_w + int(rng.integers(0, 6))
+    return dw_graph(rng, 1 + seed % 2, h, w, cin, 1, 3, 3, attrs, bias=seed % 5 != 4, per_channel=seed % 7 != 3), rng
+
+
+@pytest.mark.parametrize("seed", range(FAST))
+def test_depthwise_3x3_c16(seed, tmp_path, mve):
+    g, rng = dw3_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(FAST, SLOW))
+def test_depthwise_3x3_c16_more(seed, tmp_path, mve):
+    g, rng = dw3_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+def test_depthwise_ds_cnn_shape(tmp_path, mve):
+    """DS-CNN's depthwise layers: 25x5x64, 3x3, stride 1, SAME."""
+    rng = np.random.default_rng(2400)
+    attrs = DepthwiseConv2DAttrs("SAME", 1, 1, 1, 1, 1, "RELU")
+    g = dw_graph(rng, 1, 25, 5, 64, 1, 3, 3, attrs)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
 @pytest.mark.parametrize("act_dil", [("RELU6", 1), ("NONE", 2), ("RELU", 1)])
 def test_depthwise_c8_3x3_runs(act_dil, tmp_path, mve):
     """C == 8, 3x3 filter, multiplier 1: the unrolled interior-run asm block (dw_run8_3x3), stride 1 and 2,

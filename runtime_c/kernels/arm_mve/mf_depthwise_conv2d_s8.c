@@ -31,6 +31,8 @@
 
 #include "mf_requant.h"
 
+#define MVE_DW_SCRATCH_WORDS 512 /* the top-level stack scratch: 2 KB */
+
 /* x * multiplier * 2^shift per lane, bit-exact with mf_requantize, then + offset, clamp, and store the
  * lanes enabled by p as int8. */
 static inline void mve_requant_store(int32x4_t acc, const int32_t *mult, const int32_t *shift, int32_t out_off,
@@ -937,11 +939,230 @@ static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *pa
     }
 }
 
+/* 3x3, depth multiplier 1, C % 16 == 0, C <= DW3_MAX_C, no left shift: per output pixel one asm block over its
+ * 16-channel chunks. Int8 lanes: the products of two taps, VMULLB.S8 / VMULLT.S8 (even / odd channels, int16),
+ * are summed in int16 (two int8 x int8 products fit), then widened (VMOVLB/VMOVLT.S16) into four int32
+ * accumulators holding channels {0,4,8,12}, {2,6,..}, {1,5,..}, {3,7,..} of the chunk: 21 instructions per
+ * two taps of 16 channels. The input offset is folded into the accumulators' start (bias + off * sum of the
+ * nine taps); border pixels run on a copy of their window with the input zero point in the padding taps, whose
+ * (x + off) * w is 0. Requantization per accumulator (see mve_requant), saturating narrowing to int16 (keeps
+ * the order, so the clamp is exact), offset and clamp in int16, narrowing to bytes in channel order, one
+ * 16-byte store: ~148 instructions per chunk and pixel (144 MACs).
+ * Per chunk a 336-byte block: the nine 16-byte tap vectors, then the accumulators' start, multiplier and
+ * shift (4 x 16 bytes each, in the accumulators' channel order); plus a 9 x C window copy for border pixels.
+ * Scratch: 30 bytes per channel (<= 1920 bytes). */
+#define DW3_MAX_C 64
+#define DW3_BLK_WORDS 84 /* 336 bytes per 16-channel chunk */
+
+/* the input vector of a tap: walking (x += adv after it) or from the pixel's tap table (x = tbl[t] + chunk) */
+#define DW3_XW(t, adv) "vldrb.8 q0, [%[x]]\n\tadd %[x], " adv "\n\t"
+#define DW3_XT(t, adv) "ldr %[x], [%[tb], #" t "]\n\tadd %[x], %[xb]\n\tvldrb.8 q0, [%[x]]\n\t"
+#define DW3_PAIR(X, ta, tb, wa, wb, adva, advb)                                                                       \
+    X(ta, adva)                                                                                                       \
+    "vldrw.32 q1, [%[p], #" wa "]\n\t"                                                                                \
+    "vmullb.s8 q2, q0, q1\n\t"                                                                                        \
+    "vmullt.s8 q3, q0, q1\n\t"                                                                                        \
+    X(tb, advb)                                                                                                       \
+    "vldrw.32 q1, [%[p], #" wb "]\n\t"                                                                                \
+    "vmullb.s8 q1, q0, q1\n\t"                                                                                        \
+    "vadd.i16 q2, q2, q1\n\t"                                                                                         \
+    "vldrw.32 q1, [%[p], #" wb "]\n\t"                                                                                \
+    "vmullt.s8 q0, q0, q1\n\t"                                                                                        \
+    "vadd.i16 q3, q3, q0\n\t" DW3_WIDEN
+#define DW3_WIDEN                                                                                                     \
+    "vmovlb.s16 q0, q2\n\t"                                                                                           \
+    "vadd.i32 q4, q4, q0\n\t"                                                                                         \
+    "vmovlt.s16 q0, q2\n\t"                                                                                           \
+    "vadd.i32 q5, q5, q0\n\t"                                                                                         \
+    "vmovlb.s16 q0, q3\n\t"                                                                                           \
+    "vadd.i32 q6, q6, q0\n\t"                                                                                         \
+    "vmovlt.s16 q0, q3\n\t"                                                                                           \
+    "vadd.i32 q7, q7, q0\n\t"
+#define DW3_RQ(acc, m, s)                                                                                             \
+    "vldrw.32 q0, [%[p], #" m "]\n\t"                                                                                 \
+    "vqrdmulh.s32 " acc ", " acc ", q0\n\t"                                                                           \
+    "vldrw.32 q1, [%[p], #" s "]\n\t"                                                                                 \
+    "vand q0, " acc ", q1\n\t"                                                                                        \
+    "vshr.s32 q0, q0, #31\n\t"                                                                                        \
+    "vqadd.s32 " acc ", " acc ", q0\n\t"                                                                              \
+    "vrshl.s32 " acc ", " acc ", q1\n\t"
+/* one chunk: start the accumulators, nine taps, requantize, narrow, store */
+#define DW3_CHUNK(X)                                                                                                  \
+    "vldrw.32 q4, [%[p], #144]\n\t"                                                                                   \
+    "vldrw.32 q5, [%[p], #160]\n\t"                                                                                   \
+    "vldrw.32 q6, [%[p], #176]\n\t"                                                                                   \
+    "vldrw.32 q7, [%[p], #192]\n\t"                                                                                   \
+    DW3_PAIR(X, "0", "4", "0", "16", "%[xs]", "%[xs]")                                                               \
+    DW3_PAIR(X, "8", "12", "32", "48", "%[ra]", "%[xs]")                                                             \
+    DW3_PAIR(X, "16", "20", "64", "80", "%[xs]", "%[ra]")                                                            \
+    DW3_PAIR(X, "24", "28", "96", "112", "%[xs]", "%[xs]")                                                           \
+    X("32", "%[xs]")                                                                                                  \
+    "vldrw.32 q1, [%[p], #128]\n\t"                                                                                   \
+    "vmullb.s8 q2, q0, q1\n\t"                                                                                        \
+    "vmullt.s8 q3, q0, q1\n\t"                                                                                        \
+    DW3_WIDEN                                                                                                         \
+    DW3_RQ("q4", "208", "272") DW3_RQ("q5", "224", "288")                                                            \
+    DW3_RQ("q6", "240", "304") DW3_RQ("q7", "256", "320")                                                            \
+    "vqmovnb.s32 q0, q4\n\t"                                                                                          \
+    "vqmovnt.s32 q0, q5\n\t"                                                                                          \
+    "vqmovnb.s32 q1, q6\n\t"                                                                                          \
+    "vqmovnt.s32 q1, q7\n\t"                                                                                          \
+    "vqadd.s16 q0, q0, %[off]\n\t"                                                                                    \
+    "vqadd.s16 q1, q1, %[off]\n\t"                                                                                    \
+    "vdup.16 q2, %[lo]\n\t"                                                                                           \
+    "vmax.s16 q0, q0, q2\n\t"                                                                                         \
+    "vmax.s16 q1, q1, q2\n\t"                                                                                         \
+    "vdup.16 q2, %[hi]\n\t"                                                                                           \
+    "vmin.s16 q0, q0, q2\n\t"                                                                                         \
+    "vmin.s16 q1, q1, q2\n\t"                                                                                         \
+    "vmovnb.i16 q0, q0\n\t"                                                                                           \
+    "vmovnt.i16 q0, q1\n\t"                                                                                           \
+    "vstrb.8 q0, [%[out]], #16\n\t"                                                                                   \
+    "add %[xb], %[xb], #16\n\t"                                                                                       \
+    "add %[p], %[p], #336\n\t"                                                                                        \
+    "subs %[n], #1\n\t"
+
+/* ctx: tap step, row step (from the third tap of a row to the first of the next), output offset, act_min,
+ * act_max */
+static void __attribute__((noinline)) dw3_pixel(const int8_t *x, const int32_t *blk, int8_t *out, int32_t nch,
+                                                const int32_t *ctx)
+{
+    const int8_t *xb;
+    int32_t xs, ra, off, lo, hi;
+    __asm__ volatile("ldrd %[xs], %[ra], [%[ctx]]\n\t"
+                     "ldr %[off], [%[ctx], #8]\n\t"
+                     "ldrd %[lo], %[hi], [%[ctx], #12]\n\t"
+                     "mov %[xb], %[x]\n"
+                     "1:\n\t"
+                     DW3_CHUNK(DW3_XW)
+                     "mov %[x], %[xb]\n\t"
+                     "bne 1b\n"
+                     : [x] "+r"(x), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "=&r"(xb), [xs] "=&r"(xs),
+                       [ra] "=&r"(ra), [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi)
+                     : [ctx] "r"(ctx)
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
+}
+
+/* As dw3_pixel with the nine taps' addresses in tb[] (border pixels: padding taps point to C bytes of the
+ * input zero point): 18 instructions more per chunk. */
+static void __attribute__((noinline)) dw3_pixel_tbl(const int8_t *const *tb, const int32_t *blk, int8_t *out,
+                                                    int32_t nch, const int32_t *ctx)
+{
+    const int8_t *x;
+    int32_t xb = 0;
+    int32_t off, lo, hi;
+    __asm__ volatile("ldr %[off], [%[ctx], #8]\n\t"
+                     "ldrd %[lo], %[hi], [%[ctx], #12]\n"
+                     "1:\n\t"
+                     DW3_CHUNK(DW3_XT)
+                     "bne 1b\n"
+                     : [x] "=&r"(x), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "+r"(xb), [off] "=&r"(off),
+                       [lo] "=&r"(lo), [hi] "=&r"(hi)
+                     : [ctx] "r"(ctx), [tb] "r"(tb)
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
+}
+#undef DW3_XW
+#undef DW3_XT
+#undef DW3_CHUNK
+#undef DW3_PAIR
+#undef DW3_WIDEN
+#undef DW3_RQ
+
+static int dw3_fits(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant)
+{
+    const int32_t C = params->input.c;
+    if (params->depth_multiplier != 1 || params->filter_h != 3 || params->filter_w != 3 || C % 16 != 0 ||
+        C > DW3_MAX_C) {
+        return 0;
+    }
+    for (int32_t c = 0; c < C; ++c) {
+        if (quant->shift[c] > 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void __attribute__((noinline)) dw3_c16(const mf_depthwise_conv2d_params *params,
+                                              const mf_per_channel_quant *quant, const int8_t *input,
+                                              const int8_t *filter, const int32_t *bias, int32_t *scratch,
+                                              int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims out = params->output;
+    const int32_t C = in.c;
+    const int32_t nch = C / 16;
+    const int32_t dh = params->dilation_h;
+    const int32_t dw = params->dilation_w;
+    const int32_t sw = params->stride_w;
+    int32_t *blk = scratch;
+    int8_t *win = (int8_t *)(scratch + DW3_BLK_WORDS * nch); /* C bytes of the input zero point */
+    const uint32_t off = (uint32_t)params->input_offset;
+    for (int32_t c = 0; c < C; ++c) {
+        int32_t *q = blk + DW3_BLK_WORDS * (c / 16);
+        const int32_t j = c % 16;
+        int32_t sum = 0;
+        for (int32_t t = 0; t < 9; ++t) {
+            ((int8_t *)q)[16 * t + j] = filter[t * C + c];
+            sum += filter[t * C + c];
+        }
+        const int32_t k = 4 * ((j % 2) * 2 + (j / 2) % 2) + j / 4;
+        q[36 + k] = (int32_t)((uint32_t)(bias != NULL ? bias[c] : 0) + off * (uint32_t)sum);
+        q[52 + k] = quant->multiplier[c];
+        q[68 + k] = quant->shift[c];
+    }
+    const int32_t ctx_in[5] = {dw * C, dh * in.w * C - 2 * dw * C, params->output_offset, params->act_min,
+                               params->act_max};
+    const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
+    for (int32_t i = 0; i < C; i += 16) {
+        vst1q_s8(win + i, zp);
+    }
+    for (int32_t b = 0; b < out.n; ++b) {
+        const int8_t *in_b = input + b * in.h * in.w * C;
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int32_t y0 = y * params->stride_h - params->pad_h;
+            const int32_t ky0 = first_tap(y0, dh, 3);
+            const int32_t ky1 = end_tap(y0, dh, 3, in.h);
+            /* output columns whose window lies fully inside the input, in rows whose window does too */
+            int32_t xa = out.w, xb = out.w;
+            if (ky0 == 0 && ky1 == 3) {
+                xa = (params->pad_w + sw - 1) / sw;
+                const int32_t last = in.w - 1 - 2 * dw + params->pad_w; /* x * stride_w <= last */
+                xb = last < 0 ? 0 : last / sw + 1;
+                xb = xb > out.w ? out.w : xb;
+                xa = xa > xb ? xb : xa;
+            }
+            int8_t *op = output + (b * out.h + y) * out.w * C;
+            for (int32_t x = 0; x < out.w; ++x, op += C) {
+                const int32_t x0 = x * sw - params->pad_w;
+                if (x >= xa && x < xb) {
+                    dw3_pixel(in_b + (y0 * in.w + x0) * C, blk, op, nch, ctx_in);
+                    continue;
+                }
+                /* the taps' addresses: padding taps read the input zero point */
+                const int8_t *tb[9];
+                for (int32_t ky = 0; ky < 3; ++ky) {
+                    const int32_t iy = y0 + ky * dh;
+                    for (int32_t kx = 0; kx < 3; ++kx) {
+                        const int32_t ix = x0 + kx * dw;
+                        const int inside = iy >= 0 && iy < in.h && ix >= 0 && ix < in.w;
+                        tb[ky * 3 + kx] = inside ? in_b + (iy * in.w + ix) * C : win;
+                    }
+                }
+                dw3_pixel_tbl(tb, blk, op, nch, ctx_in);
+            }
+        }
+    }
+}
+
 void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
                             const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
 {
+    int32_t scratch[MVE_DW_SCRATCH_WORDS];
     if (dw_c1_fits(params)) {
         dw_c1(params, quant, input, filter, bias, output);
+    } else if (dw3_fits(params, quant)) {
+        dw3_c16(params, quant, input, filter, bias, scratch, output);
     } else if (params->depth_multiplier == 1) {
         dw_mult1(params, quant, input, filter, bias, output);
     } else if (params->depth_multiplier % 4 == 0) {
