@@ -2,43 +2,54 @@
  * @file mf_conv2d_s8.c (arm_dsp variant)
  * @brief int8 CONV_2D for Cortex-M4/M7/M33 with the DSP extension, bit-exact with the reference kernel.
  *
- * Stack buffers: conv_im2col4 holds 2 KB (int16 patch values, and 4 int32 partial sums per output channel when
- * the patch is split in chunks); its frame is ~2.3 KB, counted by -fstack-usage in the RAM figure.
- * conv_pointwise_small holds a 2 KB table (frame ~2.1 KB); the two are never live together. No arena scratch.
+ * Stack buffers: one 2 KB scratch (int32_t[512]) declared in mf_conv2d_s8 and passed down as pointer + capacity
+ * (an arena buffer could replace it): the whole-layer 1x1 table, or the im2col blocks' int16 patch lanes, staging
+ * bytes, per-channel table, padded filter copy and partial sums. Frame of mf_conv2d_s8 ~2.35 KB, deepest chain
+ * ~3.0 KB (-fstack-usage, through conv_im2col and block4_channels). No arena scratch.
  *
- * What is specialised (groups == 1):
+ * What is specialised (groups == 1; instructions/MAC measured in QEMU mps2-an386, M4):
  *  - 1x1 stride-1 convolutions with C_in 8 or 16 and C_out <= 64 / 42 (conv_pointwise_small): the whole layer
- *    without a window copy. The filters are sign-extended and doubled once into a stack table with each
- *    channel's 2 * bias and requantization constants; per pixel its C_in input bytes are sign-extended into
- *    registers, then per channel LDRD + 2 SMLAD per 4 bytes and SMMLAR/ASR/SSAT (assembly loop; a C loop when the
- *    activation bounds are not int8's). person_detect layer 2 (8 -> 16): 4.09 -> 2.46 instructions/MAC,
- *    layer 4 (16 -> 32): 2.31 -> 1.58.
- *  - 4 consecutive output pixels (NHWC order, across rows and batches) at a time. Their 4 windows are
- *    sign-extended once, input offset added, zeros for padding taps, into the stack buffer as int16 pairs laid out
- *    for SMLAD; then per output channel one filter word (LDR + 2 SXTB16) feeds 4 pixels (4 LDRD + 8 SMLAD):
- *    ~1.0 instructions/MAC in the loop, and one bias/multiplier/shift load serves 4 outputs. A patch
- *    (KH * KW * C_in) over 256 bytes is done in chunks of whole taps with partial sums on the stack (C_out <= 120).
- *    Requantization with the output zero point folded into SMMLAR's rounding constant + SSAT (+ clamps only for
- *    activation bounds other than int8's): ~7 instructions per output. The last N*OH*OW % 4 pixels take the
- *    paths below. Measured (QEMU mps2-an386): pointwise 1.15 instructions/MAC at C_in 128, 1.3 at 64, 1.6-1.7 at
- *    32, 2.3 at 16, 4.1 at 8; 3x3 1.24-1.48 (ResNet-8 C_in 16-64), 2.3 for DS-CNN's 10x4x1, 4.4 for 3x3x3.
- *  - C_out > 120 with patches over 256 bytes, and shifts below -22 (dilation_w == 1: each window row is one
- *    contiguous dot product of KW * C_in bytes): 2 output pixels x 2 output channels per inner loop (inline
- *    assembly, all in registers): per 4 input bytes 4 LDR, 8 SXTB16/SXTAB16 (the input offset rides on SXTAB16)
- *    and 8 SMLAD: 1.34 instructions/MAC in the loop, ~1.5-1.8 per layer;
+ *    without a window copy. The filters are sign-extended and doubled once per call into the scratch table with
+ *    each channel's 2 * bias and requantization constants (cost per call ~C_out * C_in / 2). Per pixel the C_in
+ *    input bytes are sign-extended into registers; per channel LDRD + 2 SMLAD per 4 bytes and SMMLAR/ASR/SSAT.
+ *    C_in 8: two pixels per table pass (30 instructions per channel and pixel pair, +14 with clamps, both in
+ *    assembly; an odd last pixel alone): person_detect layer 2 2.46 -> 2.04. C_in 16: one pixel per pass in
+ *    assembly without clamps (layer 4: 1.58), a C loop with clamps (~2.3).
+ *  - im2col blocks of 6 (then 4) consecutive output pixels (NHWC order, across rows and batches): the windows are
+ *    sign-extended once, input offset added, into int16 lanes laid out for SMLAD (conv_im2col): window row by
+ *    window row (contiguous runs when dilation_w == 1, zeros for taps outside the image), LDR + 2 SXTAB16 + STRD
+ *    per 4 bytes; for C_in % 4 != 0 through byte staging where taps outside the image and the pad lanes of the
+ *    last group are the byte -input_offset (zero after the offset). Then per output channel an assembly loop
+ *    (block6_* / block4_*): each filter word (LDR + 2 SXTB16) feeds the 6 (4) pixels, 6 (4) LDRD + 12 (8) SMLAD
+ *    = 0.875 (0.94) instructions/MAC + 3 (2) per 2 groups of 4 elements; per channel ~25-30 (bias, loop, table
+ *    or array loads) and per output ADD + LSL + SMMLAR + ASR + SSAT + STRB (+3 per active activation bound).
+ *    Per-channel constants: a {bias, m, k, e} table built once per call when it fits beside the lanes, else
+ *    loaded from the arrays (8 more instructions per channel). Patches ending mid-group use a zero-padded filter
+ *    copy when it fits (else the last channel runs the C loop). Patches too large for one buffer run in chunks
+ *    of whole taps with np int32 partial sums per channel (6-pixel blocks only when the estimated chunk overhead
+ *    does not outweigh their cheaper loop). Fill cost ~6 instructions per 4 patch bytes per pixel plus ~30 per
+ *    window row and ~100 per pixel (more on borders: per-row clipping). The last N*OH*OW % 6 (% 4) pixels take
+ *    the paths below. M4: ResNet-8 3x3 C_in 3 2.0, 16 1.18, 32 1.12, 64 1.12; person_detect 1x1 C_in 32 1.33-1.40,
+ *    64 1.15, 128 1.05; DS-CNN 10x4x1 stride 2 1.40, 1x1 64 -> 64 1.17.
+ *  - C_out too large for the partial sums with patches too large for one buffer, and shifts below -22
+ *    (dilation_w == 1: each window row is one contiguous dot product of KW * C_in bytes): 2 output pixels x 2
+ *    output channels per inner loop (inline assembly, all in registers): per 4 input bytes 4 LDR, 8
+ *    SXTB16/SXTAB16 (the input offset rides on SXTAB16) and 8 SMLAD: 1.34 instructions/MAC in the loop, ~1.5-1.8
+ *    per layer;
  *  - single pixels (image borders, odd widths, in-place overlap, block leftovers): 1 pixel x 2 channels (~1.6/MAC);
  *  - requantization in 4 instructions per output (SMMLAR, see rq_apply) and two outputs clamped at once
  *    (QADD16/SSUB16/SEL) on the 2x2 paths.
  * Grouped convolution, multipliers that need a left shift and accumulators that could reach 2^30 run the
- * reference loop (conv_reference); multipliers with shift < -22 skip the 4-pixel blocks (zero-point folding).
+ * reference loop (conv_reference); multipliers with shift < -22 skip the im2col blocks (zero-point folding).
  *
  * In-place arena planning assumes the reference's order: an output element is never written over input that the
- * reference still reads afterwards. Reading ahead is harmless. 4-pixel blocks copy all 4 windows (chunk by
+ * reference still reads afterwards. Reading ahead is harmless. The im2col blocks copy all their windows (chunk by
  * chunk) before writing any of the block's outputs, and the block's last output is the one the reference writes
- * just before reading the next pixel's window, so writing the block channel-major is safe. Blocks of two pixels
- * on the 2x2 path write pixel p+1 before the last reads of pixel p, so they run only where the output cannot
- * reach input still to be read (checked per block from the pointers: disjoint buffers, or the block's last output
- * byte below the lowest input byte still to be read); elsewhere pixels are done one by one, in the reference order.
+ * just before reading the next pixel's window, so writing the block channel-major is safe. The C_in 8 pixel
+ * pairs read both pixels before writing either. Blocks of two pixels on the 2x2 path write pixel p+1 before the
+ * last reads of pixel p, so they run only where the output cannot reach input still to be read (checked per block
+ * from the pointers: disjoint buffers, or the block's last output byte below the lowest input byte still to be
+ * read); elsewhere pixels are done one by one, in the reference order.
  */
 #include "mf_conv2d_s8.h"
 
@@ -48,7 +59,6 @@
 
 #if defined(__ARM_FEATURE_DSP)
 #include "mf_arm_dsp_common.h"
-}
 
 /* 2 pixels x 2 channels, pixel 1 at x0 + s and channel 1 at w0 + s (the same stride: 1x1 stride-1 convolution);
  * n % 8 == 0, n > 0. acc = {x0.w0, x0.w1, x1.w0, x1.w1} */
@@ -320,18 +330,16 @@ __attribute__((noinline)) static void pixel2(const conv_ctx *c, int32_t row0, in
     }
 }
 /*
- * 4-pixel blocks through a stack buffer (patch = KH * KW * C_in <= MF_IM2COL4_MAX bytes): the 4 windows are
- * sign-extended once, input offset added, into int16 pairs laid out for SMLAD against SXTB16 of the filter
- * words: for each group g of 4 patch elements, pixel p's word pair (e0, e2), (e1, e3) at int16 index
- * g * 16 + p * 4 (zeros for taps outside the image, and for the pad lanes of the last group). Then per output
- * channel the 4 pixels share each filter word: LDR + 2 SXTB16 + 4 LDRD + 8 SMLAD per 16 MACs, 2x unrolled
- * (~1.0 instructions/MAC), and one multiplier/shift/bias load serves 4 outputs.
+ * im2col blocks of np (4 or 6) pixels through the scratch buffer: the windows are sign-extended once, input offset
+ * added, into int16 pairs laid out for SMLAD against SXTB16 of the filter words: for each group g of 4 patch
+ * elements, pixel p's word pair (e0, e2), (e1, e3) at int16 index g * 4 * np + p * 4 (zeros for taps outside the
+ * image, and for the pad lanes of the last group). Then per output channel the pixels share each filter word.
  * In-place safety: every input byte of the block is copied before any output of the block is written, and the
  * block's outputs end where the reference's do before it reads the next pixels' windows.
  */
 #define MF_SCRATCH_WORDS 512 /* the kernel's only stack buffer: 2 KB, declared in mf_conv2d_s8 */
 
-/* int16 index of patch element i of pixel p */
+/* int16 index of patch element i of pixel p in a 4-pixel block (the C loop) */
 static inline int32_t im2col4_index(int32_t i, int32_t p)
 {
     static const int8_t lane[4] = {0, 2, 1, 3};
