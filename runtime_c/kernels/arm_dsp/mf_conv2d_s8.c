@@ -1031,6 +1031,54 @@ static inline int16_t *im2col4_words(int16_t *d, const int8_t *src, int32_t grou
 }
 #undef MF_IM2COL_WORDS
 
+/* rows window rows of gpr groups each (src advancing by row_step per row) into one pixel's lanes */
+#define MF_IM2COL_ROWS(step)                                                                                  \
+    __asm__ volatile("1:\n\t"                                                                                 \
+                     "lsrs %[n], %[gpr], #1\n\t"                                                              \
+                     "mov %[s], %[src]\n\t"                                                                   \
+                     "bcc 3f\n\t"                                                                             \
+                     "ldr %[v], [%[s]], #4\n\t"                                                               \
+                     "sxtab16 %[e], %[off2], %[v]\n\t"                                                        \
+                     "sxtab16 %[o], %[off2], %[v], ror #8\n\t"                                                \
+                     "strd %[e], %[o], [%[d]], #" step "\n\t"                                                 \
+                     "3:\n\t"                                                                                 \
+                     "beq 4f\n\t"                                                                             \
+                     "2:\n\t"                                                                                 \
+                     "ldr %[v], [%[s]], #4\n\t"                                                               \
+                     "sxtab16 %[e], %[off2], %[v]\n\t"                                                        \
+                     "sxtab16 %[o], %[off2], %[v], ror #8\n\t"                                                \
+                     "strd %[e], %[o], [%[d]], #" step "\n\t"                                                 \
+                     "ldr %[v], [%[s]], #4\n\t"                                                               \
+                     "sxtab16 %[e], %[off2], %[v]\n\t"                                                        \
+                     "sxtab16 %[o], %[off2], %[v], ror #8\n\t"                                                \
+                     "strd %[e], %[o], [%[d]], #" step "\n\t"                                                 \
+                     "subs %[n], %[n], #1\n\t"                                                                \
+                     "bne 2b\n\t"                                                                             \
+                     "4:\n\t"                                                                                 \
+                     "add %[src], %[src], %[rs]\n\t"                                                          \
+                     "subs %[rows], %[rows], #1\n\t"                                                          \
+                     "bne 1b\n\t"                                                                             \
+                     : [d] "+r"(d), [src] "+r"(src), [rows] "+r"(rows), [n] "=&r"(n), [s] "=&r"(sp),          \
+                       [v] "=&r"(v), [e] "=&r"(e), [o] "=&r"(o)                                               \
+                     : [gpr] "r"(gpr), [rs] "r"(row_step), [off2] "r"(off2)                                   \
+                     : "cc", "memory")
+
+static inline void im2col_rows(int16_t *d, const int8_t *src, int32_t rows, int32_t row_step, int32_t gpr,
+                               int32_t off2, int32_t np)
+{
+    if (rows > 0 && gpr > 0) {
+        uint32_t v, e, o;
+        int32_t n;
+        const int8_t *sp;
+        if (np == 4) {
+            MF_IM2COL_ROWS("32");
+        } else {
+            MF_IM2COL_ROWS("48");
+        }
+    }
+}
+#undef MF_IM2COL_ROWS
+
 static inline int8_t *stage_copy(int8_t *s, const int8_t *src, int32_t n)
 {
     for (; n >= 4; n -= 4, s += 4, src += 4) {
@@ -1164,6 +1212,9 @@ __attribute__((noinline)) static int32_t conv_im2col(const mf_conv2d_params *par
         filter = copy;
     }
     const int dw1 = params->dilation_w == 1;
+    const int rows_ok = !chunked && stage == NULL && dw1;
+    const int same_px = taps == 1 && stage == NULL && !chunked && params->stride_h == 1 && params->stride_w == 1 &&
+                        in.h == out.h && in.w == out.w && params->pad_h == 0 && params->pad_w == 0;
     const int32_t span_h = (fd.h - 1) * params->dilation_h, span_w = fd.w - 1, row_bytes = fd.w * cin;
     /* the block's first pixel */
     int32_t b = start / (out.h * out.w), y = start / out.w % out.h, x = start % out.w;
@@ -1180,7 +1231,36 @@ __attribute__((noinline)) static int32_t conv_im2col(const mf_conv2d_params *par
             pb = b;
             py = y;
             px = x;
-            for (int32_t p = 0; p < np; ++p) {
+            int filled = 0;
+            if (same_px) { /* 1x1 stride 1 without padding: output pixel i reads input pixel i */
+                const int8_t *src = c->input + pix * cin;
+                for (int32_t p = 0; p < np; ++p, src += cin) {
+                    im2col_rows(buf + p * 4, src, 1, 0, cin >> 2, c->off2, np);
+                }
+                pb = (pix + np) / (out.h * out.w);
+                py = (pix + np) / out.w % out.h;
+                px = (pix + np) % out.w;
+                filled = 1;
+            } else if (rows_ok && px + np <= out.w) { /* one output row, every window inside the image */
+                const int32_t y0 = py * params->stride_h - params->pad_h, x0 = px * params->stride_w - params->pad_w;
+                const int32_t xl = x0 + (np - 1) * params->stride_w;
+                if (y0 >= 0 && y0 + span_h < in.h && x0 >= 0 && xl + span_w < in.w) {
+                    const int8_t *src = c->input + ((pb * in.h + y0) * in.w + x0) * cin;
+                    for (int32_t p = 0; p < np; ++p, src += params->stride_w * cin) {
+                        im2col_rows(buf + p * 4, src, fd.h, c->row_step, row_bytes >> 2, c->off2, np);
+                    }
+                    px += np;
+                    if (px == out.w) {
+                        px = 0;
+                        if (++py == out.h) {
+                            py = 0;
+                            ++pb;
+                        }
+                    }
+                    filled = 1;
+                }
+            }
+            for (int32_t p = 0; p < np && !filled; ++p) {
                 const int32_t y0 = py * params->stride_h - params->pad_h, x0 = px * params->stride_w - params->pad_w;
                 const int inside = dw1 && y0 >= 0 && y0 + span_h < in.h && x0 >= 0 && x0 + span_w < in.w;
                 if (inside && chunked && stage == NULL) {
@@ -1198,10 +1278,7 @@ __attribute__((noinline)) static int32_t conv_im2col(const mf_conv2d_params *par
                     /* the window inside the image: fd.h contiguous rows of fd.w * C_in bytes */
                     const int8_t *src = c->input + ((pb * in.h + y0) * in.w + x0) * cin;
                     if (stage == NULL) {
-                        int16_t *d = buf + p * 4;
-                        for (int32_t ky = 0; ky < fd.h; ++ky, src += c->row_step) {
-                            d = im2col4_words(d, src, row_bytes >> 2, c->off2, np);
-                        }
+                        im2col_rows(buf + p * 4, src, fd.h, c->row_step, row_bytes >> 2, c->off2, np);
                     } else {
                         int8_t *s = stage;
                         for (int32_t ky = 0; ky < fd.h; ++ky, src += c->row_step) {
