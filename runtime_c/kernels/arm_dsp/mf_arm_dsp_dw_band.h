@@ -27,12 +27,21 @@
 #ifndef MF_ARM_DSP_DW_BAND_H
 #define MF_ARM_DSP_DW_BAND_H
 
+#define MF_DWB_MAX_ROWS 128 /* plane rows per band */
+
 typedef struct {
     const int8_t *input;
     const int8_t *filter;
     const int32_t *bias, *mult, *shift;
+    /* the geometry as the planes see it: rows (band direction) and columns (plane direction); transposed when the
+     * image is processed column by column (tall narrow maps): then in_h / out_h / sh / ph are the image's widths,
+     * strides and paddings and the byte steps below swap */
     int32_t n, in_h, in_w, C, M, OC, out_h, out_w;
     int32_t sh, sw, ph, pw;
+    int32_t in_row, in_col;   /* input bytes between rows / columns */
+    int32_t out_row, out_col; /* output bytes between rows / columns */
+    int32_t f_row, f_col;     /* filter bytes between kernel rows / columns */
+    int32_t in_batch, out_batch;
     int32_t off, zp21, lo, hi;
     int32_t wpp;    /* plane width (even) */
     int32_t rs;     /* plane row stride in bytes: 16, 32, 64, 128 or 256, >= 2 wpp */
@@ -67,11 +76,12 @@ static inline uint32_t dwb_pair2(int32_t a, int32_t b)
 /* Copy input rows [iy0, iy0 + rows) (any may lie outside the image), channels [c0, c0 + cc) of batch b, into planes
  * buf + ci * ps + r * rh (rh = rs / 2 values per plane row), column xp = input column xp - pw: columns [xa, xb)
  * (inside the image) only; rows outside the image get the zero point there. The columns outside [xa, xb) hold the
- * zero point from dwb_run's fill (only this function writes the planes, always the same columns). */
-static void dwb_copy(const dwb_ctx *d, int16_t *buf, int32_t ps, int32_t b, int32_t iy0, int32_t rows, int32_t c0,
-                     int32_t cc)
+ * zero point from dwb_run's fill (only this function writes the planes, always the same columns); dirty: bit r set
+ * when plane row r holds image values (rows outside the image are refilled only then). */
+__attribute__((noinline)) static void dwb_copy(const dwb_ctx *d, int16_t *buf, int32_t ps, int32_t b, int32_t iy0,
+                                               int32_t rows, int32_t c0, int32_t cc, uint32_t *dirty)
 {
-    const int32_t wpp = d->wpp, C = d->C, rh = d->rs / 2;
+    const int32_t wpp = d->wpp, C = d->in_col, rh = d->rs / 2;
     const int16_t z = (int16_t)(-d->off);
     const int32_t xa = d->pw < wpp ? d->pw : wpp;
     const int32_t xb = d->in_w + d->pw < wpp ? d->in_w + d->pw : wpp;
@@ -81,7 +91,11 @@ static void dwb_copy(const dwb_ctx *d, int16_t *buf, int32_t ps, int32_t b, int3
     for (int32_t r = 0; r < rows; ++r) {
         const int32_t iy = iy0 + r;
         if (iy < 0 || iy >= d->in_h) {
-            for (int32_t ci = 0; ci < cc; ++ci) {
+            if (((dirty[r / 32] >> (r % 32)) & 1u) == 0) {
+                continue; /* still the zero point since dwb_run's fill */
+            }
+            dirty[r / 32] &= ~(1u << (r % 32));
+            for (int32_t ci = 0; ci < d->cc; ++ci) { /* every plane a chunk may use */
                 int16_t *pl = buf + ci * ps + r * rh;
                 for (int32_t xp = xa; xp < xb; ++xp) {
                     pl[xp] = z;
@@ -89,48 +103,78 @@ static void dwb_copy(const dwb_ctx *d, int16_t *buf, int32_t ps, int32_t b, int3
             }
             continue;
         }
-        const int8_t *row = d->input + ((b * d->in_h + iy) * d->in_w + (xa - d->pw)) * C + c0;
+        dirty[r / 32] |= 1u << (r % 32);
+        const int8_t *row = d->input + b * d->in_batch + iy * d->in_row + (xa - d->pw) * C + c0;
         int16_t *dst = buf + r * rh;
         (void)z;
-        int32_t ci = 0;
-        const int32_t npair = (xb - xa) / 2;
-        for (; ci + 3 < cc; ci += 4, dst += 4 * ps) {
-            const int8_t *src = row + ci;
+        const int32_t npair = (xb - xa) / 2, groups = cc / 4;
+        int32_t ci = 4 * groups;
+        if (groups > 0 && npair > 0) {
+            /* 4 channels x 2 columns per step: SXTB16 splits even / odd channels, PKHBT / PKHTB pair the two columns
+             * of one channel, one (unaligned) word store per plane: 17 instructions per 8 values; an odd last
+             * column 8; ~13 per group of 4 channels */
+            const int8_t *src = row;
             int16_t *p0 = dst + xa, *p1 = p0 + ps, *p2 = p0 + 2 * ps, *p3 = p0 + 3 * ps;
-            if (npair > 0) {
-                /* 4 channels x 2 columns per step: SXTB16 splits even / odd channels, PKHBT / PKHTB pair the two
-                 * columns of one channel, one (unaligned) word store per plane: 17 instructions per 8 values */
-                const int8_t *end = src + npair * 2 * C;
-                uint32_t v0, v1, e0, o0, t;
-                __asm__ volatile("1:\n\t"
-                                 "ldr %[v1], [%[src], %[C]]\n\t"
-                                 "ldr %[v0], [%[src]]\n\t"
-                                 "add %[src], %[src], %[C], lsl #1\n\t"
-                                 "sxtb16 %[e0], %[v0]\n\t"
-                                 "sxtb16 %[o0], %[v0], ror #8\n\t"
-                                 "sxtb16 %[v0], %[v1]\n\t"
-                                 "sxtb16 %[v1], %[v1], ror #8\n\t"
-                                 "pkhbt %[t], %[e0], %[v0], lsl #16\n\t"
-                                 "str %[t], [%[p0]], #4\n\t"
-                                 "pkhtb %[v0], %[v0], %[e0], asr #16\n\t"
-                                 "str %[v0], [%[p2]], #4\n\t"
-                                 "pkhbt %[t], %[o0], %[v1], lsl #16\n\t"
-                                 "str %[t], [%[p1]], #4\n\t"
-                                 "pkhtb %[v1], %[v1], %[o0], asr #16\n\t"
-                                 "str %[v1], [%[p3]], #4\n\t"
-                                 "cmp %[src], %[end]\n\t"
-                                 "bne 1b\n\t"
-                                 : [src] "+r"(src), [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3),
-                                   [v0] "=&r"(v0), [v1] "=&r"(v1), [e0] "=&r"(e0), [o0] "=&r"(o0), [t] "=&r"(t)
-                                 : [C] "r"(C), [end] "r"(end)
-                                 : "cc", "memory");
-            }
-            if ((xb - xa) & 1) {
-                *p0 = src[0];
-                *p1 = src[1];
-                *p2 = src[2];
-                *p3 = src[3];
-            }
+            int32_t K[5];
+            K[0] = npair * 2 * C;
+            K[1] = (xb - xa) & 1;
+            K[2] = 4 - K[0];
+            K[3] = 8 * ps - 4 * npair;
+            K[4] = groups;
+            const int8_t *end;
+            uint32_t v0, v1, e0, o0, t;
+            __asm__ volatile("0:\n\t"
+                             "ldr %[t], %[k0]\n\t"
+                             "add %[end], %[src], %[t]\n\t"
+                             "1:\n\t"
+                             "ldr %[v1], [%[src], %[C]]\n\t"
+                             "ldr %[v0], [%[src]]\n\t"
+                             "add %[src], %[src], %[C], lsl #1\n\t"
+                             "sxtb16 %[e0], %[v0]\n\t"
+                             "sxtb16 %[o0], %[v0], ror #8\n\t"
+                             "sxtb16 %[v0], %[v1]\n\t"
+                             "sxtb16 %[v1], %[v1], ror #8\n\t"
+                             "pkhbt %[t], %[e0], %[v0], lsl #16\n\t"
+                             "str %[t], [%[p0]], #4\n\t"
+                             "pkhtb %[v0], %[v0], %[e0], asr #16\n\t"
+                             "str %[v0], [%[p2]], #4\n\t"
+                             "pkhbt %[t], %[o0], %[v1], lsl #16\n\t"
+                             "str %[t], [%[p1]], #4\n\t"
+                             "pkhtb %[v1], %[v1], %[o0], asr #16\n\t"
+                             "str %[v1], [%[p3]], #4\n\t"
+                             "cmp %[src], %[end]\n\t"
+                             "bne 1b\n\t"
+                             "ldr %[t], %[k1]\n\t"
+                             "cmp %[t], #0\n\t"
+                             "beq 2f\n\t"
+                             "ldrsb %[t], [%[src]]\n\t"
+                             "strh %[t], [%[p0]]\n\t"
+                             "ldrsb %[t], [%[src], #1]\n\t"
+                             "strh %[t], [%[p1]]\n\t"
+                             "ldrsb %[t], [%[src], #2]\n\t"
+                             "strh %[t], [%[p2]]\n\t"
+                             "ldrsb %[t], [%[src], #3]\n\t"
+                             "strh %[t], [%[p3]]\n\t"
+                             "2:\n\t"
+                             "ldr %[t], %[k2]\n\t"
+                             "add %[src], %[src], %[t]\n\t"
+                             "ldr %[t], %[k3]\n\t"
+                             "add %[p0], %[p0], %[t]\n\t"
+                             "add %[p1], %[p1], %[t]\n\t"
+                             "add %[p2], %[p2], %[t]\n\t"
+                             "add %[p3], %[p3], %[t]\n\t"
+                             "ldr %[t], %[k4]\n\t"
+                             "subs %[t], %[t], #1\n\t"
+                             "str %[t], %[k4]\n\t"
+                             "bne 0b\n\t"
+                             : [src] "+r"(src), [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3),
+                               [end] "=&r"(end), [v0] "=&r"(v0), [v1] "=&r"(v1), [e0] "=&r"(e0), [o0] "=&r"(o0),
+                               [t] "=&r"(t), [k4] "+m"(K[4])
+                             : [C] "r"(C), [k0] "m"(K[0]), [k1] "m"(K[1]), [k2] "m"(K[2]), [k3] "m"(K[3])
+                             : "cc", "memory");
+            dst += 4 * groups * ps;
+        } else {
+            ci = 0;
         }
         for (; ci < cc; ++ci, dst += ps) {
             const int8_t *src = row + ci;
@@ -347,10 +391,10 @@ __attribute__((always_inline)) static inline void dwb_channel(const dwb_ctx *d, 
                                                               int8_t *out, int32_t ors, int32_t R, int32_t sw,
                                                               int clamp)
 {
-    const int32_t OC = d->OC, out_w = d->out_w, rs = d->rs;
+    const int32_t OC = d->out_col, out_w = d->out_w, rs = d->rs, fr = d->f_row, fc = d->f_col;
     const int8_t *f = d->filter + o;
-    const int32_t f0 = f[0], f1 = f[OC], f2 = f[2 * OC], f3 = f[3 * OC], f4 = f[4 * OC], f5 = f[5 * OC];
-    const int32_t f6 = f[6 * OC], f7 = f[7 * OC], f8 = f[8 * OC];
+    const int32_t f0 = f[0], f1 = f[fc], f2 = f[2 * fc], f3 = f[fr], f4 = f[fr + fc], f5 = f[fr + 2 * fc];
+    const int32_t f6 = f[2 * fr], f7 = f[2 * fr + fc], f8 = f[2 * fr + 2 * fc];
     uint32_t w[6];
     w[0] = dwb_pair2(f0, f1);
     w[1] = dwb_pair2(f1, f2);
@@ -426,7 +470,7 @@ static inline int32_t dwb_wpp(int32_t out_w, int32_t sw)
  * pairs + 6.5 with the activation clamps, 22 (+ 8) per odd last pixel, 40 per chunk and plane row, 0.6 per byte of
  * band buffer. Returns the estimate per output (hundredths), 0 when nothing fits (rows wider than 128 values).
  */
-static int32_t dwb_plan(dwb_ctx *d, int32_t cap, int direct)
+__attribute__((noinline)) static int32_t dwb_plan(dwb_ctx *d, int32_t cap, int direct)
 {
     const int32_t wpp = d->wpp, rowb = d->out_w * d->OC, CM = d->C * d->M;
     const int clamp = d->lo > -128 || d->hi < 127;
@@ -444,6 +488,9 @@ static int32_t dwb_plan(dwb_ctx *d, int32_t cap, int direct)
     const int32_t per_row = 1500 + (d->out_w & 1) * (2200 + (clamp ? 800 : 0) - per_out);
     for (int32_t R = 1; R <= d->out_h; ++R) {
         const int32_t rows = (R - 1) * d->sh + 3;
+        if (rows > MF_DWB_MAX_ROWS) {
+            break;
+        }
         const int32_t per_ch = rows * rs;
         for (int32_t buffered = 0; buffered < 2; ++buffered) {
             const int32_t room = cap - (buffered ? ((R * rowb + 3) & ~3) : 0);
@@ -472,7 +519,7 @@ static int32_t dwb_plan(dwb_ctx *d, int32_t cap, int direct)
     return best_cost == 0 ? 0 : (int32_t)(best_cost / best_outs) + 1;
 }
 
-/* the whole layer; scratch: the plan's buffer (4-byte aligned) */
+/* the whole layer; scratch: the plan's buffer (cap bytes, 4-byte aligned) */
 static void dwb_run(const dwb_ctx *d, void *scratch, int32_t cap, int8_t *output)
 {
     const int32_t rowb = d->out_w * d->OC, C = d->C, cc = d->cc;
@@ -485,22 +532,48 @@ static void dwb_run(const dwb_ctx *d, void *scratch, int32_t cap, int8_t *output
     for (int32_t i = 0; i < (cap - band_bytes) / 4; ++i) {
         planes32[i] = zz;
     }
+    uint32_t dirty[MF_DWB_MAX_ROWS / 32] = {0};
     for (int32_t b = 0; b < d->n; ++b) {
         for (int32_t y = 0; y < d->out_h; y += d->R) {
             const int32_t R = d->out_h - y < d->R ? d->out_h - y : d->R;
             const int32_t rows = (R - 1) * d->sh + 3;
-            int8_t *const out = output + (b * d->out_h + y) * rowb;
-            int8_t *const dst = d->bufout ? band : out;
+            int8_t *const out = output + b * d->out_batch + y * d->out_row;
             for (int32_t c0 = 0; c0 < C; c0 += cc) {
                 const int32_t n = C - c0 < cc ? C - c0 : cc;
-                dwb_copy(d, planes, ps, b, y * d->sh - d->ph, rows, c0, n);
-                dwb_chunk_any(d, planes, ps, c0, n, dst, rowb, R);
+                dwb_copy(d, planes, ps, b, y * d->sh - d->ph, rows, c0, n, dirty);
+                dwb_chunk_any(d, planes, ps, c0, n, d->bufout ? band : out, d->bufout ? rowb : d->out_row, R);
             }
-            if (d->bufout) {
+            if (d->bufout) { /* rows orientation only: the band's rows are contiguous in the output */
                 memcpy(out, band, (size_t)(R * rowb));
             }
         }
     }
+}
+
+/* The geometry for the planes: rows along the image's rows (transpose 0) or along its columns (transpose 1) */
+static void dwb_geometry(dwb_ctx *d, const mf_depthwise_conv2d_params *params, int transpose)
+{
+    const mf_dims in = params->input, out = params->output;
+    d->n = in.n;
+    d->C = in.c;
+    d->M = params->depth_multiplier;
+    d->OC = out.c;
+    d->in_batch = in.h * in.w * in.c;
+    d->out_batch = out.h * out.w * out.c;
+    if (!transpose) {
+        d->in_h = in.h, d->in_w = in.w, d->out_h = out.h, d->out_w = out.w;
+        d->sh = params->stride_h, d->sw = params->stride_w, d->ph = params->pad_h, d->pw = params->pad_w;
+        d->in_row = in.w * in.c, d->in_col = in.c;
+        d->out_row = out.w * out.c, d->out_col = out.c;
+        d->f_row = 3 * out.c, d->f_col = out.c;
+    } else {
+        d->in_h = in.w, d->in_w = in.h, d->out_h = out.w, d->out_w = out.h;
+        d->sh = params->stride_w, d->sw = params->stride_h, d->ph = params->pad_w, d->pw = params->pad_h;
+        d->in_row = in.c, d->in_col = in.w * in.c;
+        d->out_row = out.c, d->out_col = out.w * out.c;
+        d->f_row = out.c, d->f_col = 3 * out.c;
+    }
+    d->wpp = dwb_wpp(d->out_w, d->sw);
 }
 
 #endif /* MF_ARM_DSP_DW_BAND_H */

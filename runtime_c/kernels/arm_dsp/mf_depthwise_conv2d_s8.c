@@ -949,36 +949,35 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
         } small; /* C <= MF_DW_WX_MAX_C: the table and the pre-extended weights */
     } scratch;
     if (d.fold && params->filter_h == 3 && params->filter_w == 3 && params->dilation_h == 1 &&
-        params->dilation_w == 1 && (params->stride_w == 1 || params->stride_w == 2)) {
-        dwb_ctx bc;
+        params->dilation_w == 1 && (params->stride_w == 1 || params->stride_w == 2 || params->stride_h == 1 ||
+                                    params->stride_h == 2)) {
+        dwb_ctx bc, bt;
         bc.input = input;
         bc.filter = filter;
         bc.bias = bias;
         bc.mult = quant->multiplier;
         bc.shift = quant->shift;
-        bc.n = in.n;
-        bc.in_h = in.h;
-        bc.in_w = in.w;
-        bc.C = in.c;
-        bc.M = M;
-        bc.OC = out.c;
-        bc.out_h = out.h;
-        bc.out_w = out.w;
-        bc.sh = params->stride_h;
-        bc.sw = params->stride_w;
-        bc.ph = params->pad_h;
-        bc.pw = params->pad_w;
         bc.off = params->input_offset;
         bc.zp21 = d.zp21;
         bc.lo = d.lo;
         bc.hi = d.hi;
-        bc.wpp = dwb_wpp(out.w, params->stride_w);
+        bt = bc;
+        dwb_geometry(&bc, params, 0);
+        dwb_geometry(&bt, params, 1);
         /* chunks may write a band straight to the output when that cannot clobber input later chunks read:
          * disjoint tensors, or (depth multiplier 1) an output starting a whole number of pixels before the input:
          * then a chunk's outputs only overwrite input bytes of its own channels, already copied */
         const int direct = disjoint || (M == 1 && out_lo <= in_lo && (in_lo - out_lo) % (uintptr_t)in.c == 0);
         /* against the 4-channel runs below (~33 instructions per output) where they apply */
-        const int32_t est = dwb_plan(&bc, (int32_t)sizeof scratch, direct);
+        int32_t est = bc.sw <= 2 ? dwb_plan(&bc, (int32_t)sizeof scratch, direct) : 0;
+        /* column by column (tall narrow maps: longer rows of pixel pairs) when the output may be written in any
+         * order and the band fits without the band buffer */
+        const int32_t est_t = direct && (params->stride_h == 1 || params->stride_h == 2)
+                                  ? dwb_plan(&bt, (int32_t)sizeof scratch, 1) : 0;
+        if (est_t > 0 && !bt.bufout && (est == 0 || est_t < est)) {
+            bc = bt;
+            est = est_t;
+        }
         if (est > 0 && (est < 3300 || M != 1 || in.c % 4 != 0)) {
             dwb_run(&bc, scratch.words, (int32_t)sizeof scratch, output);
             return;
