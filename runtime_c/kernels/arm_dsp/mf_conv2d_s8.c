@@ -478,7 +478,7 @@ typedef struct {
     const int32_t *bias, *mult, *shift;
     int32_t *part;   /* 4 partial sums per channel */
     int32_t zp21;    /* 2 * output zero point + 1 */
-    int32_t odd;     /* 6-pixel loop: groups & 1 */
+    int32_t skip;    /* 6-pixel loop: bytes of the steps the first pass skips */
     const int16_t *xend; /* 6-pixel loop: the patch end */
 } blk4_frame;
 
@@ -664,7 +664,7 @@ __attribute__((noinline)) static void block4_idx(const blk4_frame *frame, int32_
  * 24 MACs (0.875 instructions/MAC), and the channel's setup, constants and loop overhead serve 6 outputs.
  */
 #define MF_B6_STEP                              \
-    "ldr %[t0], [%[w]], #4\n\t"                 \
+    "ldr.w %[t0], [%[w]], #4\n\t"               \
     "sxtb16 %[t1], %[t0]\n\t"                   \
     "sxtb16 %[t0], %[t0], ror #8\n\t"           \
     "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
@@ -685,13 +685,18 @@ __attribute__((noinline)) static void block4_idx(const blk4_frame *frame, int32_
     "ldrd %[xa], %[xb], [%[x]], #8\n\t"         \
     "smlad %[a5], %[xa], %[t1], %[a5]\n\t"      \
     "smlad %[a5], %[xb], %[t0], %[a5]\n\t"
+/* 4 steps per pass; the first pass enters past the (4 - groups % 4) % 4 steps it skips: every instruction of a
+ * step has a 32-bit encoding, 21 * 4 = 84 bytes per step (f->skip = that byte count) */
 #define MF_B6_DOT                                       \
     "ldr %[x], %[buf]\n\t"                              \
-    "ldr %[t0], %[odd]\n\t"                             \
-    "cmp %[t0], #0\n\t"                                 \
-    "beq 2f\n\t"                                        \
-    MF_B6_STEP                                          \
+    "ldr %[t0], %[skip]\n\t"                            \
+    "adr.w %[t1], 2f\n\t"                               \
+    "add %[t1], %[t1], %[t0]\n\t"                       \
+    "orr %[t1], %[t1], #1\n\t"                          \
+    "bx %[t1]\n\t"                                      \
     "2:\n\t"                                            \
+    MF_B6_STEP                                          \
+    MF_B6_STEP                                          \
     MF_B6_STEP                                          \
     MF_B6_STEP                                          \
     "ldr %[t0], %[xend]\n\t"                            \
@@ -789,7 +794,7 @@ __attribute__((noinline)) static void block4_idx(const blk4_frame *frame, int32_
     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5),         \
       [x] "=&r"(x), [t0] "=&r"(t0), [t1] "=&r"(t1), [xa] "=&r"(xa), [xb] "=&r"(xb), [w] "+r"(w), [r] "+r"(r), \
       [out] "+r"(out)                                                                                           \
-    : [buf] "m"(f->buf), [odd] "m"(f->odd), [xend] "m"(f->xend), [cout] "m"(f->cout), [lo] "m"(f->lo),        \
+    : [buf] "m"(f->buf), [skip] "m"(f->skip), [xend] "m"(f->xend), [cout] "m"(f->cout), [lo] "m"(f->lo),        \
       [hi] "m"(f->hi), [wadj] "m"(f->wadj), [end] "m"(f->end), [biasp] "m"(f->bias), [multp] "m"(f->mult),    \
       [shiftp] "m"(f->shift), [partp] "m"(f->part), [zp21] "m"(f->zp21)                                       \
     : "cc", "memory"
@@ -946,7 +951,7 @@ __attribute__((noinline)) static void block4_channels(const conv_ctx *c, const c
         f.shift = c->shift;
         f.part = k->part;
         f.zp21 = 2 * c->zp + 1;
-        f.odd = groups & 1;
+        f.skip = ((4 - (groups & 3)) & 3) * 84;
         f.xend = k->buf + groups * 24;
         const int8_t *w = k->filter + k->woff;
         if (c->np == 6) {
