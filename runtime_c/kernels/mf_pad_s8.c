@@ -96,19 +96,27 @@ static void fill_run(int8_t *dst, int value, int32_t n)
 {
     const uint32_t w = (uint32_t)(uint8_t)value * 0x01010101u;
     const uint32_t pat[4] = {w, w, w, w};
-    while (n > 0 && ((uintptr_t)dst & 3u) != 0) {
-        *dst++ = (int8_t)value;
-        --n;
-    }
-    int8_t *end = dst + (n & ~15);
-    while (dst != end) {
-        memcpy(MF_PAD_ALIGNED4(dst), pat, 16);
-        dst += 16;
-    }
-    end = dst + (n & 12);
-    while (dst != end) {
-        memcpy(MF_PAD_ALIGNED4(dst), &w, 4);
-        dst += 4;
+    if (MF_PAD_UNALIGNED && n < 32) { /* short fills (the usual row ends): unaligned words, no prologue */
+        int8_t *end = dst + (n & ~3);
+        while (dst != end) {
+            memcpy(dst, &w, 4);
+            dst += 4;
+        }
+    } else {
+        while (n > 0 && ((uintptr_t)dst & 3u) != 0) {
+            *dst++ = (int8_t)value;
+            --n;
+        }
+        int8_t *end = dst + (n & ~15);
+        while (dst != end) {
+            memcpy(MF_PAD_ALIGNED4(dst), pat, 16);
+            dst += 16;
+        }
+        end = dst + (n & 12);
+        while (dst != end) {
+            memcpy(MF_PAD_ALIGNED4(dst), &w, 4);
+            dst += 4;
+        }
     }
     if (n & 2) {
         dst[0] = (int8_t)value;
@@ -143,44 +151,37 @@ void mf_pad_s8(const mf_pad_params *params, const int8_t *input, int8_t *output)
         copy_run(output, input, blk[0] * out[0]);
         return;
     }
-    const int32_t run = in[k] * blk[k];                    /* bytes copied per in-range position */
-    const int32_t head = before[k] * blk[k];               /* padding before each run */
+    const int32_t run = in[k] * blk[k];                         /* bytes copied per in-range position */
+    const int32_t head = before[k] * blk[k];                    /* padding before each run */
     const int32_t tail = (out[k] - in[k] - before[k]) * blk[k]; /* and after it */
 
-    int32_t idx[4] = {0, 0, 0, 0}; /* output position in dims 0..k-1 */
-    int32_t pending = 0;           /* pad bytes not yet written */
-    for (;;) {
-        int32_t j = 0;
-        while (j < k && idx[j] >= before[j] && idx[j] < before[j] + in[j]) {
-            ++j;
-        }
-        if (j < k) {
-            pending += blk[j]; /* position j out of range: its whole sub-block is padding */
-        } else {
-            pending += head;
-            fill_run(output, value, pending);
-            output += pending;
-            copy_run(output, input, run);
-            output += run;
-            input += run;
-            pending = tail;
-            j = k - 1;
-        }
-        /* next position: advance dim j, reset the dims inside it */
-        if (j < 0) {
-            break;
-        }
-        for (int32_t i = j + 1; i < k; ++i) {
-            idx[i] = 0;
-        }
-        ++idx[j];
-        while (j > 0 && idx[j] == out[j]) {
-            idx[j] = 0;
-            ++idx[--j];
-        }
-        if (idx[0] == out[0]) {
-            break;
-        }
+    /* dims 0..k-1 as three loop levels (levels >= k: one in-range position), each as padding before the input's
+     * range, the in-range positions, padding after it; whole padded sub-blocks only add to the pending fill */
+    int32_t n_in[3], pad_b[3], pad_a[3];
+    for (int32_t j = 0; j < 3; ++j) {
+        n_in[j] = j < k ? in[j] : 1;
+        pad_b[j] = j < k ? before[j] * blk[j] : 0;
+        pad_a[j] = j < k ? (out[j] - in[j] - before[j]) * blk[j] : 0;
     }
+    int32_t pending = 0; /* pad bytes not yet written */
+    pending += pad_b[0];
+    for (int32_t i0 = 0; i0 < n_in[0]; ++i0) {
+        pending += pad_b[1];
+        for (int32_t i1 = 0; i1 < n_in[1]; ++i1) {
+            pending += pad_b[2];
+            for (int32_t i2 = 0; i2 < n_in[2]; ++i2) {
+                pending += head;
+                fill_run(output, value, pending);
+                output += pending;
+                copy_run(output, input, run);
+                output += run;
+                input += run;
+                pending = tail;
+            }
+            pending += pad_a[2];
+        }
+        pending += pad_a[1];
+    }
+    pending += pad_a[0];
     fill_run(output, value, pending);
 }
