@@ -3,9 +3,9 @@
  * input runs (memcpy). The dims inside the innermost padded dim k are unpadded, so each in-range position of
  * dims 0..k-1 copies one contiguous run of in[k] * (product of the inner dims) bytes, and the input is read
  * sequentially; adjacent padding (the end of one row and the start of the next, whole padded rows) is merged into
- * one fill. Cost: per in-range position of dims 0..k-1 (one copy + one fill call, ~50 instructions) plus per
- * byte ~0.4 (16-byte blocks when input and output share their alignment mod 4, ~0.7 otherwise on cores with
- * unaligned access, 1 byte at a time without it). picolibc's memcpy/memset are byte loops (~4 per byte).
+ * one fill. Cost (M4): per copy run (in-range position of dims 0..k-1, plus its pad fill) ~90 instructions, plus per
+ * byte ~0.35 (16-byte LDM/STM blocks when input and output share their alignment mod 4; ~0.7 otherwise on cores
+ * with unaligned access, 1 byte at a time without it). picolibc's memcpy/memset are byte loops (~4 per byte).
  * No buffers.
  */
 #include "mf_pad_s8.h"
