@@ -1084,6 +1084,33 @@ static inline void im2col_rows(int16_t *d, const int8_t *src, int32_t rows, int3
 }
 #undef MF_IM2COL_ROWS
 
+/* rows window rows of row_bytes each (src advancing by row_step) gathered into the staging bytes at d, by whole
+ * words: each row's last word reads up to 3 bytes past the row (the caller checks they lie inside the input) and
+ * the next row overwrites them; returns the end of the gathered bytes */
+static inline int8_t *stage_rows(int8_t *d, const int8_t *src, int32_t rows, int32_t row_step, int32_t row_bytes)
+{
+    const int32_t words = (row_bytes + 3) >> 2, back = words * 4 - row_bytes;
+    uint32_t v;
+    int32_t n;
+    const int8_t *sp;
+    __asm__ volatile("1:\n\t"
+                     "mov %[n], %[words]\n\t"
+                     "mov %[s], %[src]\n\t"
+                     "2:\n\t"
+                     "ldr %[v], [%[s]], #4\n\t"
+                     "str %[v], [%[d]], #4\n\t"
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 2b\n\t"
+                     "sub %[d], %[d], %[back]\n\t"
+                     "add %[src], %[src], %[rs]\n\t"
+                     "subs %[rows], %[rows], #1\n\t"
+                     "bne 1b\n\t"
+                     : [d] "+r"(d), [src] "+r"(src), [rows] "+r"(rows), [n] "=&r"(n), [s] "=&r"(sp), [v] "=&r"(v)
+                     : [words] "r"(words), [rs] "r"(row_step), [back] "r"(back)
+                     : "cc", "memory");
+    return d;
+}
+
 static inline int8_t *stage_copy(int8_t *s, const int8_t *src, int32_t n)
 {
     for (; n >= 4; n -= 4, s += 4, src += 4) {
@@ -1217,7 +1244,10 @@ __attribute__((noinline)) static int32_t conv_im2col(const mf_conv2d_params *par
         filter = copy;
     }
     const int dw1 = params->dilation_w == 1;
-    const int rows_ok = !chunked && stage == NULL && dw1;
+    const int rows_ok = !chunked && dw1;
+    const int8_t *in_end = c->input + in.n * in.h * in.w * cin;
+    const int32_t last_row = (fd.h - 1) * c->row_step + ((fd.w * cin + 3) & ~3); /* bytes stage_rows may read */
+    const int8_t padb = (int8_t)(-c->off);
     const int same_px = taps == 1 && stage == NULL && !chunked && params->stride_h == 1 && params->stride_w == 1 &&
                         in.h == out.h && in.w == out.w && params->pad_h == 0 && params->pad_w == 0;
     const int32_t span_h = (fd.h - 1) * params->dilation_h, span_w = fd.w - 1, row_bytes = fd.w * cin;
@@ -1249,10 +1279,18 @@ __attribute__((noinline)) static int32_t conv_im2col(const mf_conv2d_params *par
             } else if (rows_ok && px + np <= out.w) { /* one output row, every window inside the image */
                 const int32_t y0 = py * params->stride_h - params->pad_h, x0 = px * params->stride_w - params->pad_w;
                 const int32_t xl = x0 + (np - 1) * params->stride_w;
-                if (y0 >= 0 && y0 + span_h < in.h && x0 >= 0 && xl + span_w < in.w) {
-                    const int8_t *src = c->input + ((pb * in.h + y0) * in.w + x0) * cin;
+                const int8_t *src = c->input + ((pb * in.h + y0) * in.w + x0) * cin;
+                const int8_t *src_last = src + (np - 1) * params->stride_w * cin;
+                if (y0 >= 0 && y0 + span_h < in.h && x0 >= 0 && xl + span_w < in.w &&
+                    (stage == NULL || last_row <= in_end - src_last)) {
                     for (int32_t p = 0; p < np; ++p, src += params->stride_w * cin) {
-                        im2col_rows(buf + p * 4, src, fd.h, c->row_step, row_bytes >> 2, c->off2, np);
+                        if (stage == NULL) {
+                            im2col_rows(buf + p * 4, src, fd.h, c->row_step, row_bytes >> 2, c->off2, np);
+                        } else {
+                            int8_t *e = stage_rows(stage, src, fd.h, c->row_step, row_bytes);
+                            (void)stage_fill(e, padb, (int32_t)(-(e - stage) & 3));
+                            im2col_rows(buf + p * 4, stage, 1, 0, (int32_t)(e - stage + 3) >> 2, c->off2, np);
+                        }
                     }
                     px += np;
                     if (px == out.w) {
