@@ -13,6 +13,8 @@ shapes."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from kernels.test_arm_dsp import ACTIVATIONS, M4, assert_qemu_exact, chain, merge, pytestmark, with_extremes  # noqa: F401
@@ -20,6 +22,7 @@ from ops.test_conv2d import conv_case
 
 from microforge.ops.conv2d import Conv2DAttrs
 from microforge.plan.memory import plan_memory
+from microforge.targets import load_target
 
 from support import random_inputs
 
@@ -136,6 +139,8 @@ def im2col_path_cases(rng):
         (1, 3, 4, 8, 20, 2, 2, a("SAME"), False, True),  # 2 groups: too short for the assembly loop
         (1, 4, 9, 1, 6, 1, 1, a("SAME"), True, True),  # one element per patch: the C loop
         (1, 7, 7, 20, 70, 3, 3, a("SAME", act="NONE"), True, True),  # 180-byte patch, C_out 70 (no table)
+        (1, 5, 14, 3, 8, 3, 3, a("VALID"), True, True),  # word-gathered rows; the last block at the input end
+        (1, 9, 27, 7, 10, 3, 3, a("VALID", 2, "RELU6"), True, True),  # the same with C_in 7, stride 2
     ]
     return [conv_case(rng, b, h, w, ci, co, kh, kw, at, per_channel=pc, bias=bi)
             for b, h, w, ci, co, kh, kw, at, bi, pc in cases]  # fmt: skip
@@ -145,6 +150,15 @@ def test_im2col_paths_bit_exact(tmp_path):
     rng = np.random.default_rng(96)
     graph = merge(im2col_path_cases(rng), "dsp_im2col_paths")
     assert_qemu_exact(graph, with_extremes(graph, rng, 2), tmp_path / "out")
+
+
+@pytest.mark.parametrize("target", ["stm32f746", "stm32u585"])
+def test_im2col_paths_other_cores_bit_exact(target, tmp_path):
+    """The im2col paths (computed branch into the 6-pixel loop, unaligned word gathers) on M7 and M33."""
+    rng = np.random.default_rng(99)
+    graph = merge(im2col_path_cases(rng)[::2] + [conv_case(rng, 1, 6, 8, 8, 11, 1, 1, c("SAME", "RELU"))], "dsp_cores")
+    core = dataclasses.replace(load_target(target), kernels="arm_dsp")
+    assert_qemu_exact(graph, random_inputs(graph, rng, 2), tmp_path / "out", core)
 
 
 def random_conv(rng):
