@@ -173,7 +173,7 @@ __attribute__((noinline)) static void pw_small_layer(const mf_conv2d_params *par
  * pixel of the layer in ONE asm block, no per-pixel call. Per group of four output channels a stack block of
  * 80 bytes: their 4 x 8 filter bytes, corr[4], multiplier[4], shift[4], walked by one post-incremented pointer.
  * 24 instructions per group + 5 per pixel (person_detect's third layer: 0.98 -> ~0.78 instructions/MAC). */
-#define PW8_MAX_COUT 64 /* stack: 16 blocks x 80 bytes = 1280 bytes */
+#define PW8_MAX_COUT 64 /* scratch: 16 blocks x 80 bytes = 1280 bytes after corr */
 
 static void __attribute__((noinline)) pw8_layer(const int8_t *x, const int32_t *blk, int8_t *out, int32_t npix,
                                                 int32_t groups, int32_t out_off, int32x4_t lo, int32x4_t hi)
@@ -217,11 +217,11 @@ static void __attribute__((noinline)) pw8_layer(const int8_t *x, const int32_t *
 }
 
 static void __attribute__((noinline)) pw8(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
-                                         const int8_t *input, const int8_t *filter, const int32_t *corr,
+                                         const int8_t *input, const int8_t *filter, int32_t *corr,
                                          int8_t *output)
 {
     const int32_t cout = params->output.c;
-    int32_t blk[PW8_MAX_COUT / 4 * 20];
+    int32_t *blk = corr + PW8_MAX_COUT; /* the scratch after corr: PW8_MAX_COUT / 4 * 20 words */
     for (int32_t g = 0; g < cout / 4; ++g) {
         int32_t *b = blk + 20 * g;
         int8_t *wb = (int8_t *)b;
@@ -347,7 +347,8 @@ static void __attribute__((noinline)) conv_1x1(const mf_conv2d_params *params, c
 /* Small windows: groups == 1, KH * KW > 1, the whole window (KH * KW * C_in <= 32 bytes, e.g. a 3x3 RGB first
  * layer: 27 bytes) gathered per output pixel by two VLDRB.S8 byte gathers (8-bit offsets: the window must span
  * <= 256 input bytes) into q registers, then two VMLADAVA.S8 per output channel against a stack copy of the filter
- * laid out as 32 bytes per channel, zero-padded (up to WIN_MAX_COUT channels: 2 KB). Lanes beyond the window read
+ * laid out as 32 bytes per channel (16 for windows of <= 16 bytes: one VMLADAVA), zero-padded, in the scratch
+ * after corr (up to 56 channels at 32 bytes, WIN_MAX_COUT at 16). Lanes beyond the window read
  * offset 0 against zero weights. Taps outside the input (padding) are predicated off the gather and replaced by
  * the input zero point (-input_offset), whose (x + off) * w is 0: every pixel, border or not, then uses the same
  * corr[] = bias + off * sum(w). Requantization per four channels as elsewhere; outputs pixel by pixel, channel
@@ -372,6 +373,21 @@ static inline int32x4_t win_dot4(int8x16_t v0, int8x16_t v1, const int8_t *w)
     return vsetq_lane_s32(a3, acc, 3);
 }
 
+/* {dot(v, w[0..16)), dot(v, w[16..32)), dot(v, w[32..48)), dot(v, w[48..64))}: windows of <= 16 bytes */
+static inline int32x4_t win_dot4_16(int8x16_t v, const int8_t *w)
+{
+    int32x4_t acc = vdupq_n_s32(vmladavq_s8(v, vld1q_s8(w)));
+    acc = vsetq_lane_s32(vmladavq_s8(v, vld1q_s8(w + 16)), acc, 1);
+    acc = vsetq_lane_s32(vmladavq_s8(v, vld1q_s8(w + 32)), acc, 2);
+    return vsetq_lane_s32(vmladavq_s8(v, vld1q_s8(w + 48)), acc, 3);
+}
+
+/* filter bytes per output channel in conv_window's copy */
+static inline int32_t win_row(const mf_dims fd)
+{
+    return fd.h * fd.w * fd.c <= 16 ? 16 : WIN_BYTES;
+}
+
 /* lanes whose filter row is in [ky0, ky1) and column in [kx0, kx1) */
 static inline mve_pred16_t win_valid(uint8x16_t kyv, uint8x16_t kxv, int32_t ky0, int32_t ky1, int32_t kx0,
                                      int32_t kx1)
@@ -388,13 +404,17 @@ static int win_fits(const mf_conv2d_params *params)
     const mf_dims fd = params->filter;
     const int32_t span = (fd.h - 1) * params->dilation_h * in.w * in.c + (fd.w - 1) * params->dilation_w * in.c +
                          in.c - 1;
-    return fd.c == in.c && fd.h * fd.w > 1 && fd.h * fd.w * fd.c <= WIN_BYTES && params->output.c <= WIN_MAX_COUT &&
-           span <= 255;
+    /* scratch: corr[cout], then the filter copy */
+    const int32_t cout = params->output.c;
+    return fd.c == in.c && fd.h * fd.w > 1 && fd.h * fd.w * fd.c <= WIN_BYTES && cout <= WIN_MAX_COUT &&
+           span <= 255 && cout + cout * win_row(fd) / 4 <= MVE_SCRATCH_WORDS;
 }
 
-static void __attribute__((noinline)) conv_window(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
-                                                  const int8_t *input, const int8_t *filter, const int32_t *corr,
-                                                  int left, int8_t *output)
+static inline __attribute__((always_inline)) void conv_window_wb(const mf_conv2d_params *params,
+                                                                  const mf_per_channel_quant *quant,
+                                                                  const int8_t *input, const int8_t *filter,
+                                                                  int32_t *corr, int left, int8_t *output,
+                                                                  const int32_t wb)
 {
     const mf_dims in = params->input;
     const mf_dims fd = params->filter;
@@ -410,10 +430,10 @@ static void __attribute__((noinline)) conv_window(const mf_conv2d_params *params
     const int32x4_t hi = vdupq_n_s32(params->act_max);
     const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
 
-    int8_t wst[WIN_MAX_COUT * WIN_BYTES];
+    int8_t *wst = (int8_t *)(corr + cout); /* the scratch after corr: wb bytes per channel */
     for (int32_t o = 0; o < cout; ++o) {
-        for (int32_t i = 0; i < WIN_BYTES; ++i) {
-            wst[o * WIN_BYTES + i] = i < wstride ? filter[o * wstride + i] : 0;
+        for (int32_t i = 0; i < wb; ++i) {
+            wst[o * wb + i] = i < wstride ? filter[o * wstride + i] : 0;
         }
     }
     /* per lane: byte offset in the window, filter row ky and column kx (255: beyond the window, never valid) */
@@ -460,21 +480,33 @@ static void __attribute__((noinline)) conv_window(const mf_conv2d_params *params
                 int8x16_t v0, v1;
                 if (ky0 == 0 && ky1 == fd.h && kx0 == 0 && kx1 == fd.w) {
                     v0 = vldrbq_gather_offset_s8(base, off0);
-                    v1 = vldrbq_gather_offset_s8(base, off1);
+                    v1 = wb == 16 ? v0 : vldrbq_gather_offset_s8(base, off1);
                 } else { /* padding taps: the input zero point, (x + off) * w == 0 */
                     mve_pred16_t p = win_valid(ky_0, kx_0, ky0, ky1, kx0, kx1);
                     v0 = vpselq_s8(vldrbq_gather_offset_z_s8(base, off0, p), zp, p);
-                    p = win_valid(ky_1, kx_1, ky0, ky1, kx0, kx1);
-                    v1 = vpselq_s8(vldrbq_gather_offset_z_s8(base, off1, p), zp, p);
+                    v1 = v0;
+                    if (wb != 16) {
+                        p = win_valid(ky_1, kx_1, ky0, ky1, kx0, kx1);
+                        v1 = vpselq_s8(vldrbq_gather_offset_z_s8(base, off1, p), zp, p);
+                    }
                 }
                 int32_t o = 0;
-                for (; o + 4 <= cout; o += 4) {
-                    const int32x4_t acc = vaddq_s32(win_dot4(v0, v1, wst + o * WIN_BYTES), vldrwq_s32(corr + o));
-                    mve_requant_store_full(acc, mult + o, shift + o, left, out_off, lo, hi, out_px + o);
+                if (wb == 16) {
+                    for (; o + 4 <= cout; o += 4) {
+                        const int32x4_t acc = vaddq_s32(win_dot4_16(v0, wst + o * 16), vldrwq_s32(corr + o));
+                        mve_requant_store_full(acc, mult + o, shift + o, left, out_off, lo, hi, out_px + o);
+                    }
+                } else {
+                    for (; o + 4 <= cout; o += 4) {
+                        const int32x4_t acc = vaddq_s32(win_dot4(v0, v1, wst + o * WIN_BYTES), vldrwq_s32(corr + o));
+                        mve_requant_store_full(acc, mult + o, shift + o, left, out_off, lo, hi, out_px + o);
+                    }
                 }
                 if (o < cout) { /* the last four channels, storing only the new ones */
                     const int32_t b4 = cout - 4;
-                    const int32x4_t acc = vaddq_s32(win_dot4(v0, v1, wst + b4 * WIN_BYTES), vldrwq_s32(corr + b4));
+                    const int32x4_t acc = vaddq_s32(wb == 16 ? win_dot4_16(v0, wst + b4 * 16)
+                                                             : win_dot4(v0, v1, wst + b4 * WIN_BYTES),
+                                                    vldrwq_s32(corr + b4));
                     const mve_pred16_t p = (mve_pred16_t)(0xFFFFu << (4 * (o - b4)));
                     mve_requant_store(acc, mult + b4, shift + b4, out_off, params->act_min, params->act_max,
                                       out_px + b4, p);
@@ -482,6 +514,17 @@ static void __attribute__((noinline)) conv_window(const mf_conv2d_params *params
                 out_px += cout;
             }
         }
+    }
+}
+
+static void __attribute__((noinline)) conv_window(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
+                                                  const int8_t *input, const int8_t *filter, int32_t *corr,
+                                                  int left, int8_t *output)
+{
+    if (win_row(params->filter) == 16) {
+        conv_window_wb(params, quant, input, filter, corr, left, output, 16);
+    } else {
+        conv_window_wb(params, quant, input, filter, corr, left, output, WIN_BYTES);
     }
 }
 
@@ -829,7 +872,7 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
     const int32_t n_corr = out.c < MVE_CORR_MAX ? out.c : MVE_CORR_MAX;
 
     /* corr[o] = bias[o] + off * sum(filter[o]) for pixels whose whole window lies inside the input */
-    int32_t scratch[MVE_SCRATCH_WORDS];
+    int32_t scratch[MVE_SCRATCH_WORDS] __attribute__((aligned(16)));
     int32_t *corr = scratch;
     for (int32_t o = 0; o < n_corr; ++o) {
         const int8_t *w = filter + o * wstride;

@@ -502,7 +502,8 @@ static void __attribute__((noinline)) dw_run_asm(const mf_depthwise_conv2d_param
 /* Depth multiplier 1: for each output pixel, channels in chunks of 16, then a predicated tail of 8. */
 static void __attribute__((noinline)) dw_mult1(const mf_depthwise_conv2d_params *params,
                                                const mf_per_channel_quant *quant, const int8_t *input,
-                                               const int8_t *filter, const int32_t *bias, int8_t *output)
+                                               const int8_t *filter, const int32_t *bias, int32_t *scratch,
+                                               int8_t *output)
 {
     const mf_dims in = params->input;
     const mf_dims out = params->output;
@@ -517,7 +518,7 @@ static void __attribute__((noinline)) dw_mult1(const mf_depthwise_conv2d_params 
     for (int32_t c = 0; c < C; ++c) {
         st.left |= quant->shift[c] > 0;
     }
-    int32_t blk[MVE_RUN_MAX_C / 8 * 24];
+    int32_t *blk = scratch; /* MVE_RUN_MAX_C / 8 * 24 words */
     /* the blocks cost ~5 instructions per filter weight: worth it only with enough pixels */
     const int use_asm = dw_run_fits(params, &st) && out.n * out.h * out.w >= 4 * kh * kw;
     if (use_asm) {
@@ -818,7 +819,8 @@ static void __attribute__((noinline)) dw_c1_run_asm(const int8_t *xp, const int3
 
 static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *params,
                                             const mf_per_channel_quant *quant, const int8_t *input,
-                                            const int8_t *filter, const int32_t *bias, int8_t *output)
+                                            const int8_t *filter, const int32_t *bias, int32_t *scratch,
+                                            int8_t *output)
 {
     const mf_dims in = params->input;
     const mf_dims out = params->output;
@@ -829,8 +831,9 @@ static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *pa
     const int32_t off = params->input_offset;
     const int32_t dh = params->dilation_h;
     const int32_t dw = params->dilation_w;
-    int8_t wt[MVE_C1_MAX_OC][16];
-    int32_t init[MVE_C1_MAX_OC]; /* bias + off * sum of all taps: windows fully inside the input */
+    /* scratch: the transposed taps (16 bytes per channel), init, the asm blocks: 1728 bytes */
+    int8_t(*wt)[16] = (int8_t(*)[16])scratch;
+    int32_t *init = scratch + 4 * MVE_C1_MAX_OC; /* bias + off * sum of all taps: windows fully inside the input */
     uint8_t offs_a[16];
     for (int32_t t = 0; t < 16; ++t) {
         offs_a[t] = t < K ? (uint8_t)((t / kw) * dh * in.w + (t % kw) * dw) : 0;
@@ -851,7 +854,7 @@ static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *pa
     }
     const int32x4_t vlo = vdupq_n_s32(params->act_min);
     const int32x4_t vhi = vdupq_n_s32(params->act_max);
-    int32_t blk[MVE_C1_ASM_OC / 4 * 28];
+    int32_t *blk = scratch + 5 * MVE_C1_MAX_OC; /* MVE_C1_ASM_OC / 4 * 28 words */
     const int use_asm = !st.left && OC <= MVE_C1_ASM_OC;
     for (int32_t o = 0; use_asm && o < OC; ++o) {
         int32_t *q = blk + (o / 4) * 28;
@@ -1160,11 +1163,11 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
 {
     int32_t scratch[MVE_DW_SCRATCH_WORDS];
     if (dw_c1_fits(params)) {
-        dw_c1(params, quant, input, filter, bias, output);
+        dw_c1(params, quant, input, filter, bias, scratch, output);
     } else if (dw3_fits(params, quant)) {
         dw3_c16(params, quant, input, filter, bias, scratch, output);
     } else if (params->depth_multiplier == 1) {
-        dw_mult1(params, quant, input, filter, bias, output);
+        dw_mult1(params, quant, input, filter, bias, scratch, output);
     } else if (params->depth_multiplier % 4 == 0) {
         dw_mult4(params, quant, input, filter, bias, output);
     } else {
