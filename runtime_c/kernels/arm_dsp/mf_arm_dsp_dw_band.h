@@ -468,9 +468,10 @@ static inline int32_t dwb_wpp(int32_t out_w, int32_t sw)
  * hundredths, measured on the M4): copy 2.2 per value (4-channel groups, 5 for single channels), 85 per channel and
  * band (weights, constants), 15 per channel and output row, 17 (stride 1) / 19 (stride 2) per output in pixel
  * pairs + 6.5 with the activation clamps, 22 (+ 8) per odd last pixel, 40 per chunk and plane row, 0.6 per byte of
- * band buffer. Returns the estimate per output (hundredths), 0 when nothing fits (rows wider than 128 values).
+ * band buffer. one_band: only R = out_h. Returns the estimate per output (hundredths), 0 when nothing fits (rows
+ * wider than 128 values).
  */
-__attribute__((noinline)) static int32_t dwb_plan(dwb_ctx *d, int32_t cap, int direct)
+__attribute__((noinline)) static int32_t dwb_plan(dwb_ctx *d, int32_t cap, int direct, int one_band)
 {
     const int32_t wpp = d->wpp, rowb = d->out_w * d->OC, CM = d->C * d->M;
     const int clamp = d->lo > -128 || d->hi < 127;
@@ -486,7 +487,7 @@ __attribute__((noinline)) static int32_t dwb_plan(dwb_ctx *d, int32_t cap, int d
     const int32_t ncopy = d->in_w < wpp ? d->in_w : wpp;
     const int32_t per_out = (d->sw == 1 ? 1700 : 1900) + (clamp ? 650 : 0);
     const int32_t per_row = 1500 + (d->out_w & 1) * (2200 + (clamp ? 800 : 0) - per_out);
-    for (int32_t R = 1; R <= d->out_h; ++R) {
+    for (int32_t R = one_band ? d->out_h : 1; R <= d->out_h; ++R) {
         const int32_t rows = (R - 1) * d->sh + 3;
         if (rows > MF_DWB_MAX_ROWS) {
             break;

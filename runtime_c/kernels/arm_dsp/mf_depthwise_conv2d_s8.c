@@ -969,11 +969,12 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
          * then a chunk's outputs only overwrite input bytes of its own channels, already copied */
         const int direct = disjoint || (M == 1 && out_lo <= in_lo && (in_lo - out_lo) % (uintptr_t)in.c == 0);
         /* against the 4-channel runs below (~33 instructions per output) where they apply */
-        int32_t est = bc.sw <= 2 ? dwb_plan(&bc, (int32_t)sizeof scratch, direct) : 0;
+        int32_t est = bc.sw <= 2 ? dwb_plan(&bc, (int32_t)sizeof scratch, direct, 0) : 0;
         /* column by column (tall narrow maps: longer rows of pixel pairs) when the output may be written in any
-         * order and the band fits without the band buffer */
+         * order: disjoint tensors, or in place as above with one band per chunk (every input value of a chunk is
+         * copied before any of its outputs is written; a chunk's outputs only overwrite its own channels) */
         const int32_t est_t = direct && (params->stride_h == 1 || params->stride_h == 2)
-                                  ? dwb_plan(&bt, (int32_t)sizeof scratch, 1) : 0;
+                                  ? dwb_plan(&bt, (int32_t)sizeof scratch, 1, !disjoint) : 0;
         if (est_t > 0 && !bt.bufout && (est == 0 || est_t < est)) {
             bc = bt;
             est = est_t;
