@@ -67,10 +67,12 @@ static inline int32_t dwb_smlad(uint32_t a, uint32_t b, int32_t acc)
     return __smlad((int16x2_t)a, (int16x2_t)b, acc);
 }
 
-/* the doubled pair (2a, 2b) as int16 lanes */
-static inline uint32_t dwb_pair2(int32_t a, int32_t b)
+/* the doubled pair (2a, 2b) as int16 lanes from a2 = 2a and b: PKHBT a2, b, LSL #17 (GCC packs with 3) */
+static inline uint32_t dwb_pair2(int32_t a2, int32_t b)
 {
-    return ((uint32_t)(2 * a) & 0xFFFFu) | ((uint32_t)(2 * b) << 16);
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #17" : "=r"(r) : "r"(a2), "r"(b));
+    return r;
 }
 
 /* Copy input rows [iy0, iy0 + rows) (any may lie outside the image), channels [c0, c0 + cc) of batch b, into planes
@@ -190,7 +192,7 @@ __attribute__((noinline)) static void dwb_copy(const dwb_ctx *d, int16_t *buf, i
  * channel over a band of output rows. p: the band's first window row (plane rows RS bytes apart, RS a literal),
  * op: the first output byte, S: the channel's constants (see dwb_channel). Per pixel pair: stride 1: 3 LDRD + 12
  * multiply-accumulates; stride 2: 3 LDRD + 3 LDR + 12; requantization of both outputs 17 (+ 13 with the
- * activation clamps). An odd last pixel per row: 3 LDRD + 6 + 10. Per row: ~12. 13 registers.
+ * activation clamps). An odd last pixel per row: 3 LDRD + 6 + 10. Per row: ~14. 13 registers.
  */
 #define DWB_S_BIAS "0"
 #define DWB_S_MK "8"
@@ -201,7 +203,7 @@ __attribute__((noinline)) static void dwb_copy(const dwb_ctx *d, int16_t *buf, i
 #define DWB_S_LOHI "32"
 #define DWB_S_ROWS "40"
 #define DWB_S_ADV "44" /* p advance, op advance at the end of a row */
-#define DWB_S_ROWLEN "52"
+#define DWB_S_SPAN "52"
 #define DWB_S_ODD "56"
 
 #define DWB_MAC_S1(OFF, W, V)                       \
@@ -270,44 +272,38 @@ __attribute__((noinline)) static void dwb_copy(const dwb_ctx *d, int16_t *buf, i
 
 /* PAIR, ONE: the pixel-pair and single-pixel bodies (p post-incremented by their first load) */
 #define DWB_BAND(PAIR, ONE)                                                                                        \
-    __asm__ volatile("0:\n\t"                                                                                      \
-                     "ldr %[t0], %[s_end]\n\t"                                                       \
-                     "cmp %[p], %[t0]\n\t"                                                                         \
-                     "beq 2f\n\t"                                                                                  \
-                     "1:\n\t" PAIR                                                                                 \
-                     "ldr %[t1], %[s_oc]\n\t"                                                        \
+    __asm__ volatile("1:\n\t" PAIR                                                                                 \
+                     "ldr %[t1], %[s_oc]\n\t"                                                                      \
                      "strb %[a0], [%[op]]\n\t"                                                                     \
                      "strb %[a1], [%[op], %[t1]]\n\t"                                                              \
                      "add %[op], %[op], %[t1], lsl #1\n\t"                                                         \
-                     "ldr %[t0], %[s_end]\n\t"                                                       \
+                     "ldr %[t0], %[s_end]\n\t"                                                                     \
                      "cmp %[p], %[t0]\n\t"                                                                         \
                      "bne 1b\n\t"                                                                                  \
-                     "2:\n\t"                                                                                      \
-                     "ldr %[t0], %[s_odd]\n\t"                                                       \
-                     "cmp %[t0], #0\n\t"                                                                          \
-                     "beq 3f\n\t" ONE                                                                       \
-                     "ldr %[t1], %[s_oc]\n\t"                                                        \
+                     "ldr %[t0], %[s_odd]\n\t"                                                                     \
+                     "cmp %[t0], #0\n\t"                                                                           \
+                     "beq 3f\n\t" ONE                                                                              \
+                     "ldr %[t1], %[s_oc]\n\t"                                                                      \
                      "strb %[a0], [%[op]]\n\t"                                                                     \
                      "add %[op], %[op], %[t1]\n\t"                                                                 \
                      "3:\n\t"                                                                                      \
-                     "ldr %[t0], %[s_rows]\n\t"                                                      \
+                     "ldr %[t0], %[s_rows]\n\t"                                                                    \
                      "subs %[t0], %[t0], #1\n\t"                                                                   \
-                     "str %[t0], %[s_rows]\n\t"                                                      \
+                     "str %[t0], %[s_rows]\n\t"                                                                    \
                      "beq 4f\n\t"                                                                                  \
-                     "ldrd %[t0], %[t1], %[s_adv]\n\t"                                               \
+                     "ldrd %[t0], %[t1], %[s_adv]\n\t"                                                             \
                      "add %[p], %[p], %[t0]\n\t"                                                                   \
                      "add %[op], %[op], %[t1]\n\t"                                                                 \
-                     "ldr %[t0], %[s_end]\n\t"                                                       \
-                     "ldr %[t1], %[s_rowlen]\n\t"                                                    \
-                     "add %[t0], %[t0], %[t1]\n\t"                                                                 \
-                     "str %[t0], %[s_end]\n\t"                                                       \
-                     "b 0b\n\t"                                                                                    \
+                     "ldr %[t1], %[s_span]\n\t"                                                                    \
+                     "add %[t0], %[p], %[t1]\n\t"                                                                  \
+                     "str %[t0], %[s_end]\n\t"                                                                     \
+                     "b 1b\n\t"                                                                                    \
                      "4:\n\t"                                                                                      \
                      : [p] "+r"(p), [op] "+r"(op), [a0] "=&r"(a0), [a1] "=&r"(a1), [t0] "=&r"(t0), [t1] "=&r"(t1)  \
                      : [wa] "r"(w[0]), [va] "r"(w[1]), [wb] "r"(w[2]), [vb] "r"(w[3]), [wc] "r"(w[4]),             \
                        [vc] "r"(w[5]), [m] "r"(S[2]), [s_k] "m"(S[3]), [s_bias] "m"(S[0]), [s_e] "m"(S[4]),           \
                        [s_oc] "m"(S[5]), [s_end] "m"(S[6]), [s_lohi] "m"(S[8]), [s_rows] "m"(S[10]),                \
-                       [s_adv] "m"(S[11]), [s_rowlen] "m"(S[13]), [s_odd] "m"(S[14])                               \
+                       [s_adv] "m"(S[11]), [s_span] "m"(S[13]), [s_odd] "m"(S[14])                               \
                      : "cc", "memory")
 
 /* stride 1: p advances 4 bytes per pixel pair (post-indexed first load), window rows r at r RS - 4 */
@@ -396,14 +392,14 @@ __attribute__((always_inline)) static inline void dwb_channel(const dwb_ctx *d, 
     const int32_t f0 = f[0], f1 = f[fc], f2 = f[2 * fc], f3 = f[fr], f4 = f[fr + fc], f5 = f[fr + 2 * fc];
     const int32_t f6 = f[2 * fr], f7 = f[2 * fr + fc], f8 = f[2 * fr + 2 * fc];
     uint32_t w[6];
-    w[0] = dwb_pair2(f0, f1);
-    w[1] = dwb_pair2(f1, f2);
-    w[2] = dwb_pair2(f3, f4);
-    w[3] = dwb_pair2(f4, f5);
-    w[4] = dwb_pair2(f6, f7);
-    w[5] = dwb_pair2(f7, f8);
+    w[0] = dwb_pair2(2 * f0, f1);
+    w[1] = dwb_pair2(2 * f1, f2);
+    w[2] = dwb_pair2(2 * f3, f4);
+    w[3] = dwb_pair2(2 * f4, f5);
+    w[4] = dwb_pair2(2 * f6, f7);
+    w[5] = dwb_pair2(2 * f7, f8);
     const int32_t sumw = f0 + f1 + f2 + f3 + f4 + f5 + f6 + f7 + f8;
-    int32_t S[15];
+    int32_t S[15]; /* see DWB_BAND */
     const int32_t e = -d->shift[o];
     const int32_t n2 = out_w / 2, odd = out_w & 1, pb = 4 * sw; /* bytes of plane row per output pixel pair */
     S[0] = S[1] = 2 * ((d->bias != NULL ? d->bias[o] : 0) + d->off * sumw);
@@ -417,7 +413,7 @@ __attribute__((always_inline)) static inline void dwb_channel(const dwb_ctx *d, 
     S[10] = R;
     S[11] = d->sh * rs - (n2 + odd) * pb;
     S[12] = ors - out_w * OC;
-    S[13] = d->sh * rs;
+    S[13] = n2 * pb;
     S[14] = odd;
     dwb_band(pl, out, S, w, rs, sw, clamp);
 }
@@ -479,8 +475,8 @@ __attribute__((noinline)) static int32_t dwb_plan(dwb_ctx *d, int32_t cap, int d
     while (rs < 2 * wpp) {
         rs *= 2;
     }
-    if (rs > 256) {
-        return 0;
+    if (rs > 256 || d->out_w < 2) {
+        return 0; /* rows wider than 128 values; single-pixel rows (the loop runs whole pixel pairs first) */
     }
     d->rs = rs;
     int64_t best_cost = 0, best_outs = 1;

@@ -968,7 +968,6 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
          * disjoint tensors, or (depth multiplier 1) an output starting a whole number of pixels before the input:
          * then a chunk's outputs only overwrite input bytes of its own channels, already copied */
         const int direct = disjoint || (M == 1 && out_lo <= in_lo && (in_lo - out_lo) % (uintptr_t)in.c == 0);
-        /* against the 4-channel runs below (~33 instructions per output) where they apply */
         int32_t est = bc.sw <= 2 ? dwb_plan(&bc, (int32_t)sizeof scratch, direct, 0) : 0;
         /* column by column (tall narrow maps: longer rows of pixel pairs) when the output may be written in any
          * order: disjoint tensors, or in place as above with one band per chunk (every input value of a chunk is
@@ -979,7 +978,8 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
             bc = bt;
             est = est_t;
         }
-        if (est > 0 && (est < 3300 || M != 1 || in.c % 4 != 0)) {
+        /* the 4-channel runs (C % 4 == 0, C <= MF_DW_RUN_MAX_C): ~33 instructions per output; per pixel above */
+        if (est > 0 && (est < (in.c <= MF_DW_RUN_MAX_C ? 3300 : 5500) || M != 1 || in.c % 4 != 0)) {
             dwb_run(&bc, scratch.words, (int32_t)sizeof scratch, output);
             return;
         }
