@@ -272,7 +272,16 @@ __attribute__((noinline)) static void dwb_copy(const dwb_ctx *d, int16_t *buf, i
 
 /* PAIR, ONE: the pixel-pair and single-pixel bodies (p post-incremented by their first load) */
 #define DWB_BAND(PAIR, ONE)                                                                                        \
-    __asm__ volatile("1:\n\t" PAIR                                                                                 \
+    __asm__ volatile("0:\n\t"                                                                                      \
+                     "ldr %[t0], %[s_podd]\n\t"                                                                    \
+                     "cmp %[t0], #0\n\t"                                                                           \
+                     "bne 5f\n\t"                                                                                  \
+                     "1:\n\t" PAIR                                                                                 \
+                     "ldr %[t1], %[s_oc]\n\t"                                                                      \
+                     "strb %[a0], [%[op]]\n\t"                                                                     \
+                     "strb %[a1], [%[op], %[t1]]\n\t"                                                              \
+                     "add %[op], %[op], %[t1], lsl #1\n\t"                                                         \
+                     "5:\n\t" PAIR                                                                                 \
                      "ldr %[t1], %[s_oc]\n\t"                                                                      \
                      "strb %[a0], [%[op]]\n\t"                                                                     \
                      "strb %[a1], [%[op], %[t1]]\n\t"                                                              \
@@ -297,13 +306,13 @@ __attribute__((noinline)) static void dwb_copy(const dwb_ctx *d, int16_t *buf, i
                      "ldr %[t1], %[s_span]\n\t"                                                                    \
                      "add %[t0], %[p], %[t1]\n\t"                                                                  \
                      "str %[t0], %[s_end]\n\t"                                                                     \
-                     "b 1b\n\t"                                                                                    \
+                     "b 0b\n\t"                                                                                    \
                      "4:\n\t"                                                                                      \
                      : [p] "+r"(p), [op] "+r"(op), [a0] "=&r"(a0), [a1] "=&r"(a1), [t0] "=&r"(t0), [t1] "=&r"(t1)  \
                      : [wa] "r"(w[0]), [va] "r"(w[1]), [wb] "r"(w[2]), [vb] "r"(w[3]), [wc] "r"(w[4]),             \
                        [vc] "r"(w[5]), [m] "r"(S[2]), [s_k] "m"(S[3]), [s_bias] "m"(S[0]), [s_e] "m"(S[4]),           \
                        [s_oc] "m"(S[5]), [s_end] "m"(S[6]), [s_lohi] "m"(S[8]), [s_rows] "m"(S[10]),                \
-                       [s_adv] "m"(S[11]), [s_span] "m"(S[13]), [s_odd] "m"(S[14])                               \
+                       [s_adv] "m"(S[11]), [s_span] "m"(S[13]), [s_odd] "m"(S[14]), [s_podd] "m"(S[7])                               \
                      : "cc", "memory")
 
 /* stride 1: p advances 4 bytes per pixel pair (post-indexed first load), window rows r at r RS - 4 */
@@ -415,6 +424,7 @@ __attribute__((always_inline)) static inline void dwb_channel(const dwb_ctx *d, 
     S[12] = ors - out_w * OC;
     S[13] = n2 * pb;
     S[14] = odd;
+    S[7] = n2 & 1; /* an odd number of pairs enters the 2-pair loop at its second pair */
     dwb_band(pl, out, S, w, rs, sw, clamp);
 }
 
