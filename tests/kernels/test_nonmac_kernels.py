@@ -83,6 +83,8 @@ def test_add_tables_bit_exact(core, tmp_path):
         add_case(rng, big, big, big, scales=(0.1, 0.1000001, 50.0)),  # output shift < -23
         add_case(rng, big, big, big, scales=(0.5, 0.5, 1e-3), activation="RELU"),
         add_case(rng, (1, 4, 4, 8), (1, 4, 4, 8), (1, 4, 4, 8), scales=(1e-4, 2e-4, 10.0)),
+        add_case(rng, big, big, big, scales=(0.5, 0.4, 10.0), activation="RELU_N1_TO_1"),  # act_min == act_max
+        add_case(rng, big, big, big, scales=(0.02, 0.03, 0.01), activation="RELU6"),  # many clamped outputs
         add_case(rng, (1, 3, 5, 7), (1, 3, 5, 7), (1, 3, 5, 7)),  # below the thresholds
         add_case(rng, big, (1, 1, 1, 16), big, activation="RELU6"),  # broadcast: the tables row by row
         add_case(rng, (1, 1, 9, 13), (1, 6, 9, 13), (1, 6, 9, 13)),  # rows of 13: predicated tails

@@ -7,7 +7,8 @@
  * int32 on the stack: 2 KB, counted by the RAM figure's deepest stack chain; ~12 instructions per entry, one
  * MULH each, see rv_in_table) and each element costs 2 lb, 2 table lw, the output requantization and the clamp.
  * Fast form (left_shift <= 20, input shifts <= 0, output shift in [-21, -1]): the tables hold 4 s, and
- * requant(s1 + s2) + zp is one MULH and 4 adds/shifts (rv_add_fast), ~18 instructions per element; other
+ * requant(s1 + s2) + zp is one MULH and 4 adds/shifts (rv_add_fast), ~17 instructions per element, and an output
+ * that the activation clamps costs ~8 (two sum thresholds found once per call, ~1K instructions); other
  * parameters use rv_requant (an exact rewrite of mf_requantize), ~25 per element; the reference kernel: ~147.
  * Dense (non-broadcast) inputs run one flat loop; broadcasts use the reference's loop nest with the tables.
  * Small tensors use a static copy of the reference loop (the tables would cost more than they save).
@@ -165,11 +166,66 @@ static int rv_add_fast_ok(const mf_add_params *p)
  * requant(S, mo, -e) + zp = floor((y2 + 1 + 2 K - 2 [S < 0]) / 2^(e+1)) with K = 2^(e-1) + zp 2^e (as in
  * rv_in_table, with the zero point inside the floor); |y2| < 2^30 and |1 + 2K| <= 2^21 + 2^29 + 1: no overflow.
  */
-static inline int8_t rv_add_fast(int32_t u, int32_t mo, int32_t k2, int32_t e1, int32_t lo, int32_t hi)
+static inline int32_t rv_add_z(int32_t u, int32_t mo, int32_t k2, int32_t e1)
 {
     const int32_t y2 = (int32_t)(((int64_t)u * mo) >> 32);
     const int32_t sg = u >> 31;
-    return rv_clamp((y2 + k2 + sg + sg) >> e1, lo, hi);
+    return (y2 + k2 + sg + sg) >> e1;
+}
+
+/*
+ * The clamped output of u: rv_add_z is requant(S) + zp exactly, which does not decrease with S, so
+ * clamp(z(u), lo, hi) is z(u) for u in [ulo, uhi] (one unsigned compare: (u - ub) <= urange), lo below ulo and hi
+ * above (the thresholds are found once per call by bisection): a clamped element costs a few instructions instead
+ * of the requantization.
+ */
+static inline void rv_add_fast(int8_t *out, int32_t u, int32_t mo, int32_t k2, int32_t e1, int32_t ub,
+                               uint32_t urange, int32_t ulo, int32_t lo, int32_t hi)
+{
+    int32_t z;
+    if ((uint32_t)u - (uint32_t)ub <= urange) {
+        z = rv_add_z(u, mo, k2, e1);
+    } else {
+        z = u < ulo ? lo : hi;
+    }
+    *out = (int8_t)z;
+}
+
+/*
+ * Over u = u0 + 4 i, i in [0, n] (z not decreasing in i): the first u with z(u) >= lo (INT32_MIN when u0 already
+ * qualifies, INT32_MAX when none does) if `low`, else the last u with z(u) <= hi (INT32_MAX when all do, INT32_MIN
+ * when none does).
+ */
+static int32_t rv_add_threshold(int32_t u0, uint32_t n, int32_t mo, int32_t k2, int32_t e1, int32_t bound, int low)
+{
+#define RV_U(i) ((int32_t)((uint32_t)u0 + 4u * (i)))
+    if (low) {
+        if (rv_add_z(u0, mo, k2, e1) >= bound) {
+            return INT32_MIN;
+        }
+        if (rv_add_z(RV_U(n), mo, k2, e1) < bound) {
+            return INT32_MAX;
+        }
+    } else {
+        if (rv_add_z(RV_U(n), mo, k2, e1) <= bound) {
+            return INT32_MAX;
+        }
+        if (rv_add_z(u0, mo, k2, e1) > bound) {
+            return INT32_MIN;
+        }
+    }
+    uint32_t a = 0, b = n; /* low: z(a) < bound <= z(b); else: z(a) <= bound < z(b) */
+    while (b - a > 1u) {
+        const uint32_t m = a + (b - a) / 2u;
+        const int32_t z = rv_add_z(RV_U(m), mo, k2, e1);
+        if (low ? z >= bound : z > bound) {
+            b = m;
+        } else {
+            a = m;
+        }
+    }
+    return low ? RV_U(b) : RV_U(a);
+#undef RV_U
 }
 
 static void rv_add_tables_fast(const mf_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
@@ -188,6 +244,14 @@ static void rv_add_tables_fast(const mf_add_params *p, const int8_t *input1, con
     const int32_t e = -p->output_shift, mo = p->output_multiplier;
     const int32_t k2 = 1 + 2 * ((int32_t)1 << (e - 1)) + p->output_offset * ((int32_t)1 << (e + 1));
     const int32_t e1 = e + 1, lo = p->act_min, hi = p->act_max;
+    /* the sums' range: each table does not decrease with v (multipliers >= 0) */
+    const int32_t umin = t1[-128] + t2[-128];
+    const uint32_t n = ((uint32_t)(t1[127] + t2[127]) - (uint32_t)umin) / 4u;
+    const int32_t ulo = rv_add_threshold(umin, n, mo, k2, e1, lo, 1);
+    const int32_t uhi = rv_add_threshold(umin, n, mo, k2, e1, hi, 0);
+    /* [ub, ub + urange] = [ulo, uhi]; empty (no reachable u) when z skips [lo, hi] */
+    const int32_t ub = ulo <= uhi ? ulo : INT32_MAX;
+    const uint32_t urange = ulo <= uhi ? (uint32_t)uhi - (uint32_t)ulo : 0u;
     const int32_t *d = p->dims;
     if (rv_dense(d, p->in1_strides) && rv_dense(d, p->in2_strides)) {
         const int32_t count = d[0] * d[1] * d[2] * d[3];
@@ -197,13 +261,13 @@ static void rv_add_tables_fast(const mf_add_params *p, const int8_t *input1, con
             const int32_t u1 = t1[input1[i + 1]] + t2[input2[i + 1]];
             const int32_t u2 = t1[input1[i + 2]] + t2[input2[i + 2]];
             const int32_t u3 = t1[input1[i + 3]] + t2[input2[i + 3]];
-            output[i] = rv_add_fast(u0, mo, k2, e1, lo, hi);
-            output[i + 1] = rv_add_fast(u1, mo, k2, e1, lo, hi);
-            output[i + 2] = rv_add_fast(u2, mo, k2, e1, lo, hi);
-            output[i + 3] = rv_add_fast(u3, mo, k2, e1, lo, hi);
+            rv_add_fast(output + i, u0, mo, k2, e1, ub, urange, ulo, lo, hi);
+            rv_add_fast(output + i + 1, u1, mo, k2, e1, ub, urange, ulo, lo, hi);
+            rv_add_fast(output + i + 2, u2, mo, k2, e1, ub, urange, ulo, lo, hi);
+            rv_add_fast(output + i + 3, u3, mo, k2, e1, ub, urange, ulo, lo, hi);
         }
         for (; i < count; ++i) {
-            output[i] = rv_add_fast(t1[input1[i]] + t2[input2[i]], mo, k2, e1, lo, hi);
+            rv_add_fast(output + i, t1[input1[i]] + t2[input2[i]], mo, k2, e1, ub, urange, ulo, lo, hi);
         }
         return;
     }
@@ -216,7 +280,7 @@ static void rv_add_tables_fast(const mf_add_params *p, const int8_t *input1, con
                 const int8_t *a = input1 + n * s1[0] + h * s1[1] + w * s1[2];
                 const int8_t *b = input2 + n * s2[0] + h * s2[1] + w * s2[2];
                 for (int32_t c = 0; c < d[3]; ++c) {
-                    output[o++] = rv_add_fast(t1[a[c * s1[3]]] + t2[b[c * s2[3]]], mo, k2, e1, lo, hi);
+                    rv_add_fast(output + o++, t1[a[c * s1[3]]] + t2[b[c * s2[3]]], mo, k2, e1, ub, urange, ulo, lo, hi);
                 }
             }
         }
