@@ -83,14 +83,14 @@ def test_pointwise_small_cin_inplace_chain(tmp_path):
 
 def test_person_detect_pointwise_shapes_instructions(tmp_path):
     """person_detect's layers 2 (C_in 8 -> 16, 48x48) and 4 (16 -> 32, 24x24): 4.09 and 2.31 instructions/MAC
-    with the 4-pixel blocks; the whole-layer path reaches ~2.04 (two pixels per pass) and ~1.58 (their RELU6
+    with the 4-pixel blocks; the whole-layer path reaches ~1.95 (two pixels, two channels per pass) and ~1.48 (two channels per pass; their RELU6
     bounds are int8's: no clamp, the assembly loop, as with activation NONE here)."""
     rng = np.random.default_rng(94)
     graph = merge([conv_case(rng, 1, 48, 48, 8, 16, 1, 1, c("SAME", "NONE")),
                    conv_case(rng, 1, 24, 24, 16, 32, 1, 1, c("SAME", "NONE"))], "dsp_pw_pd")  # fmt: skip
     prof = assert_qemu_exact(graph, random_inputs(graph, rng, 1), tmp_path / "out")
     per_mac = [layer["instructions"] / layer["macs"] for layer in prof["layers"]]
-    assert per_mac[0] < 2.12 and per_mac[1] < 1.65, per_mac
+    assert per_mac[0] < 2.02 and per_mac[1] < 1.54, per_mac
 
 
 def a(pad: str, s: int = 1, act: str = "RELU", d: int = 1) -> Conv2DAttrs:

@@ -1469,7 +1469,7 @@ static inline int8_t *pw_pixel8_asm(const int32_t *r, const int32_t *end, int32_
     return o;
 }
 
-static inline int8_t *pw_pixel16_asm(const int32_t *r, const int32_t *end, const int32_t *x, int8_t *o)
+__attribute__((noinline)) static int8_t *pw_pixel16_asm(const int32_t *r, const int32_t *end, const int32_t *x, int8_t *o)
 {
     int32_t a, t0, t1;
     __asm__ volatile(
@@ -1489,6 +1489,63 @@ static inline int8_t *pw_pixel16_asm(const int32_t *r, const int32_t *end, const
 #undef PW_SMLAD2
 #undef PW_TAIL
 
+/* C_in 16: two channels per loop pass (the pass overhead shared); end - r is a multiple of 2 records */
+__attribute__((noinline)) static int8_t *pw_pixel16x2_asm(const int32_t *r, const int32_t *end, const int32_t *x, int8_t *o)
+{
+    int32_t a, t0, t1;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr %[a], [%[r], #32]\n\t"
+        "ldrd %[t0], %[t1], [%[r], #0]\n\t"
+        "smlad %[a], %[x0], %[t0], %[a]\n\t"
+        "smlad %[a], %[x1], %[t1], %[a]\n\t"
+        "ldrd %[t0], %[t1], [%[r], #8]\n\t"
+        "smlad %[a], %[x2], %[t0], %[a]\n\t"
+        "smlad %[a], %[x3], %[t1], %[a]\n\t"
+        "ldrd %[t0], %[t1], [%[r], #16]\n\t"
+        "smlad %[a], %[x4], %[t0], %[a]\n\t"
+        "smlad %[a], %[x5], %[t1], %[a]\n\t"
+        "ldrd %[t0], %[t1], [%[r], #24]\n\t"
+        "smlad %[a], %[x6], %[t0], %[a]\n\t"
+        "smlad %[a], %[x7], %[t1], %[a]\n\t"
+        "ldrd %[t0], %[t1], [%[r], #36]\n\t"
+        "add %[t1], %[t1], %[a], asr #31\n\t"
+        "smmlar %[a], %[a], %[t0], %[t1]\n\t"
+        "ldr %[t0], [%[r], #44]\n\t"
+        "asr %[a], %[a], %[t0]\n\t"
+        "ssat %[a], #8, %[a]\n\t"
+        "strb %[a], [%[o]], #1\n\t"
+        "ldr %[a], [%[r], #80]\n\t"
+        "ldrd %[t0], %[t1], [%[r], #48]\n\t"
+        "smlad %[a], %[x0], %[t0], %[a]\n\t"
+        "smlad %[a], %[x1], %[t1], %[a]\n\t"
+        "ldrd %[t0], %[t1], [%[r], #56]\n\t"
+        "smlad %[a], %[x2], %[t0], %[a]\n\t"
+        "smlad %[a], %[x3], %[t1], %[a]\n\t"
+        "ldrd %[t0], %[t1], [%[r], #64]\n\t"
+        "smlad %[a], %[x4], %[t0], %[a]\n\t"
+        "smlad %[a], %[x5], %[t1], %[a]\n\t"
+        "ldrd %[t0], %[t1], [%[r], #72]\n\t"
+        "smlad %[a], %[x6], %[t0], %[a]\n\t"
+        "smlad %[a], %[x7], %[t1], %[a]\n\t"
+        "ldrd %[t0], %[t1], [%[r], #84]\n\t"
+        "add %[t1], %[t1], %[a], asr #31\n\t"
+        "smmlar %[a], %[a], %[t0], %[t1]\n\t"
+        "ldr %[t0], [%[r], #92]\n\t"
+        "asr %[a], %[a], %[t0]\n\t"
+        "ssat %[a], #8, %[a]\n\t"
+        "strb %[a], [%[o]], #1\n\t"
+        "add %[r], %[r], #96\n\t"
+        "ldr %[t0], %[end]\n\t"
+        "cmp %[r], %[t0]\n\t"
+        "bne 1b\n\t"
+        : [a] "=&r"(a), [t0] "=&r"(t0), [t1] "=&r"(t1), [r] "+r"(r), [o] "+r"(o)
+        : [x0] "r"(x[0]), [x1] "r"(x[1]), [x2] "r"(x[2]), [x3] "r"(x[3]), [x4] "r"(x[4]), [x5] "r"(x[5]),
+          [x6] "r"(x[6]), [x7] "r"(x[7]), [end] "m"(end)
+        : "cc", "memory");
+    return o;
+}
+
 /* Two pixels of C_in 8 per pass over the table (x[0..3] pixel 0, x[4..7] pixel 1, both read before any output
  * is written: the reference writes all of pixel 0's and pixel 1's outputs before reading pixel 2): per channel
  * LDR 2 * bias + MOV, 2 LDRD + 8 SMLAD, and per output ADD + SMMLAR + ASR + SSAT + STRB with the constants
@@ -1499,107 +1556,314 @@ typedef struct {
     int32_t lo, hi;
 } pw2_frame;
 
-#define MF_PW2_HEAD                                   \
-    "1:\n\t"                                          \
-    "ldr %[a0], [%[r], #16]\n\t"                      \
-    "mov %[a1], %[a0]\n\t"                            \
-    "ldrd %[t0], %[t1], [%[r]]\n\t"                   \
-    "smlad %[a0], %[x0], %[t0], %[a0]\n\t"            \
-    "smlad %[a0], %[x1], %[t1], %[a0]\n\t"            \
-    "smlad %[a1], %[x4], %[t0], %[a1]\n\t"            \
-    "smlad %[a1], %[x5], %[t1], %[a1]\n\t"            \
-    "ldrd %[t0], %[t1], [%[r], #8]\n\t"               \
-    "smlad %[a0], %[x2], %[t0], %[a0]\n\t"            \
-    "smlad %[a0], %[x3], %[t1], %[a0]\n\t"            \
-    "smlad %[a1], %[x6], %[t0], %[a1]\n\t"            \
-    "smlad %[a1], %[x7], %[t1], %[a1]\n\t"            \
-    "ldrd %[t0], %[t1], [%[r], #20]\n\t"              \
-    "add %[t1], %[t1], %[a0], asr #31\n\t"            \
-    "smmlar %[a0], %[a0], %[t0], %[t1]\n\t"           \
-    "ldr %[t1], [%[r], #24]\n\t"                      \
-    "add %[t1], %[t1], %[a1], asr #31\n\t"            \
-    "smmlar %[a1], %[a1], %[t0], %[t1]\n\t"           \
-    "ldr %[t0], [%[r], #28]\n\t"                      \
-    "asr %[a0], %[a0], %[t0]\n\t"                     \
-    "asr %[a1], %[a1], %[t0]\n\t"                     \
-    "ssat %[a0], #8, %[a0]\n\t"                       \
-    "ssat %[a1], #8, %[a1]\n\t"
-#define MF_PW2_CLAMP                                  \
-    "ldr %[t1], %[lo]\n\t"                            \
-    "cmp %[a0], %[t1]\n\t"                            \
-    "it lt\n\t"                                       \
-    "movlt %[a0], %[t1]\n\t"                          \
-    "cmp %[a1], %[t1]\n\t"                            \
-    "it lt\n\t"                                       \
-    "movlt %[a1], %[t1]\n\t"                          \
-    "ldr %[t1], %[hi]\n\t"                            \
-    "cmp %[a0], %[t1]\n\t"                            \
-    "it gt\n\t"                                       \
-    "movgt %[a0], %[t1]\n\t"                          \
-    "cmp %[a1], %[t1]\n\t"                            \
-    "it gt\n\t"                                       \
-    "movgt %[a1], %[t1]\n\t"
-#define MF_PW2_TAIL                                   \
-    "ldr %[t1], %[cm1]\n\t"                           \
-    "strb %[a0], [%[o]], #1\n\t"                      \
-    "strb %[a1], [%[o], %[t1]]\n\t"                   \
-    "adds %[r], %[r], #32\n\t"                        \
-    "ldr %[t0], %[end]\n\t"                           \
-    "cmp %[r], %[t0]\n\t"                             \
-    "bne 1b\n\t"
-#define MF_PW2_OPERANDS                                                                                          \
-    : [a0] "=&r"(a0), [a1] "=&r"(a1), [t0] "=&r"(t0), [t1] "=&r"(t1), [r] "+r"(r), [o] "+r"(o)                \
-    : [x0] "r"(x[0]), [x1] "r"(x[1]), [x2] "r"(x[2]), [x3] "r"(x[3]), [x4] "r"(x[4]), [x5] "r"(x[5]),          \
-      [x6] "r"(x[6]), [x7] "r"(x[7]), [end] "m"(f->end), [cm1] "m"(f->cm1), [lo] "m"(f->lo), [hi] "m"(f->hi)   \
-    : "cc", "memory"
-
-static inline void pw_pixel8x2_asm(const int32_t *r, const pw2_frame *frame, const int32_t *x, int8_t *o, int clamp)
+/* records [r, f->end) (nch = 2: two per loop pass, an even count); returns o past the channels done */
+__attribute__((always_inline)) static inline int8_t *pw_pixel8x2_asm(const int32_t *r, const pw2_frame *f,
+                                                                     const int32_t *x, int8_t *o, int clamp,
+                                                                     int nch)
 {
-    const pw2_frame fr = *frame, *f = &fr;
     int32_t a0, a1, t0, t1;
-    if (clamp) {
-        __asm__ volatile(MF_PW2_HEAD MF_PW2_CLAMP MF_PW2_TAIL MF_PW2_OPERANDS);
+    if (clamp && nch == 2) {
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr %[a0], [%[r], #16]\n\t"
+            "mov %[a1], %[a0]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #0]\n\t"
+            "smlad %[a0], %[x0], %[t0], %[a0]\n\t"
+            "smlad %[a0], %[x1], %[t1], %[a0]\n\t"
+            "smlad %[a1], %[x4], %[t0], %[a1]\n\t"
+            "smlad %[a1], %[x5], %[t1], %[a1]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #8]\n\t"
+            "smlad %[a0], %[x2], %[t0], %[a0]\n\t"
+            "smlad %[a0], %[x3], %[t1], %[a0]\n\t"
+            "smlad %[a1], %[x6], %[t0], %[a1]\n\t"
+            "smlad %[a1], %[x7], %[t1], %[a1]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #20]\n\t"
+            "add %[t1], %[t1], %[a0], asr #31\n\t"
+            "smmlar %[a0], %[a0], %[t0], %[t1]\n\t"
+            "ldr %[t1], [%[r], #24]\n\t"
+            "add %[t1], %[t1], %[a1], asr #31\n\t"
+            "smmlar %[a1], %[a1], %[t0], %[t1]\n\t"
+            "ldr %[t0], [%[r], #28]\n\t"
+            "asr %[a0], %[a0], %[t0]\n\t"
+            "asr %[a1], %[a1], %[t0]\n\t"
+            "ssat %[a0], #8, %[a0]\n\t"
+            "ssat %[a1], #8, %[a1]\n\t"
+            "ldr %[t1], %[lo]\n\t"
+            "cmp %[a0], %[t1]\n\t"
+            "it lt\n\t"
+            "movlt %[a0], %[t1]\n\t"
+            "cmp %[a1], %[t1]\n\t"
+            "it lt\n\t"
+            "movlt %[a1], %[t1]\n\t"
+            "ldr %[t1], %[hi]\n\t"
+            "cmp %[a0], %[t1]\n\t"
+            "it gt\n\t"
+            "movgt %[a0], %[t1]\n\t"
+            "cmp %[a1], %[t1]\n\t"
+            "it gt\n\t"
+            "movgt %[a1], %[t1]\n\t"
+            "ldr %[t1], %[cm1]\n\t"
+            "strb %[a0], [%[o]], #1\n\t"
+            "strb %[a1], [%[o], %[t1]]\n\t"
+            "ldr %[a0], [%[r], #48]\n\t"
+            "mov %[a1], %[a0]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #32]\n\t"
+            "smlad %[a0], %[x0], %[t0], %[a0]\n\t"
+            "smlad %[a0], %[x1], %[t1], %[a0]\n\t"
+            "smlad %[a1], %[x4], %[t0], %[a1]\n\t"
+            "smlad %[a1], %[x5], %[t1], %[a1]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #40]\n\t"
+            "smlad %[a0], %[x2], %[t0], %[a0]\n\t"
+            "smlad %[a0], %[x3], %[t1], %[a0]\n\t"
+            "smlad %[a1], %[x6], %[t0], %[a1]\n\t"
+            "smlad %[a1], %[x7], %[t1], %[a1]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #52]\n\t"
+            "add %[t1], %[t1], %[a0], asr #31\n\t"
+            "smmlar %[a0], %[a0], %[t0], %[t1]\n\t"
+            "ldr %[t1], [%[r], #56]\n\t"
+            "add %[t1], %[t1], %[a1], asr #31\n\t"
+            "smmlar %[a1], %[a1], %[t0], %[t1]\n\t"
+            "ldr %[t0], [%[r], #60]\n\t"
+            "asr %[a0], %[a0], %[t0]\n\t"
+            "asr %[a1], %[a1], %[t0]\n\t"
+            "ssat %[a0], #8, %[a0]\n\t"
+            "ssat %[a1], #8, %[a1]\n\t"
+            "ldr %[t1], %[lo]\n\t"
+            "cmp %[a0], %[t1]\n\t"
+            "it lt\n\t"
+            "movlt %[a0], %[t1]\n\t"
+            "cmp %[a1], %[t1]\n\t"
+            "it lt\n\t"
+            "movlt %[a1], %[t1]\n\t"
+            "ldr %[t1], %[hi]\n\t"
+            "cmp %[a0], %[t1]\n\t"
+            "it gt\n\t"
+            "movgt %[a0], %[t1]\n\t"
+            "cmp %[a1], %[t1]\n\t"
+            "it gt\n\t"
+            "movgt %[a1], %[t1]\n\t"
+            "ldr %[t1], %[cm1]\n\t"
+            "strb %[a0], [%[o]], #1\n\t"
+            "strb %[a1], [%[o], %[t1]]\n\t"
+            "adds %[r], %[r], #64\n\t"
+            "ldr %[t0], %[end]\n\t"
+            "cmp %[r], %[t0]\n\t"
+            "bne 1b\n\t"
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [t0] "=&r"(t0), [t1] "=&r"(t1), [r] "+r"(r), [o] "+r"(o)
+            : [x0] "r"(x[0]), [x1] "r"(x[1]), [x2] "r"(x[2]), [x3] "r"(x[3]), [x4] "r"(x[4]), [x5] "r"(x[5]),
+              [x6] "r"(x[6]), [x7] "r"(x[7]), [end] "m"(f->end), [cm1] "m"(f->cm1), [lo] "m"(f->lo),
+              [hi] "m"(f->hi)
+            : "cc", "memory");
+    } else if (clamp) {
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr %[a0], [%[r], #16]\n\t"
+            "mov %[a1], %[a0]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #0]\n\t"
+            "smlad %[a0], %[x0], %[t0], %[a0]\n\t"
+            "smlad %[a0], %[x1], %[t1], %[a0]\n\t"
+            "smlad %[a1], %[x4], %[t0], %[a1]\n\t"
+            "smlad %[a1], %[x5], %[t1], %[a1]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #8]\n\t"
+            "smlad %[a0], %[x2], %[t0], %[a0]\n\t"
+            "smlad %[a0], %[x3], %[t1], %[a0]\n\t"
+            "smlad %[a1], %[x6], %[t0], %[a1]\n\t"
+            "smlad %[a1], %[x7], %[t1], %[a1]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #20]\n\t"
+            "add %[t1], %[t1], %[a0], asr #31\n\t"
+            "smmlar %[a0], %[a0], %[t0], %[t1]\n\t"
+            "ldr %[t1], [%[r], #24]\n\t"
+            "add %[t1], %[t1], %[a1], asr #31\n\t"
+            "smmlar %[a1], %[a1], %[t0], %[t1]\n\t"
+            "ldr %[t0], [%[r], #28]\n\t"
+            "asr %[a0], %[a0], %[t0]\n\t"
+            "asr %[a1], %[a1], %[t0]\n\t"
+            "ssat %[a0], #8, %[a0]\n\t"
+            "ssat %[a1], #8, %[a1]\n\t"
+            "ldr %[t1], %[lo]\n\t"
+            "cmp %[a0], %[t1]\n\t"
+            "it lt\n\t"
+            "movlt %[a0], %[t1]\n\t"
+            "cmp %[a1], %[t1]\n\t"
+            "it lt\n\t"
+            "movlt %[a1], %[t1]\n\t"
+            "ldr %[t1], %[hi]\n\t"
+            "cmp %[a0], %[t1]\n\t"
+            "it gt\n\t"
+            "movgt %[a0], %[t1]\n\t"
+            "cmp %[a1], %[t1]\n\t"
+            "it gt\n\t"
+            "movgt %[a1], %[t1]\n\t"
+            "ldr %[t1], %[cm1]\n\t"
+            "strb %[a0], [%[o]], #1\n\t"
+            "strb %[a1], [%[o], %[t1]]\n\t"
+            "adds %[r], %[r], #32\n\t"
+            "ldr %[t0], %[end]\n\t"
+            "cmp %[r], %[t0]\n\t"
+            "bne 1b\n\t"
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [t0] "=&r"(t0), [t1] "=&r"(t1), [r] "+r"(r), [o] "+r"(o)
+            : [x0] "r"(x[0]), [x1] "r"(x[1]), [x2] "r"(x[2]), [x3] "r"(x[3]), [x4] "r"(x[4]), [x5] "r"(x[5]),
+              [x6] "r"(x[6]), [x7] "r"(x[7]), [end] "m"(f->end), [cm1] "m"(f->cm1), [lo] "m"(f->lo),
+              [hi] "m"(f->hi)
+            : "cc", "memory");
+    } else if (nch == 2) {
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr %[a0], [%[r], #16]\n\t"
+            "mov %[a1], %[a0]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #0]\n\t"
+            "smlad %[a0], %[x0], %[t0], %[a0]\n\t"
+            "smlad %[a0], %[x1], %[t1], %[a0]\n\t"
+            "smlad %[a1], %[x4], %[t0], %[a1]\n\t"
+            "smlad %[a1], %[x5], %[t1], %[a1]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #8]\n\t"
+            "smlad %[a0], %[x2], %[t0], %[a0]\n\t"
+            "smlad %[a0], %[x3], %[t1], %[a0]\n\t"
+            "smlad %[a1], %[x6], %[t0], %[a1]\n\t"
+            "smlad %[a1], %[x7], %[t1], %[a1]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #20]\n\t"
+            "add %[t1], %[t1], %[a0], asr #31\n\t"
+            "smmlar %[a0], %[a0], %[t0], %[t1]\n\t"
+            "ldr %[t1], [%[r], #24]\n\t"
+            "add %[t1], %[t1], %[a1], asr #31\n\t"
+            "smmlar %[a1], %[a1], %[t0], %[t1]\n\t"
+            "ldr %[t0], [%[r], #28]\n\t"
+            "asr %[a0], %[a0], %[t0]\n\t"
+            "asr %[a1], %[a1], %[t0]\n\t"
+            "ssat %[a0], #8, %[a0]\n\t"
+            "ssat %[a1], #8, %[a1]\n\t"
+            "ldr %[t1], %[cm1]\n\t"
+            "strb %[a0], [%[o]], #1\n\t"
+            "strb %[a1], [%[o], %[t1]]\n\t"
+            "ldr %[a0], [%[r], #48]\n\t"
+            "mov %[a1], %[a0]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #32]\n\t"
+            "smlad %[a0], %[x0], %[t0], %[a0]\n\t"
+            "smlad %[a0], %[x1], %[t1], %[a0]\n\t"
+            "smlad %[a1], %[x4], %[t0], %[a1]\n\t"
+            "smlad %[a1], %[x5], %[t1], %[a1]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #40]\n\t"
+            "smlad %[a0], %[x2], %[t0], %[a0]\n\t"
+            "smlad %[a0], %[x3], %[t1], %[a0]\n\t"
+            "smlad %[a1], %[x6], %[t0], %[a1]\n\t"
+            "smlad %[a1], %[x7], %[t1], %[a1]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #52]\n\t"
+            "add %[t1], %[t1], %[a0], asr #31\n\t"
+            "smmlar %[a0], %[a0], %[t0], %[t1]\n\t"
+            "ldr %[t1], [%[r], #56]\n\t"
+            "add %[t1], %[t1], %[a1], asr #31\n\t"
+            "smmlar %[a1], %[a1], %[t0], %[t1]\n\t"
+            "ldr %[t0], [%[r], #60]\n\t"
+            "asr %[a0], %[a0], %[t0]\n\t"
+            "asr %[a1], %[a1], %[t0]\n\t"
+            "ssat %[a0], #8, %[a0]\n\t"
+            "ssat %[a1], #8, %[a1]\n\t"
+            "ldr %[t1], %[cm1]\n\t"
+            "strb %[a0], [%[o]], #1\n\t"
+            "strb %[a1], [%[o], %[t1]]\n\t"
+            "adds %[r], %[r], #64\n\t"
+            "ldr %[t0], %[end]\n\t"
+            "cmp %[r], %[t0]\n\t"
+            "bne 1b\n\t"
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [t0] "=&r"(t0), [t1] "=&r"(t1), [r] "+r"(r), [o] "+r"(o)
+            : [x0] "r"(x[0]), [x1] "r"(x[1]), [x2] "r"(x[2]), [x3] "r"(x[3]), [x4] "r"(x[4]), [x5] "r"(x[5]),
+              [x6] "r"(x[6]), [x7] "r"(x[7]), [end] "m"(f->end), [cm1] "m"(f->cm1), [lo] "m"(f->lo),
+              [hi] "m"(f->hi)
+            : "cc", "memory");
     } else {
-        __asm__ volatile(MF_PW2_HEAD MF_PW2_TAIL MF_PW2_OPERANDS);
+        __asm__ volatile(
+            "1:\n\t"
+            "ldr %[a0], [%[r], #16]\n\t"
+            "mov %[a1], %[a0]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #0]\n\t"
+            "smlad %[a0], %[x0], %[t0], %[a0]\n\t"
+            "smlad %[a0], %[x1], %[t1], %[a0]\n\t"
+            "smlad %[a1], %[x4], %[t0], %[a1]\n\t"
+            "smlad %[a1], %[x5], %[t1], %[a1]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #8]\n\t"
+            "smlad %[a0], %[x2], %[t0], %[a0]\n\t"
+            "smlad %[a0], %[x3], %[t1], %[a0]\n\t"
+            "smlad %[a1], %[x6], %[t0], %[a1]\n\t"
+            "smlad %[a1], %[x7], %[t1], %[a1]\n\t"
+            "ldrd %[t0], %[t1], [%[r], #20]\n\t"
+            "add %[t1], %[t1], %[a0], asr #31\n\t"
+            "smmlar %[a0], %[a0], %[t0], %[t1]\n\t"
+            "ldr %[t1], [%[r], #24]\n\t"
+            "add %[t1], %[t1], %[a1], asr #31\n\t"
+            "smmlar %[a1], %[a1], %[t0], %[t1]\n\t"
+            "ldr %[t0], [%[r], #28]\n\t"
+            "asr %[a0], %[a0], %[t0]\n\t"
+            "asr %[a1], %[a1], %[t0]\n\t"
+            "ssat %[a0], #8, %[a0]\n\t"
+            "ssat %[a1], #8, %[a1]\n\t"
+            "ldr %[t1], %[cm1]\n\t"
+            "strb %[a0], [%[o]], #1\n\t"
+            "strb %[a1], [%[o], %[t1]]\n\t"
+            "adds %[r], %[r], #32\n\t"
+            "ldr %[t0], %[end]\n\t"
+            "cmp %[r], %[t0]\n\t"
+            "bne 1b\n\t"
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [t0] "=&r"(t0), [t1] "=&r"(t1), [r] "+r"(r), [o] "+r"(o)
+            : [x0] "r"(x[0]), [x1] "r"(x[1]), [x2] "r"(x[2]), [x3] "r"(x[3]), [x4] "r"(x[4]), [x5] "r"(x[5]),
+              [x6] "r"(x[6]), [x7] "r"(x[7]), [end] "m"(f->end), [cm1] "m"(f->cm1), [lo] "m"(f->lo),
+              [hi] "m"(f->hi)
+            : "cc", "memory");
+    }
+    return o;
+}
+
+/* the pixel pairs of a C_in 8 layer; not inlined into pw_run_asm so that the 14-register assembly keeps its
+ * frame operands SP-relative at every optimisation level */
+__attribute__((noinline)) static void pw8_pairs(const int32_t *table, const pw2_frame *frame, const pw2_frame *frame1,
+                                                const int8_t *in, int8_t *out, int32_t pairs, int32_t off2,
+                                                int32_t cout, int clamp)
+{
+    const pw2_frame f = *frame, f1 = *frame1;
+    const int32_t *end2 = f.end, *end = f1.end;
+    for (; pairs > 0; --pairs, in += 16, out += 2 * cout) {
+        int32_t x[8];
+        PW_LOAD4(x[0], x[1], in, off2);
+        PW_LOAD4(x[2], x[3], in + 4, off2);
+        PW_LOAD4(x[4], x[5], in + 8, off2);
+        PW_LOAD4(x[6], x[7], in + 12, off2);
+        int8_t *o = out;
+        if (clamp) {
+            if (end2 != table) {
+                o = pw_pixel8x2_asm(table, &f, x, o, 1, 2);
+            }
+            if (end2 != end) {
+                (void)pw_pixel8x2_asm(end2, &f1, x, o, 1, 1);
+            }
+        } else {
+            if (end2 != table) {
+                o = pw_pixel8x2_asm(table, &f, x, o, 0, 2);
+            }
+            if (end2 != end) {
+                (void)pw_pixel8x2_asm(end2, &f1, x, o, 0, 1);
+            }
+        }
     }
 }
-#undef MF_PW2_HEAD
-#undef MF_PW2_CLAMP
-#undef MF_PW2_TAIL
-#undef MF_PW2_OPERANDS
 
 /* pixels in the assembly loops; with clamp (C_in 8 only) the pairs and not an odd last pixel: returns the count */
 __attribute__((noinline)) static int32_t pw_run_asm(const int32_t *table, int32_t cout, const int8_t *in, int8_t *out,
                                                     int32_t pixels, int32_t off2, int32_t cin, int32_t lo, int32_t hi)
 {
     const int clamp = lo > -128 || hi < 127;
-    const int32_t *end = table + cout * (cin / 2 + 4);
+    const int32_t *end = table + cout * (cin / 2 + 4), *end2 = table + (cout & ~1) * (cin / 2 + 4);
     int32_t p = 0;
     if (cin == 8) {
-        pw2_frame f;
-        f.end = end;
+        pw2_frame f, f1;
+        f.end = end2;
         f.cm1 = cout - 1;
         f.lo = lo;
         f.hi = hi;
-        if (clamp) {
-            for (; p + 1 < pixels; p += 2, in += 16, out += 2 * cout) {
-                int32_t x[8];
-                PW_LOAD4(x[0], x[1], in, off2);
-                PW_LOAD4(x[2], x[3], in + 4, off2);
-                PW_LOAD4(x[4], x[5], in + 8, off2);
-                PW_LOAD4(x[6], x[7], in + 12, off2);
-                pw_pixel8x2_asm(table, &f, x, out, 1);
-            }
-        } else {
-            for (; p + 1 < pixels; p += 2, in += 16, out += 2 * cout) {
-                int32_t x[8];
-                PW_LOAD4(x[0], x[1], in, off2);
-                PW_LOAD4(x[2], x[3], in + 4, off2);
-                PW_LOAD4(x[4], x[5], in + 8, off2);
-                PW_LOAD4(x[6], x[7], in + 12, off2);
-                pw_pixel8x2_asm(table, &f, x, out, 0);
-            }
-        }
+        f1 = f;
+        f1.end = end;
+        p = pixels & ~1;
+        pw8_pairs(table, &f, &f1, in, out, p >> 1, off2, cout, clamp);
+        in += p * 8;
+        out += p * cout;
     }
     for (; p < pixels && !clamp; ++p, in += cin) {
         int32_t x[8];
@@ -1610,7 +1874,11 @@ __attribute__((noinline)) static int32_t pw_run_asm(const int32_t *table, int32_
         } else {
             PW_LOAD4(x[4], x[5], in + 8, off2);
             PW_LOAD4(x[6], x[7], in + 12, off2);
-            out = pw_pixel16_asm(table, end, x, out);
+            int8_t *o = out;
+            if (end2 != table) {
+                o = pw_pixel16x2_asm(table, end2, x, o);
+            }
+            out = end2 != end ? pw_pixel16_asm(end2, end, x, o) : o;
         }
     }
     return p;
