@@ -353,6 +353,45 @@ def test_conv2d_patch_more(seed, tmp_path, mve):
     assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
 
 
+def long_patch_case(seed):
+    """KxK windows of more than 64 bytes (ResNet-8's 3x3 over 16/32/64 channels): the patch in memory, a DLS/LE
+    dot loop per group of four channels when L % 16 == 0 (C_in 16, 32, 48, 64; else the C loop), strides,
+    SAME/VALID, dilation_h, C_out up to 180 (beyond the blocks' room: the C loop)."""
+    rng = np.random.default_rng(2500 + seed)
+    cin = (16, 32, 48, 24, 64, 20)[seed % 6]
+    kh, kw = ((3, 3), (3, 3), (2, 3), (3, 3), (3, 2), (5, 1))[seed % 6]
+    dh = 2 if seed % 7 == 5 else 1
+    attrs = Conv2DAttrs(("SAME", "VALID")[seed % 2], 1 + seed % 3 // 2, 1 + seed % 4 // 3, dh, 1, ACTIVATIONS[seed % 4])
+    h = (kh - 1) * dh + 1 + int(rng.integers(0, 5))
+    w = kw + int(rng.integers(0, 6))
+    cout = int(rng.choice([4, 8, 16, 36, 180]))
+    return conv_graph(rng, 1 + seed % 2, h, w, cin, cout, kh, kw, attrs, bias=seed % 5 != 4,
+                      per_channel=seed % 7 != 3), rng  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(FAST))
+def test_conv2d_long_patch(seed, tmp_path, mve):
+    g, rng = long_patch_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(FAST, SLOW))
+def test_conv2d_long_patch_more(seed, tmp_path, mve):
+    g, rng = long_patch_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+@pytest.mark.parametrize("cin", [80, 128, 256])
+def test_conv2d_pointwise_long(cin, tmp_path, mve):
+    """Pointwise C_in % 16 == 0 above 64: each pixel through the DLS/LE dot loop (C_out <= 168), or the C loop."""
+    rng = np.random.default_rng(2600 + cin)
+    cout = {80: 12, 128: 168, 256: 172}[cin]
+    attrs = Conv2DAttrs("VALID", 1 + cin // 128 % 2, 1, 1, 1, ACTIVATIONS[cin // 16 % 4])
+    g = conv_graph(rng, 2, 3, 4, cin, cout, 1, 1, attrs)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
 def test_conv2d_ds_cnn_first_layer(tmp_path, mve):
     """DS-CNN's first layer shape: 10x4 filter, one input channel -> 64, stride 2, on a pre-padded 58x12 input."""
     rng = np.random.default_rng(2200)

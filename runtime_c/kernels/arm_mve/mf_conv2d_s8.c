@@ -242,6 +242,35 @@ static void __attribute__((noinline)) pw8(const mf_conv2d_params *params, const 
 static void patch_run(const int8_t *f, const int8_t *rest, const int8_t *w, const int32_t *blk, int8_t *out, int32_t nv,
                       int32_t r, const int32_t *ctx);
 static const int32_t *build_blk(int32_t *scratch, const mf_per_channel_quant *quant, int32_t cout);
+static void patch_mem_run(const int8_t *w, const int32_t *blk, int8_t *out, const int32_t *ctx);
+
+/* Pointwise, C_in % 16 == 0 and > 64, C_out % 4 == 0 (<= 168: the blocks fit the scratch), no left shift: each
+ * pixel read in place through patch_mem_run (10 C_in / 16 + 28 instructions per group of four channels). */
+static void __attribute__((noinline)) pw_mem_layer(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
+                                                   const int8_t *input, const int8_t *filter, int32_t *scratch,
+                                                   int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims out = params->output;
+    const int32_t cin = in.c;
+    const int32_t cout = out.c;
+    const int32_t *blk = build_blk(scratch, quant, cout);
+    int32_t ctx[7] = {0, cin, cin / 16, params->output_offset, params->act_min, params->act_max, 0};
+    const int32_t step = params->stride_w * cin;
+    int8_t *out_px = output;
+    for (int32_t b = 0; b < out.n; ++b) {
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int8_t *px = input + ((b * in.h + y * params->stride_h) * in.w) * cin;
+            for (int32_t x = 0; x < out.w; ++x) {
+                ctx[0] = (int32_t)(uintptr_t)px;
+                ctx[6] = (int32_t)(uintptr_t)(out_px + cout);
+                patch_mem_run(filter, blk, out_px, ctx);
+                px += step;
+                out_px += cout;
+            }
+        }
+    }
+}
 
 /* Pointwise, 16 < C_in <= 64 (not 32), C_out % 4 == 0, no left shift: each pixel's C_in bytes are a patch
  * (see conv_patch) read in place, through patch_run (per group of four channels 5 nv + 24 instructions when
@@ -339,6 +368,10 @@ static void __attribute__((noinline)) conv_1x1(const mf_conv2d_params *params, c
     }
     if (!left && cout % 4 == 0 && cin > 16 && cin <= 64 && 3 * cout + 4 <= MVE_SCRATCH_WORDS) {
         pw_patch_layer(params, quant, input, filter, corr, output);
+        return;
+    }
+    if (!left && cout % 4 == 0 && cin > 64 && cin % 16 == 0 && 3 * cout <= MVE_SCRATCH_WORDS) {
+        pw_mem_layer(params, quant, input, filter, corr, output);
         return;
     }
     pw_dot_layer(params, quant, input, filter, corr, left, output);
@@ -545,7 +578,8 @@ static int patch_fits(const mf_conv2d_params *params)
 {
     const mf_dims fd = params->filter;
     const int32_t L = fd.h * fd.w * fd.c;
-    return fd.c == params->input.c && params->dilation_w == 1 && fd.h * fd.w > 1 && L > 16 && L <= PATCH_MAX &&
+    return fd.c == params->input.c && params->dilation_w == 1 && fd.h * fd.w > 1 && L > 16 &&
+           (L <= PATCH_MAX || (L % 16 == 0 && 12 * params->output.c + L + 48 <= 4 * MVE_SCRATCH_WORDS)) &&
            params->output.c >= 4;
 }
 
@@ -653,6 +687,70 @@ static const int32_t *build_blk(int32_t *scratch, const mf_per_channel_quant *qu
     return scratch;
 }
 
+/* Long patches in memory (L % 16 == 0, L > 64: e.g. 3x3 over 16+ channels, or a 1x1 pixel of 80+ channels):
+ * per group of four channels a DLS/LE loop of L / 16 steps (one patch vector, four filter vectors at stride L,
+ * four VMLADAVA.S8), accumulators starting at corr, requantization and store as in patch_run: 10 L / 16 + 28
+ * instructions per group. The four filter pointers end each group at the next group's rows (L % 16 == 0).
+ * ctx: patch, L, L / 16, output offset, act_min, act_max, end of the pixel's output. */
+static void __attribute__((noinline)) patch_mem_run(const int8_t *w, const int32_t *blk, int8_t *out,
+                                                    const int32_t *ctx)
+{
+    const int8_t *x, *w1, *w2, *w3;
+    int32_t L;
+    __asm__ volatile("ldr %[x], [%[ctx], #12]\n\t"
+                     "vdup.32 q5, %[x]\n\t"
+                     "ldr %[x], [%[ctx], #16]\n\t"
+                     "vdup.32 q6, %[x]\n\t"
+                     "ldr %[x], [%[ctx], #20]\n\t"
+                     "vdup.32 q7, %[x]\n\t"
+                     "ldr %[L], [%[ctx], #4]\n\t"
+                     "add %[w1], %[w], %[L]\n\t"
+                     "add %[w2], %[w1], %[L]\n\t"
+                     "add %[w3], %[w2], %[L]\n"
+                     "2:\n\t"
+                     "ldrd r0, r2, [%[p]]\n\t"
+                     "ldrd r4, r6, [%[p], #8]\n\t"
+                     "ldr %[x], [%[ctx]]\n\t"
+                     "ldr lr, [%[ctx], #8]\n\t"
+                     "dls lr, lr\n"
+                     "1:\n\t"
+                     "vldrb.8 q0, [%[x]], #16\n\t"
+                     "vldrb.8 q1, [%[w]], #16\n\t"
+                     "vmladava.s8 r0, q0, q1\n\t"
+                     "vldrb.8 q1, [%[w1]], #16\n\t"
+                     "vmladava.s8 r2, q0, q1\n\t"
+                     "vldrb.8 q1, [%[w2]], #16\n\t"
+                     "vmladava.s8 r4, q0, q1\n\t"
+                     "vldrb.8 q1, [%[w3]], #16\n\t"
+                     "vmladava.s8 r6, q0, q1\n\t"
+                     "le lr, 1b\n\t"
+                     "vmov q2[2], q2[0], r0, r4\n\t"
+                     "vmov q2[3], q2[1], r2, r6\n\t"
+                     "vldrw.u32 q3, [%[p], #16]\n\t"
+                     "vqrdmulh.s32 q2, q2, q3\n\t"
+                     "vldrw.u32 q3, [%[p], #32]\n\t"
+                     "vand q4, q2, q3\n\t"
+                     "vshr.s32 q4, q4, #31\n\t"
+                     "vqadd.s32 q2, q2, q4\n\t"
+                     "vrshl.s32 q2, q2, q3\n\t"
+                     "vadd.i32 q2, q2, q5\n\t"
+                     "vmax.s32 q2, q2, q6\n\t"
+                     "vmin.s32 q2, q2, q7\n\t"
+                     "vstrb.32 q2, [%[out]], #4\n\t"
+                     "adds %[p], #48\n\t"
+                     "mov %[w], %[w3]\n\t"
+                     "add %[w1], %[w], %[L]\n\t"
+                     "add %[w2], %[w1], %[L]\n\t"
+                     "add %[w3], %[w2], %[L]\n\t"
+                     "ldr %[x], [%[ctx], #24]\n\t"
+                     "cmp %[out], %[x]\n\t"
+                     "bne 2b\n"
+                     : [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [x] "=&r"(x), [w1] "=&r"(w1), [w2] "=&r"(w2),
+                       [w3] "=&r"(w3), [L] "=&r"(L)
+                     : [ctx] "r"(ctx)
+                     : "r0", "r2", "r4", "r6", "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "lr", "cc", "memory");
+}
+
 typedef struct {
     const int8_t *filter;
     const int32_t *corr;
@@ -661,13 +759,19 @@ typedef struct {
     const int32_t *blk; /* per group of four channels: corr[4], multiplier[4], shift[4] (asm path) */
     int8_t *first;      /* 16 bytes: the patch's first r bytes, then zeros */
     int8_t *patch;      /* L contiguous bytes (+ 16 bytes of slack) */
-    int32_t L, S, nv, r, kh, row_step, pstep, cout, left, use_asm;
-    int32_t ctx[4]; /* act_min, act_max, output offset, groups */
+    int32_t L, S, nv, r, kh, row_step, pstep, cout, left, use_asm, use_mem;
+    int32_t ctx[4];  /* act_min, act_max, output offset, groups */
+    int32_t mctx[7]; /* patch_mem_run's: patch, L, L / 16, output offset, act_min, act_max, end of output */
 } patch_ctx;
 
 /* the output channels of the pixel whose patch is in c->patch */
-static void patch_emit(const patch_ctx *c, int8_t *out)
+static void patch_emit(patch_ctx *c, int8_t *out)
 {
+    if (c->use_mem) {
+        c->mctx[6] = (int32_t)(uintptr_t)(out + c->cout);
+        patch_mem_run(c->filter, c->blk, out, c->mctx);
+        return;
+    }
     if (c->use_asm) {
         vst1q_s8(c->first, vldrbq_z_s8(c->patch, vctp8q((uint32_t)c->r)));
         patch_run(c->first, c->patch + c->r, c->filter, c->blk, out, c->nv, c->r, c->ctx);
@@ -691,7 +795,7 @@ static void patch_emit(const patch_ctx *c, int8_t *out)
 }
 
 /* n output pixels whose windows lie inside the input: rows of S <= 16 bytes by one predicated copy each */
-static void __attribute__((noinline)) patch_run_pixels(const patch_ctx *c, const int8_t *src, int8_t *out, int32_t n)
+static void __attribute__((noinline)) patch_run_pixels(patch_ctx *c, const int8_t *src, int8_t *out, int32_t n)
 {
     const int32_t S = c->S;
     const int32_t kh = c->kh;
@@ -751,11 +855,19 @@ static void __attribute__((noinline)) conv_patch(const mf_conv2d_params *params,
     c.ctx[3] = cout / 4;
     /* scratch: corr[cout] (expanded in place into the per-group blocks for the asm), then at its end
      * first[16] and patch[L + 16 slack] (<= 80 bytes) */
-    c.first = (int8_t *)(scratch + scratch_words - 24);
+    c.first = (int8_t *)(scratch + scratch_words - (c.L + 47) / 16 * 4); /* first[16], patch[L + 16], rounded */
     c.patch = c.first + 16;
-    c.use_asm = !left && cout % 4 == 0 && 3 * cout + 24 <= scratch_words;
-    c.blk = c.use_asm ? build_blk(scratch, quant, cout) : NULL;
-    for (int32_t i = 0; i < 96; i += 16) {
+    const int32_t buf_words = (c.L + 47) / 16 * 4;
+    c.use_mem = !left && cout % 4 == 0 && c.L > PATCH_MAX && c.L % 16 == 0 && 3 * cout + buf_words <= scratch_words;
+    c.use_asm = !left && cout % 4 == 0 && c.L <= PATCH_MAX && 3 * cout + buf_words <= scratch_words;
+    c.blk = c.use_asm || c.use_mem ? build_blk(scratch, quant, cout) : NULL;
+    c.mctx[0] = (int32_t)(uintptr_t)c.patch;
+    c.mctx[1] = c.L;
+    c.mctx[2] = c.L / 16;
+    c.mctx[3] = params->output_offset;
+    c.mctx[4] = params->act_min;
+    c.mctx[5] = params->act_max;
+    for (int32_t i = 0; i < 4 * buf_words; i += 16) {
         vst1q_s8(c.first + i, vdupq_n_s8(0));
     }
     const int32_t L = c.L;
