@@ -1322,12 +1322,16 @@ __attribute__((noinline)) static int32_t conv_im2col(const mf_conv2d_params *par
                     const int8_t *src = c->input + ((pb * in.h + y0) * in.w + x0) * cin;
                     if (stage == NULL) {
                         im2col_rows(buf + p * 4, src, fd.h, c->row_step, row_bytes >> 2, c->off2, np);
+                    } else if (last_row <= in_end - src) {
+                        int8_t *e = stage_rows(stage, src, fd.h, c->row_step, row_bytes);
+                        (void)stage_fill(e, padb, (int32_t)(-(e - stage) & 3));
+                        im2col_rows(buf + p * 4, stage, 1, 0, (int32_t)(e - stage + 3) >> 2, c->off2, np);
                     } else {
                         int8_t *s = stage;
                         for (int32_t ky = 0; ky < fd.h; ++ky, src += c->row_step) {
                             s = stage_copy(s, src, row_bytes);
                         }
-                        s = stage_fill(s, (int8_t)(-c->off), (int32_t)(-(s - stage) & 3));
+                        s = stage_fill(s, padb, (int32_t)(-(s - stage) & 3));
                         im2col4_words(buf + p * 4, stage, (int32_t)(s - stage) >> 2, c->off2, np);
                     }
                 } else {
