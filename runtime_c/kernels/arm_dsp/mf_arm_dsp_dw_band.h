@@ -90,97 +90,121 @@ __attribute__((noinline)) static void dwb_copy(const dwb_ctx *d, int16_t *buf, i
     if (xb <= xa) {
         return;
     }
+    /* plane rows [ra, rb) lie inside the image */
+    const int32_t ra = iy0 < 0 ? (-iy0 < rows ? -iy0 : rows) : 0;
+    int32_t rb = d->in_h - iy0 < rows ? d->in_h - iy0 : rows;
+    rb = rb < ra ? ra : rb;
     for (int32_t r = 0; r < rows; ++r) {
-        const int32_t iy = iy0 + r;
-        if (iy < 0 || iy >= d->in_h) {
-            if (((dirty[r / 32] >> (r % 32)) & 1u) == 0) {
-                continue; /* still the zero point since dwb_run's fill */
-            }
-            dirty[r / 32] &= ~(1u << (r % 32));
-            for (int32_t ci = 0; ci < d->cc; ++ci) { /* every plane a chunk may use */
-                int16_t *pl = buf + ci * ps + r * rh;
-                for (int32_t xp = xa; xp < xb; ++xp) {
-                    pl[xp] = z;
-                }
-            }
+        if (r >= ra && r < rb) {
+            dirty[r / 32] |= 1u << (r % 32);
             continue;
         }
-        dirty[r / 32] |= 1u << (r % 32);
-        const int8_t *row = d->input + b * d->in_batch + iy * d->in_row + (xa - d->pw) * C + c0;
-        int16_t *dst = buf + r * rh;
-        (void)z;
-        const int32_t npair = (xb - xa) / 2, groups = cc / 4;
-        int32_t ci = 4 * groups;
-        if (groups > 0 && npair > 0) {
-            /* 4 channels x 2 columns per step: SXTB16 splits even / odd channels, PKHBT / PKHTB pair the two columns
-             * of one channel, one (unaligned) word store per plane: 17 instructions per 8 values; an odd last
-             * column 8; ~13 per group of 4 channels */
-            const int8_t *src = row;
-            int16_t *p0 = dst + xa, *p1 = p0 + ps, *p2 = p0 + 2 * ps, *p3 = p0 + 3 * ps;
-            int32_t K[5];
-            K[0] = npair * 2 * C;
-            K[1] = (xb - xa) & 1;
-            K[2] = 4 - K[0];
-            K[3] = 8 * ps - 4 * npair;
-            K[4] = groups;
-            const int8_t *end;
-            uint32_t v0, v1, e0, o0, t;
-            __asm__ volatile("0:\n\t"
-                             "ldr %[t], %[k0]\n\t"
-                             "add %[end], %[src], %[t]\n\t"
-                             "1:\n\t"
-                             "ldr %[v1], [%[src], %[C]]\n\t"
-                             "ldr %[v0], [%[src]]\n\t"
-                             "add %[src], %[src], %[C], lsl #1\n\t"
-                             "sxtb16 %[e0], %[v0]\n\t"
-                             "sxtb16 %[o0], %[v0], ror #8\n\t"
-                             "sxtb16 %[v0], %[v1]\n\t"
-                             "sxtb16 %[v1], %[v1], ror #8\n\t"
-                             "pkhbt %[t], %[e0], %[v0], lsl #16\n\t"
-                             "str %[t], [%[p0]], #4\n\t"
-                             "pkhtb %[v0], %[v0], %[e0], asr #16\n\t"
-                             "str %[v0], [%[p2]], #4\n\t"
-                             "pkhbt %[t], %[o0], %[v1], lsl #16\n\t"
-                             "str %[t], [%[p1]], #4\n\t"
-                             "pkhtb %[v1], %[v1], %[o0], asr #16\n\t"
-                             "str %[v1], [%[p3]], #4\n\t"
-                             "cmp %[src], %[end]\n\t"
-                             "bne 1b\n\t"
-                             "ldr %[t], %[k1]\n\t"
-                             "cmp %[t], #0\n\t"
-                             "beq 2f\n\t"
-                             "ldrsb %[t], [%[src]]\n\t"
-                             "strh %[t], [%[p0]]\n\t"
-                             "ldrsb %[t], [%[src], #1]\n\t"
-                             "strh %[t], [%[p1]]\n\t"
-                             "ldrsb %[t], [%[src], #2]\n\t"
-                             "strh %[t], [%[p2]]\n\t"
-                             "ldrsb %[t], [%[src], #3]\n\t"
-                             "strh %[t], [%[p3]]\n\t"
-                             "2:\n\t"
-                             "ldr %[t], %[k2]\n\t"
-                             "add %[src], %[src], %[t]\n\t"
-                             "ldr %[t], %[k3]\n\t"
-                             "add %[p0], %[p0], %[t]\n\t"
-                             "add %[p1], %[p1], %[t]\n\t"
-                             "add %[p2], %[p2], %[t]\n\t"
-                             "add %[p3], %[p3], %[t]\n\t"
-                             "ldr %[t], %[k4]\n\t"
-                             "subs %[t], %[t], #1\n\t"
-                             "str %[t], %[k4]\n\t"
-                             "bne 0b\n\t"
-                             : [src] "+r"(src), [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3),
-                               [end] "=&r"(end), [v0] "=&r"(v0), [v1] "=&r"(v1), [e0] "=&r"(e0), [o0] "=&r"(o0),
-                               [t] "=&r"(t), [k4] "+m"(K[4])
-                             : [C] "r"(C), [k0] "m"(K[0]), [k1] "m"(K[1]), [k2] "m"(K[2]), [k3] "m"(K[3])
-                             : "cc", "memory");
-            dst += 4 * groups * ps;
-        } else {
-            ci = 0;
+        if (((dirty[r / 32] >> (r % 32)) & 1u) == 0) {
+            continue; /* still the zero point since dwb_run's fill */
         }
-        for (; ci < cc; ++ci, dst += ps) {
-            const int8_t *src = row + ci;
-            for (int32_t xp = xa; xp < xb; ++xp, src += C) {
+        dirty[r / 32] &= ~(1u << (r % 32));
+        for (int32_t ci = 0; ci < d->cc; ++ci) { /* every plane a chunk may use */
+            int16_t *pl = buf + ci * ps + r * rh;
+            for (int32_t xp = xa; xp < xb; ++xp) {
+                pl[xp] = z;
+            }
+        }
+    }
+    if (rb <= ra) {
+        return;
+    }
+    const int8_t *row0 = d->input + b * d->in_batch + (iy0 + ra) * d->in_row + (xa - d->pw) * C + c0;
+    int16_t *dst0 = buf + ra * rh + xa;
+    const int32_t npair = (xb - xa) / 2, groups = cc / 4, nrows = rb - ra;
+    int32_t ci = 0;
+    if (groups > 0 && npair > 0) {
+        /* 4 channels x 2 columns per step: SXTB16 splits even / odd channels, PKHBT / PKHTB pair the two columns of
+         * one channel, one (unaligned) word store per plane: 17 instructions per 8 values; an odd last column 8;
+         * ~16 per row of a group, ~14 per group */
+        const int8_t *src = row0;
+        int16_t *p0 = dst0, *p1 = p0 + ps, *p2 = p0 + 2 * ps, *p3 = p0 + 3 * ps;
+        int32_t K[9];
+        K[0] = npair * 2 * C;                  /* bytes of input per row's pairs */
+        K[1] = (xb - xa) & 1;                  /* odd last column */
+        K[2] = d->in_row - K[0];               /* input: next row */
+        K[3] = 2 * rh - 4 * npair;             /* planes: next row (bytes) */
+        K[5] = nrows;
+        K[6] = 4 - nrows * d->in_row;          /* input: next group of 4 channels */
+        K[7] = 8 * ps - nrows * 2 * rh;        /* planes: next group */
+        K[8] = groups;
+        const int8_t *end;
+        uint32_t v0, v1, e0, o0, t;
+        __asm__ volatile("0:\n\t"
+                         "ldr %[t], %[k5]\n\t"
+                         "str %[t], %[k4]\n\t"
+                         "6:\n\t"
+                         "ldr %[t], %[k0]\n\t"
+                         "add %[end], %[src], %[t]\n\t"
+                         "1:\n\t"
+                         "ldr %[v1], [%[src], %[C]]\n\t"
+                         "ldr %[v0], [%[src]]\n\t"
+                         "add %[src], %[src], %[C], lsl #1\n\t"
+                         "sxtb16 %[e0], %[v0]\n\t"
+                         "sxtb16 %[o0], %[v0], ror #8\n\t"
+                         "sxtb16 %[v0], %[v1]\n\t"
+                         "sxtb16 %[v1], %[v1], ror #8\n\t"
+                         "pkhbt %[t], %[e0], %[v0], lsl #16\n\t"
+                         "str %[t], [%[p0]], #4\n\t"
+                         "pkhtb %[v0], %[v0], %[e0], asr #16\n\t"
+                         "str %[v0], [%[p2]], #4\n\t"
+                         "pkhbt %[t], %[o0], %[v1], lsl #16\n\t"
+                         "str %[t], [%[p1]], #4\n\t"
+                         "pkhtb %[v1], %[v1], %[o0], asr #16\n\t"
+                         "str %[v1], [%[p3]], #4\n\t"
+                         "cmp %[src], %[end]\n\t"
+                         "bne 1b\n\t"
+                         "ldr %[t], %[k1]\n\t"
+                         "cmp %[t], #0\n\t"
+                         "beq 2f\n\t"
+                         "ldrsb %[t], [%[src]]\n\t"
+                         "strh %[t], [%[p0]]\n\t"
+                         "ldrsb %[t], [%[src], #1]\n\t"
+                         "strh %[t], [%[p1]]\n\t"
+                         "ldrsb %[t], [%[src], #2]\n\t"
+                         "strh %[t], [%[p2]]\n\t"
+                         "ldrsb %[t], [%[src], #3]\n\t"
+                         "strh %[t], [%[p3]]\n\t"
+                         "2:\n\t"
+                         "ldr %[t], %[k2]\n\t"
+                         "add %[src], %[src], %[t]\n\t"
+                         "ldr %[t], %[k3]\n\t"
+                         "add %[p0], %[p0], %[t]\n\t"
+                         "add %[p1], %[p1], %[t]\n\t"
+                         "add %[p2], %[p2], %[t]\n\t"
+                         "add %[p3], %[p3], %[t]\n\t"
+                         "ldr %[t], %[k4]\n\t"
+                         "subs %[t], %[t], #1\n\t"
+                         "str %[t], %[k4]\n\t"
+                         "bne 6b\n\t"
+                         "ldr %[t], %[k6]\n\t"
+                         "add %[src], %[src], %[t]\n\t"
+                         "ldr %[t], %[k7]\n\t"
+                         "add %[p0], %[p0], %[t]\n\t"
+                         "add %[p1], %[p1], %[t]\n\t"
+                         "add %[p2], %[p2], %[t]\n\t"
+                         "add %[p3], %[p3], %[t]\n\t"
+                         "ldr %[t], %[k8]\n\t"
+                         "subs %[t], %[t], #1\n\t"
+                         "str %[t], %[k8]\n\t"
+                         "bne 0b\n\t"
+                         : [src] "+r"(src), [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3),
+                           [end] "=&r"(end), [v0] "=&r"(v0), [v1] "=&r"(v1), [e0] "=&r"(e0), [o0] "=&r"(o0),
+                           [t] "=&r"(t), [k4] "+m"(K[4]), [k8] "+m"(K[8])
+                         : [C] "r"(C), [k0] "m"(K[0]), [k1] "m"(K[1]), [k2] "m"(K[2]), [k3] "m"(K[3]),
+                           [k5] "m"(K[5]), [k6] "m"(K[6]), [k7] "m"(K[7])
+                         : "cc", "memory");
+        ci = 4 * groups;
+    }
+    for (; ci < cc; ++ci) {
+        for (int32_t r = 0; r < nrows; ++r) {
+            const int8_t *src = row0 + r * d->in_row + ci;
+            int16_t *dst = dst0 + ci * ps + r * rh;
+            for (int32_t xp = 0; xp < xb - xa; ++xp, src += C) {
                 dst[xp] = *src;
             }
         }
