@@ -810,6 +810,17 @@ static void __attribute__((noinline)) patch_run_pixels(patch_ctx *c, const int8_
                 s += step;
                 d += S;
             }
+        } else if (S % 16 == 0) {
+            const int32_t nv = S / 16;
+            for (int32_t ky = kh; ky > 0; --ky) {
+                const int8_t *s1 = s;
+                for (int32_t i = nv; i > 0; --i) {
+                    vst1q_s8(d, vld1q_s8(s1));
+                    d += 16;
+                    s1 += 16;
+                }
+                s += step;
+            }
         } else {
             for (int32_t ky = kh; ky > 0; --ky) {
                 copy_bytes(d, s, S);
@@ -817,7 +828,12 @@ static void __attribute__((noinline)) patch_run_pixels(patch_ctx *c, const int8_
                 d += S;
             }
         }
-        patch_emit(c, out);
+        if (c->use_mem) {
+            c->mctx[6] = (int32_t)(uintptr_t)(out + c->cout);
+            patch_mem_run(c->filter, c->blk, out, c->mctx);
+        } else {
+            patch_emit(c, out);
+        }
         src += c->pstep;
         out += c->cout;
     }
