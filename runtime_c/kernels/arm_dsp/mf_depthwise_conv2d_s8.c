@@ -2,7 +2,19 @@
  * @file mf_depthwise_conv2d_s8.c (arm_dsp variant)
  * @brief int8 DEPTHWISE_CONV_2D for Cortex-M4/M7/M33 with the DSP extension, bit-exact with the reference kernel.
  *
- * What is specialised:
+ * First choice for 3x3 filters, dilation 1, all shifts in [-22, -1] (rq_fold) and |acc| < 2^30 (rq_fast_ok), any
+ * channel count and depth multiplier: bands of output rows through int16 planes (mf_arm_dsp_dw_band.h): the input
+ * rows of a band and a chunk of channels copied once as raw int16 (padding = the input zero point, so borders cost
+ * nothing and the input offset folds into the bias), then per output channel SMLAD over column pairs, two pixels
+ * per step, weights in registers, 33 instructions per pixel pair at stride 1 (~1.83 / MAC) including the
+ * requantization. Rows or columns orientation (tall narrow maps), band height and chunk from a cost model per layer
+ * (dwb_plan); taken when its estimate beats the 4-channel runs below (stride 2 usually does not: the copy of ~4 input
+ * values per output costs more than it saves). Stack: the same 2 KB union (planes, and in place without whole-pixel
+ * gaps a band buffer); dwb_plan / dwb_run take a pointer and a capacity, so a larger arena scratch could replace it.
+ * person_detect (QEMU, M4): 3x3 stride 1 2.36-2.58 instructions/MAC on 48..12-wide maps, 3.1 on 6x6x128, 5.2 on
+ * 3x3x256, layer 0 (1 channel, M = 8, stride 2) 2.44; DS-CNN 25x5x64 2.41.
+ *
+ * The paths below (before the bands) remain for other shapes, stride 2 and unoptimized builds:
  *  - depth multiplier 1: 4 channels per step, one word load of input and of filter per tap, SXTAB16 (input
  *    offset included) / SXTB16 into 16-bit lanes, SMLABB/SMLATT per channel (channels cannot share an SMLAD);
  *    the 3 taps of a window row are unrolled (3x3 and any KxK with 3 columns inside the image);
@@ -842,7 +854,13 @@ __attribute__((noinline)) static void dw_row_planar(const dw_ctx *d, const dw_pl
     }
 }
 
+/* the bands' inner loop needs 13 registers for its operands: not available unoptimized (-O0 keeps a frame pointer) */
+#if defined(__OPTIMIZE__)
+#define MF_DW_BANDS 1
 #include "mf_arm_dsp_dw_band.h"
+#else
+#define MF_DW_BANDS 0
+#endif
 
 #endif /* __ARM_FEATURE_DSP */
 
@@ -948,6 +966,7 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
             uint32_t wx[MF_DW_WX_MAX_C / 4 * 18];
         } small; /* C <= MF_DW_WX_MAX_C: the table and the pre-extended weights */
     } scratch;
+#if MF_DW_BANDS
     if (d.fold && params->filter_h == 3 && params->filter_w == 3 && params->dilation_h == 1 &&
         params->dilation_w == 1 && (params->stride_w == 1 || params->stride_w == 2 || params->stride_h == 1 ||
                                     params->stride_h == 2)) {
@@ -984,6 +1003,9 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
             return;
         }
     }
+#else
+    (void)disjoint;
+#endif
     dw_planar pl;
     pl.in_h = in.h;
     pl.in_w = in.w;
