@@ -12,25 +12,29 @@
  *    without a window copy. The filters are sign-extended and doubled once per call into the scratch table with
  *    each channel's 2 * bias and requantization constants (cost per call ~C_out * C_in / 2). Per pixel the C_in
  *    input bytes are sign-extended into registers; per channel LDRD + 2 SMLAD per 4 bytes and SMMLAR/ASR/SSAT.
- *    C_in 8: two pixels per table pass (30 instructions per channel and pixel pair, +14 with clamps, both in
- *    assembly; an odd last pixel alone): person_detect layer 2 2.46 -> 2.04. C_in 16: one pixel per pass in
- *    assembly without clamps (layer 4: 1.58), a C loop with clamps (~2.3).
+ *    C_in 8: two pixels and two channels per table pass (~28 instructions per channel and pixel pair, +14 with
+ *    clamps, both in assembly; an odd last pixel alone, in C when clamped): person_detect layer 2 2.46 -> 1.92.
+ *    C_in 16: one pixel and two channels per pass in assembly without clamps (layer 4: 1.58 -> 1.49), a C loop
+ *    with clamps (~2.3).
  *  - im2col blocks of 6 (then 4) consecutive output pixels (NHWC order, across rows and batches): the windows are
  *    sign-extended once, input offset added, into int16 lanes laid out for SMLAD (conv_im2col): window row by
  *    window row (contiguous runs when dilation_w == 1, zeros for taps outside the image), LDR + 2 SXTAB16 + STRD
  *    per 4 bytes; for C_in % 4 != 0 through byte staging where taps outside the image and the pad lanes of the
  *    last group are the byte -input_offset (zero after the offset). Then per output channel an assembly loop
  *    (block6_* / block4_*): each filter word (LDR + 2 SXTB16) feeds the 6 (4) pixels, 6 (4) LDRD + 12 (8) SMLAD
- *    = 0.875 (0.94) instructions/MAC + 3 (2) per 2 groups of 4 elements; per channel ~25-30 (bias, loop, table
- *    or array loads) and per output ADD + LSL + SMMLAR + ASR + SSAT + STRB (+3 per active activation bound).
+ *    = 0.875 (0.94) instructions/MAC + 3 per 4 (2 per 2) groups of 4 elements (the 6-pixel loop does 4 groups per
+ *    pass, entered by a computed branch past the groups % 4 it skips); per channel ~25-30 (bias, loop, table or
+ *    array loads) and per output ADD + LSL + SMMLAR + ASR + SSAT + STRB (+3 per active activation bound).
  *    Per-channel constants: a {bias, m, k, e} table built once per call when it fits beside the lanes, else
  *    loaded from the arrays (8 more instructions per channel). Patches ending mid-group use a zero-padded filter
  *    copy when it fits (else the last channel runs the C loop). Patches too large for one buffer run in chunks
  *    of whole taps with np int32 partial sums per channel (6-pixel blocks only when the estimated chunk overhead
- *    does not outweigh their cheaper loop). Fill cost ~6 instructions per 4 patch bytes per pixel plus ~30 per
- *    window row and ~100 per pixel (more on borders: per-row clipping). The last N*OH*OW % 6 (% 4) pixels take
- *    the paths below. M4: ResNet-8 3x3 C_in 3 2.0, 16 1.18, 32 1.12, 64 1.12; person_detect 1x1 C_in 32 1.33-1.40,
- *    64 1.15, 128 1.05; DS-CNN 10x4x1 stride 2 1.40, 1x1 64 -> 64 1.17.
+ *    does not outweigh their cheaper loop). Fill: 1x1 stride-1 unpadded layers straight from the input, blocks on
+ *    one output row with every window inside through assembly row routines (5 instructions per 4 bytes + ~6 per
+ *    window row; C_in % 4 != 0: whole-word row gathers, then the conversion), other pixels (borders, chunks,
+ *    dilation) one by one with per-row clipping (~100-700 per pixel). The last N*OH*OW % 6 (% 4) pixels take the
+ *    paths below. M4 end to end: ResNet-8 3x3 C_in 3 1.86, 16 1.12, 32 1.05-1.09, 64 (4-pixel chunks) 1.12-1.15;
+ *    person_detect 1x1 C_in 32 1.28-1.32, 64 1.10, 128 1.02; DS-CNN 10x4x1 stride 2 1.34, 1x1 64 -> 64 1.12.
  *  - C_out too large for the partial sums with patches too large for one buffer, and shifts below -22
  *    (dilation_w == 1: each window row is one contiguous dot product of KW * C_in bytes): 2 output pixels x 2
  *    output channels per inner loop (inline assembly, all in registers): per 4 input bytes 4 LDR, 8
@@ -459,14 +463,15 @@ typedef struct {
 } chunk4;
 
 /*
- * The channel loop of a 4-pixel block in assembly. Per output channel the 4 accumulators start at the bias (from
- * a per-call table record, or bias[o]) or at the chunk's partial sums; the 4 pixels share each filter word
- * (dot4px's step, groups >= 2, an odd group first); then either the partial sums are stored back (a chunk that
- * is not the patch's last) or per output ADD (sign) + LSL + SMMLAR + ASR + SSAT (+ CMP/IT/MOV per active bound)
- * and STRB at out + p * C_out. The multiplier, rounding constant and shift come from the table record
- * {bias, m, k, e} (tab mode, 3 loads) or from the arrays (index mode, 8 instructions: all shifts in [-22, -1]).
- * The 4 accumulators, the patch pointer, the loop count, 6 temporaries and the filter / record-or-index / output
- * pointers live in registers; the rest is reloaded from a frame struct on the stack.
+ * The channel loop of a 4-pixel block in assembly (index mode: leftover blocks and chunks too large for 6-pixel
+ * partial sums). Per output channel the 4 accumulators start at bias[o] or at the chunk's partial sums; the 4
+ * pixels share each filter word (dot4px's step, groups >= 2, an odd group first); then either the partial sums
+ * are stored back (a chunk that is not the patch's last) or per output ADD (sign) + LSL + SMMLAR + ASR + SSAT
+ * (+ CMP/IT/MOV per active bound) and STRB at out + p * C_out. The multiplier, rounding constant and shift come
+ * from the arrays (8 instructions: all shifts in [-22, -1]); the 6-pixel loop below can also take them from the
+ * per-call table {bias, m, k, e} (3 loads). The accumulators, the patch pointer, the loop count, 6 temporaries
+ * and the filter / record-or-index / output pointers live in registers; the rest is reloaded from a frame struct
+ * on the stack.
  */
 typedef struct {
     const int16_t *buf;
@@ -509,12 +514,6 @@ typedef struct {
     MF_B4_STEP                                          \
     "subs %[n], %[n], #1\n\t"                           \
     "bne 2b\n\t"
-#define MF_B4_INIT_TAB                                  \
-    "1:\n\t"                                            \
-    "ldr %[a0], [%[r]], #4\n\t"                         \
-    "mov %[a1], %[a0]\n\t"                              \
-    "mov %[a2], %[a0]\n\t"                              \
-    "mov %[a3], %[a0]\n\t"
 #define MF_B4_INIT_BIAS                                 \
     "1:\n\t"                                            \
     "ldr %[t0], %[biasp]\n\t"                           \
@@ -528,9 +527,6 @@ typedef struct {
     "add %[t0], %[t0], %[r], lsl #2\n\t"                \
     "ldrd %[a0], %[a1], [%[t0]]\n\t"                    \
     "ldrd %[a2], %[a3], [%[t0], #8]\n\t"
-#define MF_B4_CONST_TAB                                 \
-    "ldrd %[t0], %[t1], [%[r]], #8\n\t"                 \
-    "ldr %[xb], [%[r]], #4\n\t"
 #define MF_B4_CONST_IDX                                 \
     "ldr %[t1], %[multp]\n\t"                           \
     "ldr %[t0], [%[t1], %[r]]\n\t"                      \
@@ -571,12 +567,6 @@ typedef struct {
     "add %[t0], %[t0], %[r], lsl #2\n\t"                \
     "strd %[a0], %[a1], [%[t0]]\n\t"                    \
     "strd %[a2], %[a3], [%[t0], #8]\n\t"
-#define MF_B4_NEXT_TAB                                  \
-    "ldr %[t0], %[wadj]\n\t"                            \
-    "add %[w], %[w], %[t0]\n\t"                         \
-    "ldr %[t0], %[end]\n\t"                             \
-    "cmp %[r], %[t0]\n\t"                               \
-    "bne 1b\n\t"
 #define MF_B4_NEXT_IDX                                  \
     "ldr %[t0], %[wadj]\n\t"                            \
     "add %[w], %[w], %[t0]\n\t"                         \
@@ -592,27 +582,6 @@ typedef struct {
       [wadj] "m"(f->wadj), [end] "m"(f->end), [biasp] "m"(f->bias), [multp] "m"(f->mult),                     \
       [shiftp] "m"(f->shift), [partp] "m"(f->part), [zp21] "m"(f->zp21)                                       \
     : "cc", "memory"
-
-/* tab mode: channels [tab, f->end) of the block; w = the first one's filter (+ the chunk offset), out its byte
- * for pixel 0. clamp: 0 none, 1 low bound, 2 both */
-__attribute__((noinline)) static void block4_tab(const blk4_frame *frame, const int32_t *tab, const int8_t *w,
-                                                 int8_t *out, int clamp)
-{
-    const blk4_frame fr = *frame, *f = &fr; /* on the stack: the memory operands address it from SP */
-    int32_t a0, a1, a2, a3, n, t0, t1, xa, xb;
-    const int16_t *x;
-    intptr_t r = (intptr_t)tab;
-    if (clamp == 0) {
-        __asm__ volatile(MF_B4_INIT_TAB MF_B4_DOT MF_B4_CONST_TAB MF_B4_RQ4 MF_B4_STORE_OUT MF_B4_NEXT_TAB
-                         MF_B4_OPERANDS);
-    } else if (clamp == 1) {
-        __asm__ volatile(MF_B4_INIT_TAB MF_B4_DOT MF_B4_CONST_TAB MF_B4_RQ4 MF_B4_CLAMP_LO MF_B4_STORE_OUT
-                         MF_B4_NEXT_TAB MF_B4_OPERANDS);
-    } else {
-        __asm__ volatile(MF_B4_INIT_TAB MF_B4_DOT MF_B4_CONST_TAB MF_B4_RQ4 MF_B4_CLAMP_LO MF_B4_CLAMP_HI
-                         MF_B4_STORE_OUT MF_B4_NEXT_TAB MF_B4_OPERANDS);
-    }
-}
 
 /* index mode: channels [o0, f->end / 4); init: 0 bias[o], 1 partial sums; fin: 0 requantize, 1 requantize and
  * clamp both bounds, 2 store the partial sums */
@@ -641,10 +610,8 @@ __attribute__((noinline)) static void block4_idx(const blk4_frame *frame, int32_
 }
 #undef MF_B4_STEP
 #undef MF_B4_DOT
-#undef MF_B4_INIT_TAB
 #undef MF_B4_INIT_BIAS
 #undef MF_B4_INIT_PART
-#undef MF_B4_CONST_TAB
 #undef MF_B4_CONST_IDX
 #undef MF_B4_RQ
 #undef MF_B4_RQ4
@@ -654,7 +621,6 @@ __attribute__((noinline)) static void block4_idx(const blk4_frame *frame, int32_
 #undef MF_B4_CLAMP_HI
 #undef MF_B4_STORE_OUT
 #undef MF_B4_STORE_PART
-#undef MF_B4_NEXT_TAB
 #undef MF_B4_NEXT_IDX
 #undef MF_B4_OPERANDS
 
@@ -933,7 +899,8 @@ __attribute__((noinline)) static void block4_channels(const conv_ctx *c, const c
         groups += 1;
         fast = k->wpad ? cout : cout - 1;
     }
-    const int mode_ok = k->tab != NULL || (k->idx_ok && (k->part != NULL || c->bias != NULL));
+    /* 6-pixel blocks: the table or index mode; 4-pixel blocks (leftovers, chunks): index mode only */
+    const int mode_ok = (c->np == 6 && k->tab != NULL) || (k->idx_ok && (k->part != NULL || c->bias != NULL));
     if (groups < 2 || !mode_ok || (k->tail != 0 && (!k->first || !k->last))) {
         block4_loop(c, k, out, 0, cout, 1, 1, 1);
         return;
@@ -961,9 +928,6 @@ __attribute__((noinline)) static void block4_channels(const conv_ctx *c, const c
             } else {
                 block6_idx(&f, 0, w, out, k->part != NULL, !k->last ? 2 : (lo_on || hi_on));
             }
-        } else if (k->tab != NULL) {
-            f.end = (intptr_t)(k->tab + 4 * fast);
-            block4_tab(&f, k->tab, w, out, hi_on ? 2 : lo_on);
         } else {
             f.end = 4 * fast;
             block4_idx(&f, 0, w, out, k->part != NULL, !k->last ? 2 : (lo_on || hi_on));
@@ -1139,7 +1103,7 @@ static inline int8_t *stage_fill(int8_t *s, int8_t v, int32_t n)
  * C_in % 4 == 0: straight from the input, 4 bytes per group. Else (stage != NULL) the bytes are gathered first,
  * taps outside the image and the last group's pad lanes as the byte -input_offset (zero once the offset is
  * added; the caller checks that it is an int8), then converted 4 at a time. */
-static void im2col4_fill(const mf_conv2d_params *params, const conv_ctx *c, int32_t b, int32_t y, int32_t x,
+__attribute__((noinline)) static void im2col4_fill(const mf_conv2d_params *params, const conv_ctx *c, int32_t b, int32_t y, int32_t x,
                          int32_t t0, int32_t t1, int16_t *dst, int8_t *stage)
 {
     const mf_dims in = params->input;
