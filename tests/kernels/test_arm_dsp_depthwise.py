@@ -119,3 +119,42 @@ def test_depthwise_bands_inplace_chains_bit_exact(tmp_path):
         parts = [dw_case(rng, 1, h, w, c, 3, 3, d("SAME", 1, 1, 1, 1, 1, a), scales=s) for a in acts]
         chained = chain(parts, f"dsp_dw_band_chain_{name}")
         assert_qemu_exact(chained, random_inputs(chained, rng, 2), tmp_path / name)
+
+
+def shared_input(parts, name):
+    """One-op graphs side by side reading the first one's input (same scale): that input outlives the first node,
+    so its output cannot overlap it (disjoint tensors: the bands may write in any order)."""
+    g = merge(parts, name)
+    first = g.inputs[0]
+    for k in range(1, len(parts)):
+        cur = f"c{k}_{parts[k].inputs[0]}"
+        del g.tensors[cur]
+        g.inputs.remove(cur)
+        for node in g.nodes:
+            node.inputs = [first if x == cur else x for x in node.inputs]
+    return g
+
+
+def test_depthwise_bands_buffer_and_disjoint_bit_exact(tmp_path):
+    """Chains through depth multiplier 2 (the band buffer when in place with several chunks; the random cases above
+    reach it too) and disjoint tensors (an input read by several nodes: the columns orientation over several bands,
+    chunked rows, stride 2, batches)."""
+    rng = np.random.default_rng(3041)
+    d = DepthwiseConv2DAttrs
+    s = (0.05, None, 0.05)
+    for name, parts in {
+        "m2": [dw_case(rng, 1, 10, 60, 8, 3, 3, d("SAME", 1, 1, 2, 1, 1, "NONE"), scales=s),
+               dw_case(rng, 1, 10, 60, 16, 3, 3, d("SAME", 1, 1, 1, 1, 1, "NONE"), scales=s)],
+        "m2b": [dw_case(rng, 1, 12, 30, 12, 3, 3, d("SAME", 1, 2, 2, 1, 1, "RELU6"), scales=s),
+                dw_case(rng, 1, 12, 15, 24, 3, 3, d("SAME", 2, 1, 1, 1, 1, "RELU"), scales=s)],
+    }.items():  # fmt: skip
+        chained = chain(parts, f"dsp_dw_band_buf_{name}")
+        assert_qemu_exact(chained, random_inputs(chained, rng, 2), tmp_path / name)
+    parts = [dw_case(rng, 1, 40, 6, 16, 3, 3, d("SAME", 1, 1, 1, 1, 1, a), scales=s) for a in ("NONE", "RELU")]
+    parts += [dw_case(rng, 1, 40, 6, 16, 3, 3, d("SAME", 2, 2, 1, 1, 1, "NONE"), scales=s)]
+    parts += [dw_case(rng, 2, 40, 6, 16, 3, 3, d("VALID", 2, 1, 1, 1, 1, "RELU6"), scales=s)]
+    graph = shared_input(parts[:3], "dsp_dw_band_shared")
+    assert_qemu_exact(graph, with_extremes(graph, rng, 2), tmp_path / "shared")
+    graph = shared_input([parts[3], dw_case(rng, 2, 40, 6, 16, 3, 3, d("SAME", 1, 1, 1, 1, 1, "NONE"), scales=s)],
+                         "dsp_dw_band_shared2")  # fmt: skip
+    assert_qemu_exact(graph, with_extremes(graph, rng, 2), tmp_path / "shared2")
