@@ -239,11 +239,12 @@ def test_conv2d_pointwise_cin8_layer(cout, tmp_path, mve):
 
 
 def dw3_case(seed):
-    """3x3, multiplier 1, C in {16, 32, 48, 64}: the int8-lane asm path (interior pixels walk the input, border
+    """3x3, multiplier 1, C % 16 == 0: the int8-lane asm path (tap vectors in the block up to 64 channels, the
+    filter read in place for 80..144), interior pixels walking the input, border
     pixels a tap table with the zero point for padding), strides, dilation, SAME/VALID, narrow images (W 1..7),
     batch 2, per-tensor/per-channel, every activation (left shifts take the older path)."""
     rng = np.random.default_rng(2300 + seed)
-    cin = (16, 32, 48, 64)[seed % 4]
+    cin = (16, 32, 48, 64, 80, 128, 144)[seed % 7]
     dil = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) if seed % 5 == 2 else (1, 1)
     attrs = DepthwiseConv2DAttrs(("SAME", "VALID")[seed % 3 == 2], int(rng.integers(1, 3)), int(rng.integers(1, 3)), 1,
                                  dil[0], dil[1], ACTIVATIONS[seed % 4])  # fmt: skip

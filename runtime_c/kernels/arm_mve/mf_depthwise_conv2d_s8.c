@@ -956,20 +956,29 @@ static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *pa
  * Scratch: 30 bytes per channel (<= 1920 bytes). */
 #define DW3_MAX_C 64
 #define DW3_BLK_WORDS 84 /* 336 bytes per 16-channel chunk */
+#define DW3F_MAX_C 144   /* above DW3_MAX_C: the filter read in place, 192-byte blocks */
+#define DW3F_BLK_WORDS 48
 
 /* the input vector of a tap: walking (x += adv after it) or from the pixel's tap table (x = tbl[t] + chunk) */
 #define DW3_XW(t, adv) "vldrb.8 q0, [%[x]]\n\tadd %[x], " adv "\n\t"
 #define DW3_XT(t, adv) "ldr %[x], [%[tb], #" t "]\n\tadd %[x], %[xb]\n\tvldrb.8 q0, [%[x]]\n\t"
-#define DW3_PAIR(X, ta, tb, wa, wb, adva, advb)                                                                       \
+/* the weights of a tap pair: from the block (immediate offsets) or walking the filter in place (w += C) */
+#define DW3_WA_B(wa) "vldrw.32 q1, [%[p], #" wa "]\n\t"
+#define DW3_WB_B(wb) "vldrw.32 q1, [%[p], #" wb "]\n\t"
+#define DW3_WR_B(wb) "vldrw.32 q1, [%[p], #" wb "]\n\t"
+#define DW3_WA_F(wa) "vldrb.8 q1, [%[w]]\n\tadd %[w], %[C]\n\t"
+#define DW3_WB_F(wb) "vldrb.8 q1, [%[w]]\n\t"
+#define DW3_WR_F(wb) "vldrb.8 q1, [%[w]]\n\tadd %[w], %[C]\n\t"
+#define DW3_PAIR(X, WA, WB, WR, ta, tb, wa, wb, adva, advb)                                                           \
     X(ta, adva)                                                                                                       \
-    "vldrw.32 q1, [%[p], #" wa "]\n\t"                                                                                \
+    WA(wa)                                                                                                            \
     "vmullb.s8 q2, q0, q1\n\t"                                                                                        \
     "vmullt.s8 q3, q0, q1\n\t"                                                                                        \
     X(tb, advb)                                                                                                       \
-    "vldrw.32 q1, [%[p], #" wb "]\n\t"                                                                                \
+    WB(wb)                                                                                                            \
     "vmullb.s8 q1, q0, q1\n\t"                                                                                        \
     "vadd.i16 q2, q2, q1\n\t"                                                                                         \
-    "vldrw.32 q1, [%[p], #" wb "]\n\t"                                                                                \
+    WR(wb)                                                                                                            \
     "vmullt.s8 q0, q0, q1\n\t"                                                                                        \
     "vadd.i16 q3, q3, q0\n\t" DW3_WIDEN
 #define DW3_WIDEN                                                                                                     \
@@ -989,23 +998,23 @@ static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *pa
     "vshr.s32 q0, q0, #31\n\t"                                                                                        \
     "vqadd.s32 " acc ", " acc ", q0\n\t"                                                                              \
     "vrshl.s32 " acc ", " acc ", q1\n\t"
-/* one chunk: start the accumulators, nine taps, requantize, narrow, store */
-#define DW3_CHUNK(X)                                                                                                  \
-    "vldrw.32 q4, [%[p], #144]\n\t"                                                                                   \
-    "vldrw.32 q5, [%[p], #160]\n\t"                                                                                   \
-    "vldrw.32 q6, [%[p], #176]\n\t"                                                                                   \
-    "vldrw.32 q7, [%[p], #192]\n\t"                                                                                   \
-    DW3_PAIR(X, "0", "4", "0", "16", "%[xs]", "%[xs]")                                                               \
-    DW3_PAIR(X, "8", "12", "32", "48", "%[ra]", "%[xs]")                                                             \
-    DW3_PAIR(X, "16", "20", "64", "80", "%[xs]", "%[ra]")                                                            \
-    DW3_PAIR(X, "24", "28", "96", "112", "%[xs]", "%[xs]")                                                           \
+/* one chunk: start the accumulators, nine taps, requantize, narrow, store. Block offsets: init i0.., multiplier
+ * m0.., shift s0.. (16 bytes per accumulator) */
+#define DW3_CHUNK(X, WA, WB, WR, WS, i0, i1, i2, i3, m0, m1, m2, m3, s0, s1, s2, s3)                                  \
+    "vldrw.32 q4, [%[p], #" i0 "]\n\t"                                                                                \
+    "vldrw.32 q5, [%[p], #" i1 "]\n\t"                                                                                \
+    "vldrw.32 q6, [%[p], #" i2 "]\n\t"                                                                                \
+    "vldrw.32 q7, [%[p], #" i3 "]\n\t"                                                                                \
+    DW3_PAIR(X, WA, WB, WR, "0", "4", "0", "16", "%[xs]", "%[xs]")                                                   \
+    DW3_PAIR(X, WA, WB, WR, "8", "12", "32", "48", "%[ra]", "%[xs]")                                                 \
+    DW3_PAIR(X, WA, WB, WR, "16", "20", "64", "80", "%[xs]", "%[ra]")                                                \
+    DW3_PAIR(X, WA, WB, WR, "24", "28", "96", "112", "%[xs]", "%[xs]")                                               \
     X("32", "%[xs]")                                                                                                  \
-    "vldrw.32 q1, [%[p], #128]\n\t"                                                                                   \
+    WS                                                                                                                \
     "vmullb.s8 q2, q0, q1\n\t"                                                                                        \
     "vmullt.s8 q3, q0, q1\n\t"                                                                                        \
     DW3_WIDEN                                                                                                         \
-    DW3_RQ("q4", "208", "272") DW3_RQ("q5", "224", "288")                                                            \
-    DW3_RQ("q6", "240", "304") DW3_RQ("q7", "256", "320")                                                            \
+    DW3_RQ("q4", m0, s0) DW3_RQ("q5", m1, s1) DW3_RQ("q6", m2, s2) DW3_RQ("q7", m3, s3)                              \
     "vqmovnb.s32 q0, q4\n\t"                                                                                          \
     "vqmovnt.s32 q0, q5\n\t"                                                                                          \
     "vqmovnb.s32 q1, q6\n\t"                                                                                          \
@@ -1021,8 +1030,19 @@ static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *pa
     "vmovnb.i16 q0, q0\n\t"                                                                                           \
     "vmovnt.i16 q0, q1\n\t"                                                                                           \
     "vstrb.8 q0, [%[out]], #16\n\t"                                                                                   \
-    "add %[xb], %[xb], #16\n\t"                                                                                       \
+    "add %[xb], %[xb], #16\n\t"
+/* weights in the block (336 bytes per chunk) */
+#define DW3_CHUNK_B(X)                                                                                                \
+    DW3_CHUNK(X, DW3_WA_B, DW3_WB_B, DW3_WR_B, DW3_WA_B("128"), "144", "160", "176", "192", "208", "224", "240",       \
+              "256", "272", "288", "304", "320")                                                                      \
     "add %[p], %[p], #336\n\t"                                                                                        \
+    "subs %[n], #1\n\t"
+/* weights read in place (the block: 192 bytes per chunk) */
+#define DW3_CHUNK_F(X)                                                                                                \
+    DW3_CHUNK(X, DW3_WA_F, DW3_WB_F, DW3_WR_F, DW3_WB_F("0"), "0", "16", "32", "48", "64", "80", "96", "112", "128",   \
+              "144", "160", "176")                                                                                    \
+    "sub %[w], %[wadj]\n\t"                                                                                           \
+    "add %[p], %[p], #192\n\t"                                                                                        \
     "subs %[n], #1\n\t"
 
 /* ctx: tap step, row step (from the third tap of a row to the first of the next), output offset, act_min,
@@ -1037,7 +1057,7 @@ static void __attribute__((noinline)) dw3_pixel(const int8_t *x, const int32_t *
                      "ldrd %[lo], %[hi], [%[ctx], #12]\n\t"
                      "mov %[xb], %[x]\n"
                      "1:\n\t"
-                     DW3_CHUNK(DW3_XW)
+                     DW3_CHUNK_B(DW3_XW)
                      "mov %[x], %[xb]\n\t"
                      "bne 1b\n"
                      : [x] "+r"(x), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "=&r"(xb), [xs] "=&r"(xs),
@@ -1057,16 +1077,64 @@ static void __attribute__((noinline)) dw3_pixel_tbl(const int8_t *const *tb, con
     __asm__ volatile("ldr %[off], [%[ctx], #8]\n\t"
                      "ldrd %[lo], %[hi], [%[ctx], #12]\n"
                      "1:\n\t"
-                     DW3_CHUNK(DW3_XT)
+                     DW3_CHUNK_B(DW3_XT)
                      "bne 1b\n"
                      : [x] "=&r"(x), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "+r"(xb), [off] "=&r"(off),
                        [lo] "=&r"(lo), [hi] "=&r"(hi)
                      : [ctx] "r"(ctx), [tb] "r"(tb)
                      : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
 }
+/* As dw3_pixel / dw3_pixel_tbl with the filter read in place (C > DW3_MAX_C): w = the chunk's first tap,
+ * wadj = 8 C - 16; 8 instructions more per chunk. */
+static void __attribute__((noinline)) dw3f_pixel(const int8_t *x, const int8_t *w, const int32_t *blk, int8_t *out,
+                                                 int32_t nch, const int32_t *ctx)
+{
+    const int8_t *xb;
+    int32_t xs, ra, off, lo, hi, C, wadj;
+    __asm__ volatile("ldrd %[xs], %[ra], [%[ctx]]\n\t"
+                     "ldr %[off], [%[ctx], #8]\n\t"
+                     "ldrd %[lo], %[hi], [%[ctx], #12]\n\t"
+                     "ldrd %[C], %[wadj], [%[ctx], #20]\n\t"
+                     "mov %[xb], %[x]\n"
+                     "1:\n\t"
+                     DW3_CHUNK_F(DW3_XW)
+                     "mov %[x], %[xb]\n\t"
+                     "bne 1b\n"
+                     : [x] "+r"(x), [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "=&r"(xb),
+                       [xs] "=&r"(xs), [ra] "=&r"(ra), [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi), [C] "=&r"(C),
+                       [wadj] "=&r"(wadj)
+                     : [ctx] "r"(ctx)
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
+}
+
+static void __attribute__((noinline)) dw3f_pixel_tbl(const int8_t *const *tb, const int8_t *w, const int32_t *blk,
+                                                     int8_t *out, int32_t nch, const int32_t *ctx)
+{
+    const int8_t *x;
+    int32_t xb = 0;
+    int32_t off, lo, hi, C, wadj;
+    __asm__ volatile("ldr %[off], [%[ctx], #8]\n\t"
+                     "ldrd %[lo], %[hi], [%[ctx], #12]\n\t"
+                     "ldrd %[C], %[wadj], [%[ctx], #20]\n"
+                     "1:\n\t"
+                     DW3_CHUNK_F(DW3_XT)
+                     "bne 1b\n"
+                     : [x] "=&r"(x), [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "+r"(xb),
+                       [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi), [C] "=&r"(C), [wadj] "=&r"(wadj)
+                     : [ctx] "r"(ctx), [tb] "r"(tb)
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
+}
 #undef DW3_XW
 #undef DW3_XT
 #undef DW3_CHUNK
+#undef DW3_CHUNK_B
+#undef DW3_CHUNK_F
+#undef DW3_WA_B
+#undef DW3_WB_B
+#undef DW3_WR_B
+#undef DW3_WA_F
+#undef DW3_WB_F
+#undef DW3_WR_F
 #undef DW3_PAIR
 #undef DW3_WIDEN
 #undef DW3_RQ
@@ -1075,7 +1143,7 @@ static int dw3_fits(const mf_depthwise_conv2d_params *params, const mf_per_chann
 {
     const int32_t C = params->input.c;
     if (params->depth_multiplier != 1 || params->filter_h != 3 || params->filter_w != 3 || C % 16 != 0 ||
-        C > DW3_MAX_C) {
+        C > DW3F_MAX_C) {
         return 0;
     }
     for (int32_t c = 0; c < C; ++c) {
@@ -1098,24 +1166,40 @@ static void __attribute__((noinline)) dw3_c16(const mf_depthwise_conv2d_params *
     const int32_t dh = params->dilation_h;
     const int32_t dw = params->dilation_w;
     const int32_t sw = params->stride_w;
+    const int inplace = C > DW3_MAX_C;
+    const int32_t bw = inplace ? DW3F_BLK_WORDS : DW3_BLK_WORDS;
+    const int32_t ib = inplace ? 0 : 36; /* words before the accumulators' start in a block */
     int32_t *blk = scratch;
-    int8_t *win = (int8_t *)(scratch + DW3_BLK_WORDS * nch); /* C bytes of the input zero point */
+    int8_t *win = (int8_t *)(scratch + bw * nch); /* C bytes of the input zero point */
     const uint32_t off = (uint32_t)params->input_offset;
-    for (int32_t c = 0; c < C; ++c) {
-        int32_t *q = blk + DW3_BLK_WORDS * (c / 16);
-        const int32_t j = c % 16;
-        int32_t sum = 0;
+    /* per chunk: the tap vectors (in-block variant), then init, multiplier, shift in the accumulators' channel
+     * order {0,4,8,12}, {2,6,10,14}, {1,5,9,13}, {3,7,11,15} (gathers: setup only) */
+    static const uint32_t order[16] = {0, 4, 8, 12, 2, 6, 10, 14, 1, 5, 9, 13, 3, 7, 11, 15};
+    for (int32_t k = 0; k < nch; ++k) {
+        int32_t *q = blk + bw * k;
+        int16x8_t se = vdupq_n_s16(0), so = vdupq_n_s16(0);
         for (int32_t t = 0; t < 9; ++t) {
-            ((int8_t *)q)[16 * t + j] = filter[t * C + c];
-            sum += filter[t * C + c];
+            const int8x16_t v = vld1q_s8(filter + t * C + 16 * k);
+            if (!inplace) {
+                vst1q_s8((int8_t *)q + 16 * t, v);
+            }
+            se = vaddq_s16(se, vmovlbq_s8(v));
+            so = vaddq_s16(so, vmovltq_s8(v));
         }
-        const int32_t k = 4 * ((j % 2) * 2 + (j / 2) % 2) + j / 4;
-        q[36 + k] = (int32_t)((uint32_t)(bias != NULL ? bias[c] : 0) + off * (uint32_t)sum);
-        q[52 + k] = quant->multiplier[c];
-        q[68 + k] = quant->shift[c];
+        const int32x4_t sums[4] = {vmovlbq_s16(se), vmovltq_s16(se), vmovlbq_s16(so), vmovltq_s16(so)};
+        for (int32_t a = 0; a < 4; ++a) {
+            const uint32x4_t idx = vld1q_u32(order + 4 * a);
+            const int32x4_t b = bias != NULL ? vldrwq_gather_shifted_offset_s32(bias + 16 * k, idx) : vdupq_n_s32(0);
+            /* bias + off * sum, wrapping like the reference's int32 arithmetic */
+            const int32x4_t init = vreinterpretq_s32_u32(vmlaq_n_u32(vreinterpretq_u32_s32(b),
+                                                                     vreinterpretq_u32_s32(sums[a]), off));
+            vst1q_s32(q + ib + 4 * a, init);
+            vst1q_s32(q + ib + 16 + 4 * a, vldrwq_gather_shifted_offset_s32(quant->multiplier + 16 * k, idx));
+            vst1q_s32(q + ib + 32 + 4 * a, vldrwq_gather_shifted_offset_s32(quant->shift + 16 * k, idx));
+        }
     }
-    const int32_t ctx_in[5] = {dw * C, dh * in.w * C - 2 * dw * C, params->output_offset, params->act_min,
-                               params->act_max};
+    const int32_t ctx_in[7] = {dw * C, dh * in.w * C - 2 * dw * C, params->output_offset, params->act_min,
+                               params->act_max, C, 8 * C - 16};
     const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
     for (int32_t i = 0; i < C; i += 16) {
         vst1q_s8(win + i, zp);
@@ -1139,7 +1223,11 @@ static void __attribute__((noinline)) dw3_c16(const mf_depthwise_conv2d_params *
             for (int32_t x = 0; x < out.w; ++x, op += C) {
                 const int32_t x0 = x * sw - params->pad_w;
                 if (x >= xa && x < xb) {
-                    dw3_pixel(in_b + (y0 * in.w + x0) * C, blk, op, nch, ctx_in);
+                    if (inplace) {
+                        dw3f_pixel(in_b + (y0 * in.w + x0) * C, filter, blk, op, nch, ctx_in);
+                    } else {
+                        dw3_pixel(in_b + (y0 * in.w + x0) * C, blk, op, nch, ctx_in);
+                    }
                     continue;
                 }
                 /* the taps' addresses: padding taps read the input zero point */
@@ -1152,7 +1240,11 @@ static void __attribute__((noinline)) dw3_c16(const mf_depthwise_conv2d_params *
                         tb[ky * 3 + kx] = inside ? in_b + (iy * in.w + ix) * C : win;
                     }
                 }
-                dw3_pixel_tbl(tb, blk, op, nch, ctx_in);
+                if (inplace) {
+                    dw3f_pixel_tbl(tb, filter, blk, op, nch, ctx_in);
+                } else {
+                    dw3_pixel_tbl(tb, blk, op, nch, ctx_in);
+                }
             }
         }
     }
