@@ -218,12 +218,60 @@ def test_depthwise_interior_runs(cin, tmp_path, mve):
     assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
 
 
+@pytest.mark.parametrize("cin", [17, 24, 40, 48, 63, 64])
+def test_conv2d_pointwise_patch(cin, tmp_path, mve):
+    """16 < C_in <= 64 pointwise (C_out % 4 == 0, no left shift): each pixel read in place as a patch (the
+    first vector zero-extended past C_in % 16), strides, batch 2, every activation, up to 160 channels."""
+    rng = np.random.default_rng(2000 + cin)
+    cout = {17: 8, 24: 160, 40: 12, 48: 4, 63: 20, 64: 64}[cin]
+    attrs = Conv2DAttrs("VALID", 1 + cin % 2, 1 + cin // 8 % 2, 1, 1, ACTIVATIONS[cin % 4])
+    g = conv_graph(rng, 2, 5, 7, cin, cout, 1, 1, attrs, bias=cin != 40, per_channel=cin != 48)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
 @pytest.mark.parametrize("cout", [4, 16, 64])
 def test_conv2d_pointwise_cin8_layer(cout, tmp_path, mve):
     """C_in 8, stride 1, C_out % 4 == 0 <= 64: the whole-layer asm block (pw8), batch 2, every activation."""
     rng = np.random.default_rng(1700 + cout)
     attrs = Conv2DAttrs("VALID", 1, 1, 1, 1, ACTIVATIONS[cout // 4 % 4])
     g = conv_graph(rng, 2, 5, 7, 8, cout, 1, 1, attrs, bias=cout != 16)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+def dw3_case(seed):
+    """3x3, multiplier 1, C % 16 == 0: the int8-lane asm path (tap vectors in the block up to 64 channels, the
+    filter read in place for 80..144), interior pixels walking the input, border
+    pixels a tap table with the zero point for padding), strides, dilation, SAME/VALID, narrow images (W 1..7),
+    batch 2, per-tensor/per-channel, every activation (left shifts take the older path)."""
+    rng = np.random.default_rng(2300 + seed)
+    cin = (16, 32, 48, 64, 80, 128, 144)[seed % 7]
+    dil = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) if seed % 5 == 2 else (1, 1)
+    attrs = DepthwiseConv2DAttrs(("SAME", "VALID")[seed % 3 == 2], int(rng.integers(1, 3)), int(rng.integers(1, 3)), 1,
+                                 dil[0], dil[1], ACTIVATIONS[seed % 4])  # fmt: skip
+    lo_h, lo_w = (2 * dil[0] + 1, 2 * dil[1] + 1) if attrs.padding == "VALID" else (1, 1)
+    h = lo_h + int(rng.integers(0, 8))
+    w = lo_w + int(rng.integers(0, 6))
+    return dw_graph(rng, 1 + seed % 2, h, w, cin, 1, 3, 3, attrs, bias=seed % 5 != 4, per_channel=seed % 7 != 3), rng
+
+
+@pytest.mark.parametrize("seed", range(FAST))
+def test_depthwise_3x3_c16(seed, tmp_path, mve):
+    g, rng = dw3_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(FAST, SLOW))
+def test_depthwise_3x3_c16_more(seed, tmp_path, mve):
+    g, rng = dw3_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+def test_depthwise_ds_cnn_shape(tmp_path, mve):
+    """DS-CNN's depthwise layers: 25x5x64, 3x3, stride 1, SAME."""
+    rng = np.random.default_rng(2400)
+    attrs = DepthwiseConv2DAttrs("SAME", 1, 1, 1, 1, 1, "RELU")
+    g = dw_graph(rng, 1, 25, 5, 64, 1, 3, 3, attrs)
     assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
 
 
@@ -269,6 +317,86 @@ def test_conv2d_small_window(seed, tmp_path, mve):
 @pytest.mark.parametrize("seed", range(FAST, SLOW))
 def test_conv2d_small_window_more(seed, tmp_path, mve):
     g, rng = window_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+def patch_case(seed):
+    """KxK windows of 33..64 bytes (e.g. DS-CNN's 10x4 first layer on one channel): the im2col patch path, with
+    C_in 1-4, strides, padding (zero-point taps), dilation_h, odd and small channel counts, batch 2."""
+    rng = np.random.default_rng(2100 + seed)
+    cin = 1 + seed % 4
+    while True:
+        kh, kw = int(rng.integers(1, 11)), int(rng.integers(1, 11))
+        if 32 < kh * kw * cin <= 64:
+            break
+    dh = int(rng.integers(1, 3)) if seed % 4 == 3 else 1
+    attrs = Conv2DAttrs(("SAME", "VALID")[seed % 2], int(rng.integers(1, 3)), int(rng.integers(1, 3)), dh, 1,
+                        ACTIVATIONS[seed % 4])  # fmt: skip
+    h = (kh - 1) * dh + 1 + int(rng.integers(0, 6))
+    w = kw + int(rng.integers(0, 8)) if seed % 3 else int(rng.integers(1, kw + 1))
+    if attrs.padding == "VALID":
+        w = max(w, kw)
+    cout = int(rng.choice([4, 5, 7, 12, 64, 130]))
+    return conv_graph(rng, 1 + seed % 2, h, w, cin, cout, kh, kw, attrs, bias=seed % 5 != 4,
+                      per_channel=seed % 7 != 3), rng  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(FAST))
+def test_conv2d_patch(seed, tmp_path, mve):
+    g, rng = patch_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(FAST, SLOW))
+def test_conv2d_patch_more(seed, tmp_path, mve):
+    g, rng = patch_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+def long_patch_case(seed):
+    """KxK windows of more than 64 bytes (ResNet-8's 3x3 over 16/32/64 channels): the patch in memory, a DLS/LE
+    dot loop per group of four channels when L % 16 == 0 (C_in 16, 32, 48, 64; else the C loop), strides,
+    SAME/VALID, dilation_h, C_out up to 180 (beyond the blocks' room: the C loop)."""
+    rng = np.random.default_rng(2500 + seed)
+    cin = (16, 32, 48, 24, 64, 20)[seed % 6]
+    kh, kw = ((3, 3), (3, 3), (2, 3), (3, 3), (3, 2), (5, 1))[seed % 6]
+    dh = 2 if seed % 7 == 5 else 1
+    attrs = Conv2DAttrs(("SAME", "VALID")[seed % 2], 1 + seed % 3 // 2, 1 + seed % 4 // 3, dh, 1, ACTIVATIONS[seed % 4])
+    h = (kh - 1) * dh + 1 + int(rng.integers(0, 5))
+    w = kw + int(rng.integers(0, 6))
+    cout = int(rng.choice([4, 8, 16, 36, 180]))
+    return conv_graph(rng, 1 + seed % 2, h, w, cin, cout, kh, kw, attrs, bias=seed % 5 != 4,
+                      per_channel=seed % 7 != 3), rng  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(FAST))
+def test_conv2d_long_patch(seed, tmp_path, mve):
+    g, rng = long_patch_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(FAST, SLOW))
+def test_conv2d_long_patch_more(seed, tmp_path, mve):
+    g, rng = long_patch_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+@pytest.mark.parametrize("cin", [80, 128, 256])
+def test_conv2d_pointwise_long(cin, tmp_path, mve):
+    """Pointwise C_in % 16 == 0 above 64: each pixel through the DLS/LE dot loop (C_out <= 168), or the C loop."""
+    rng = np.random.default_rng(2600 + cin)
+    cout = {80: 12, 128: 168, 256: 172}[cin]
+    attrs = Conv2DAttrs("VALID", 1 + cin // 128 % 2, 1, 1, 1, ACTIVATIONS[cin // 16 % 4])
+    g = conv_graph(rng, 2, 3, 4, cin, cout, 1, 1, attrs)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+def test_conv2d_ds_cnn_first_layer(tmp_path, mve):
+    """DS-CNN's first layer shape: 10x4 filter, one input channel -> 64, stride 2, on a pre-padded 58x12 input."""
+    rng = np.random.default_rng(2200)
+    g = conv_graph(rng, 1, 58, 12, 1, 64, 10, 4, Conv2DAttrs("VALID", 2, 2, 1, 1, "RELU"))
     assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
 
 

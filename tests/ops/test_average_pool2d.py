@@ -61,3 +61,20 @@ def test_pool_check_rejects():
     g = pool_case(rng, (1, 6, 6, 2), "VALID", (2, 2), (2, 2))
     g.tensor("y").shape = (1, 4, 4, 2)
     assert any("output shape" in r for r in ops.get(OP).check(g.nodes[0], g))
+
+
+@pytest.mark.parametrize(
+    "shape,padding,filt,stride",
+    [
+        ((1, 4, 5, 300), "SAME", (3, 3), (2, 2)),  # two channel chunks, partial windows of 4, 6 and 9 taps
+        ((2, 6, 7, 5), "VALID", (1, 1), (1, 1)),  # one tap per window
+        ((1, 7, 6, 12), "SAME", (5, 5), (1, 1)),  # up to 25 taps: 4 per pass and a remainder
+        ((1, 5, 9, 4), "SAME", (2, 3), (2, 3)),
+        ((1, 3, 3, 3), "VALID", (3, 3), (1, 1)),  # fewer channels than the chunked path needs
+    ],
+)
+def test_pool_channel_chunks(shape, padding, filt, stride, tmp_path):
+    """The chunked channel sums: 1..25 taps per window taken 4 at a time, more channels than one chunk."""
+    rng = np.random.default_rng(sum(shape) + filt[0])
+    g = pool_case(rng, shape, padding, filt, stride, ACTS[shape[3] % 4])
+    assert_bit_exact(g, random_inputs(g, rng, 3), tmp_path / "out")

@@ -89,3 +89,22 @@ def test_mean_scalar_axis(tmp_path):
     g = one_op_graph("MEAN", [x, const("axis", np.asarray(-1, dtype=np.int32))], [y], MeanAttrs(False))
     assert ops.get("MEAN").check(g.nodes[0], g) == []
     assert_bit_exact(g, random_inputs(g, rng, 4), tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    "shape,axes",
+    [
+        ((1, 5, 3, 300), [1, 2]),  # more than one 256-channel chunk of sums
+        ((2, 1, 7, 520), [1, 2]),  # H = 1: reduced over one real dim, three chunks
+        ((3, 4, 6, 2), [3]),  # the last axis: one contiguous row per output
+        ((1, 9, 1, 5), [1, 2]),  # reduced rows not a multiple of 4
+        ((2, 3, 1, 4), [1]),  # reduced rows = 3
+        ((4, 6, 5, 3), [0, 1]),  # leading reduced dims, inner = W * C
+        ((2, 3, 4, 5), [1, 3]),  # not adjacent: the general path
+        ((1, 1, 1, 6), [1, 2]),  # nothing really reduced (count 1)
+    ],
+)
+def test_mean_contiguous_paths(shape, axes, tmp_path):
+    rng = np.random.default_rng(sum(shape) + len(axes))
+    g = mean_case(rng, shape, axes, keep_dims=len(axes) == 2, same_quant=False)
+    assert_bit_exact(g, random_inputs(g, rng, 3), tmp_path / "out")

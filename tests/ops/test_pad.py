@@ -73,3 +73,17 @@ def test_pad_check_rejects():
     g = pad_case(rng, "PAD", 2)
     g.tensors["paddings"].data = None
     assert "constant int32" in reasons(g)
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_pad_innermost_padded_dim(k, tmp_path):
+    """The kernel copies one contiguous run per in-range position of the dims outside the innermost padded dim k:
+    k = 0..3 with padding on random outer dims (zero on some), merged pad runs across rows."""
+    rng = np.random.default_rng(70 + k)
+    for t in range(3):
+        pads = [[0, 0]] * 4
+        for j in range(k):
+            pads[j] = [int(v) for v in rng.integers(0, 3, 2)]
+        pads[k] = [[1, 0], [0, 2], [2, 1]][t]
+        g = pad_case(rng, "PADV2" if t == 1 else "PAD", 4, paddings=pads)
+        assert_bit_exact(g, random_inputs(g, rng, 2), tmp_path / f"out{t}")

@@ -41,3 +41,9 @@ def _align4(n: int) -> int:
 def _riscv_conv(f: Fields) -> int:
     # ungrouped: folded biases (4 B per output channel) + staging of a pair's / triple's later pixels (2 B)
     return _align4(6 * f["output"][3]) if f["filter"][3] == f["input"][3] else 0
+
+
+@twin("mf_conv2d_s8", "arm_dsp")
+def _arm_dsp_conv(f: Fields) -> int:
+    # ungrouped: the whole-layer 1x1 table or the im2col blocks' lanes, tables and partial sums (MF_SCRATCH_WORDS)
+    return 2048 if f["filter"][3] == f["input"][3] else 0

@@ -127,5 +127,6 @@ static inline void dot12(const int8_t *x, const int8_t *w0, int32_t ws, int32_t 
         : "cc", "memory");
     acc[0] = s0;
     acc[1] = s1;
+}
 
 #endif /* MF_ARM_DSP_COMMON_H */

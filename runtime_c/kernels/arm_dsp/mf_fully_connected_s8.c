@@ -16,7 +16,6 @@
 
 #if defined(__ARM_FEATURE_DSP)
 #include "mf_arm_dsp_common.h"
-}
 
 /* plain dot product for tails (n < 4) and odd channels */
 static inline int32_t dot_scalar(const int8_t *x, const int8_t *w, int32_t n, int32_t off)

@@ -31,6 +31,8 @@
 
 #include "mf_requant.h"
 
+#define MVE_DW_SCRATCH_WORDS 512 /* the top-level stack scratch: 2 KB */
+
 /* x * multiplier * 2^shift per lane, bit-exact with mf_requantize, then + offset, clamp, and store the
  * lanes enabled by p as int8. */
 static inline void mve_requant_store(int32x4_t acc, const int32_t *mult, const int32_t *shift, int32_t out_off,
@@ -500,7 +502,8 @@ static void __attribute__((noinline)) dw_run_asm(const mf_depthwise_conv2d_param
 /* Depth multiplier 1: for each output pixel, channels in chunks of 16, then a predicated tail of 8. */
 static void __attribute__((noinline)) dw_mult1(const mf_depthwise_conv2d_params *params,
                                                const mf_per_channel_quant *quant, const int8_t *input,
-                                               const int8_t *filter, const int32_t *bias, int8_t *output)
+                                               const int8_t *filter, const int32_t *bias, int32_t *scratch,
+                                               int8_t *output)
 {
     const mf_dims in = params->input;
     const mf_dims out = params->output;
@@ -515,7 +518,7 @@ static void __attribute__((noinline)) dw_mult1(const mf_depthwise_conv2d_params 
     for (int32_t c = 0; c < C; ++c) {
         st.left |= quant->shift[c] > 0;
     }
-    int32_t blk[MVE_RUN_MAX_C / 8 * 24];
+    int32_t *blk = scratch; /* MVE_RUN_MAX_C / 8 * 24 words */
     /* the blocks cost ~5 instructions per filter weight: worth it only with enough pixels */
     const int use_asm = dw_run_fits(params, &st) && out.n * out.h * out.w >= 4 * kh * kw;
     if (use_asm) {
@@ -816,7 +819,8 @@ static void __attribute__((noinline)) dw_c1_run_asm(const int8_t *xp, const int3
 
 static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *params,
                                             const mf_per_channel_quant *quant, const int8_t *input,
-                                            const int8_t *filter, const int32_t *bias, int8_t *output)
+                                            const int8_t *filter, const int32_t *bias, int32_t *scratch,
+                                            int8_t *output)
 {
     const mf_dims in = params->input;
     const mf_dims out = params->output;
@@ -827,8 +831,9 @@ static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *pa
     const int32_t off = params->input_offset;
     const int32_t dh = params->dilation_h;
     const int32_t dw = params->dilation_w;
-    int8_t wt[MVE_C1_MAX_OC][16];
-    int32_t init[MVE_C1_MAX_OC]; /* bias + off * sum of all taps: windows fully inside the input */
+    /* scratch: the transposed taps (16 bytes per channel), init, the asm blocks: 1728 bytes */
+    int8_t(*wt)[16] = (int8_t(*)[16])scratch;
+    int32_t *init = scratch + 4 * MVE_C1_MAX_OC; /* bias + off * sum of all taps: windows fully inside the input */
     uint8_t offs_a[16];
     for (int32_t t = 0; t < 16; ++t) {
         offs_a[t] = t < K ? (uint8_t)((t / kw) * dh * in.w + (t % kw) * dw) : 0;
@@ -849,7 +854,7 @@ static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *pa
     }
     const int32x4_t vlo = vdupq_n_s32(params->act_min);
     const int32x4_t vhi = vdupq_n_s32(params->act_max);
-    int32_t blk[MVE_C1_ASM_OC / 4 * 28];
+    int32_t *blk = scratch + 5 * MVE_C1_MAX_OC; /* MVE_C1_ASM_OC / 4 * 28 words */
     const int use_asm = !st.left && OC <= MVE_C1_ASM_OC;
     for (int32_t o = 0; use_asm && o < OC; ++o) {
         int32_t *q = blk + (o / 4) * 28;
@@ -937,6 +942,314 @@ static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *pa
     }
 }
 
+/* 3x3, depth multiplier 1, C % 16 == 0, C <= DW3_MAX_C, no left shift: per output pixel one asm block over its
+ * 16-channel chunks. Int8 lanes: the products of two taps, VMULLB.S8 / VMULLT.S8 (even / odd channels, int16),
+ * are summed in int16 (two int8 x int8 products fit), then widened (VMOVLB/VMOVLT.S16) into four int32
+ * accumulators holding channels {0,4,8,12}, {2,6,..}, {1,5,..}, {3,7,..} of the chunk: 21 instructions per
+ * two taps of 16 channels. The input offset is folded into the accumulators' start (bias + off * sum of the
+ * nine taps); border pixels run on a copy of their window with the input zero point in the padding taps, whose
+ * (x + off) * w is 0. Requantization per accumulator (see mve_requant), saturating narrowing to int16 (keeps
+ * the order, so the clamp is exact), offset and clamp in int16, narrowing to bytes in channel order, one
+ * 16-byte store: ~148 instructions per chunk and pixel (144 MACs).
+ * Per chunk a 336-byte block: the nine 16-byte tap vectors, then the accumulators' start, multiplier and
+ * shift (4 x 16 bytes each, in the accumulators' channel order); plus a 9 x C window copy for border pixels.
+ * Scratch: 30 bytes per channel (<= 1920 bytes). */
+#define DW3_MAX_C 64
+#define DW3_BLK_WORDS 84 /* 336 bytes per 16-channel chunk */
+#define DW3F_MAX_C 144   /* above DW3_MAX_C: the filter read in place, 192-byte blocks */
+#define DW3F_BLK_WORDS 48
+
+/* the input vector of a tap: walking (x += adv after it) or from the pixel's tap table (x = tbl[t] + chunk) */
+#define DW3_XW(t, adv) "vldrb.8 q0, [%[x]]\n\tadd %[x], " adv "\n\t"
+#define DW3_XT(t, adv) "ldr %[x], [%[tb], #" t "]\n\tadd %[x], %[xb]\n\tvldrb.8 q0, [%[x]]\n\t"
+/* the weights of a tap pair: from the block (immediate offsets) or walking the filter in place (w += C) */
+#define DW3_WA_B(wa) "vldrw.32 q1, [%[p], #" wa "]\n\t"
+#define DW3_WB_B(wb) "vldrw.32 q1, [%[p], #" wb "]\n\t"
+#define DW3_WR_B(wb) "vldrw.32 q1, [%[p], #" wb "]\n\t"
+#define DW3_WA_F(wa) "vldrb.8 q1, [%[w]]\n\tadd %[w], %[C]\n\t"
+#define DW3_WB_F(wb) "vldrb.8 q1, [%[w]]\n\t"
+#define DW3_WR_F(wb) "vldrb.8 q1, [%[w]]\n\tadd %[w], %[C]\n\t"
+#define DW3_PAIR(X, WA, WB, WR, ta, tb, wa, wb, adva, advb)                                                           \
+    X(ta, adva)                                                                                                       \
+    WA(wa)                                                                                                            \
+    "vmullb.s8 q2, q0, q1\n\t"                                                                                        \
+    "vmullt.s8 q3, q0, q1\n\t"                                                                                        \
+    X(tb, advb)                                                                                                       \
+    WB(wb)                                                                                                            \
+    "vmullb.s8 q1, q0, q1\n\t"                                                                                        \
+    "vadd.i16 q2, q2, q1\n\t"                                                                                         \
+    WR(wb)                                                                                                            \
+    "vmullt.s8 q0, q0, q1\n\t"                                                                                        \
+    "vadd.i16 q3, q3, q0\n\t" DW3_WIDEN
+#define DW3_WIDEN                                                                                                     \
+    "vmovlb.s16 q0, q2\n\t"                                                                                           \
+    "vadd.i32 q4, q4, q0\n\t"                                                                                         \
+    "vmovlt.s16 q0, q2\n\t"                                                                                           \
+    "vadd.i32 q5, q5, q0\n\t"                                                                                         \
+    "vmovlb.s16 q0, q3\n\t"                                                                                           \
+    "vadd.i32 q6, q6, q0\n\t"                                                                                         \
+    "vmovlt.s16 q0, q3\n\t"                                                                                           \
+    "vadd.i32 q7, q7, q0\n\t"
+#define DW3_RQ(acc, m, s)                                                                                             \
+    "vldrw.32 q0, [%[p], #" m "]\n\t"                                                                                 \
+    "vqrdmulh.s32 " acc ", " acc ", q0\n\t"                                                                           \
+    "vldrw.32 q1, [%[p], #" s "]\n\t"                                                                                 \
+    "vand q0, " acc ", q1\n\t"                                                                                        \
+    "vshr.s32 q0, q0, #31\n\t"                                                                                        \
+    "vqadd.s32 " acc ", " acc ", q0\n\t"                                                                              \
+    "vrshl.s32 " acc ", " acc ", q1\n\t"
+/* one chunk: start the accumulators, nine taps, requantize, narrow, store. Block offsets: init i0.., multiplier
+ * m0.., shift s0.. (16 bytes per accumulator) */
+#define DW3_CHUNK(X, WA, WB, WR, WS, i0, i1, i2, i3, m0, m1, m2, m3, s0, s1, s2, s3)                                  \
+    "vldrw.32 q4, [%[p], #" i0 "]\n\t"                                                                                \
+    "vldrw.32 q5, [%[p], #" i1 "]\n\t"                                                                                \
+    "vldrw.32 q6, [%[p], #" i2 "]\n\t"                                                                                \
+    "vldrw.32 q7, [%[p], #" i3 "]\n\t"                                                                                \
+    DW3_PAIR(X, WA, WB, WR, "0", "4", "0", "16", "%[xs]", "%[xs]")                                                   \
+    DW3_PAIR(X, WA, WB, WR, "8", "12", "32", "48", "%[ra]", "%[xs]")                                                 \
+    DW3_PAIR(X, WA, WB, WR, "16", "20", "64", "80", "%[xs]", "%[ra]")                                                \
+    DW3_PAIR(X, WA, WB, WR, "24", "28", "96", "112", "%[xs]", "%[xs]")                                               \
+    X("32", "%[xs]")                                                                                                  \
+    WS                                                                                                                \
+    "vmullb.s8 q2, q0, q1\n\t"                                                                                        \
+    "vmullt.s8 q3, q0, q1\n\t"                                                                                        \
+    DW3_WIDEN                                                                                                         \
+    DW3_RQ("q4", m0, s0) DW3_RQ("q5", m1, s1) DW3_RQ("q6", m2, s2) DW3_RQ("q7", m3, s3)                              \
+    "vqmovnb.s32 q0, q4\n\t"                                                                                          \
+    "vqmovnt.s32 q0, q5\n\t"                                                                                          \
+    "vqmovnb.s32 q1, q6\n\t"                                                                                          \
+    "vqmovnt.s32 q1, q7\n\t"                                                                                          \
+    "vqadd.s16 q0, q0, %[off]\n\t"                                                                                    \
+    "vqadd.s16 q1, q1, %[off]\n\t"                                                                                    \
+    "vdup.16 q2, %[lo]\n\t"                                                                                           \
+    "vmax.s16 q0, q0, q2\n\t"                                                                                         \
+    "vmax.s16 q1, q1, q2\n\t"                                                                                         \
+    "vdup.16 q2, %[hi]\n\t"                                                                                           \
+    "vmin.s16 q0, q0, q2\n\t"                                                                                         \
+    "vmin.s16 q1, q1, q2\n\t"                                                                                         \
+    "vmovnb.i16 q0, q0\n\t"                                                                                           \
+    "vmovnt.i16 q0, q1\n\t"                                                                                           \
+    "vstrb.8 q0, [%[out]], #16\n\t"                                                                                   \
+    "add %[xb], %[xb], #16\n\t"
+/* weights in the block (336 bytes per chunk) */
+#define DW3_CHUNK_B(X)                                                                                                \
+    DW3_CHUNK(X, DW3_WA_B, DW3_WB_B, DW3_WR_B, DW3_WA_B("128"), "144", "160", "176", "192", "208", "224", "240",       \
+              "256", "272", "288", "304", "320")                                                                      \
+    "add %[p], %[p], #336\n\t"                                                                                        \
+    "subs %[n], #1\n\t"
+/* weights read in place (the block: 192 bytes per chunk) */
+#define DW3_CHUNK_F(X)                                                                                                \
+    DW3_CHUNK(X, DW3_WA_F, DW3_WB_F, DW3_WR_F, DW3_WB_F("0"), "0", "16", "32", "48", "64", "80", "96", "112", "128",   \
+              "144", "160", "176")                                                                                    \
+    "sub %[w], %[wadj]\n\t"                                                                                           \
+    "add %[p], %[p], #192\n\t"                                                                                        \
+    "subs %[n], #1\n\t"
+
+/* ctx: tap step, row step (from the third tap of a row to the first of the next), output offset, act_min,
+ * act_max */
+static void __attribute__((noinline)) dw3_pixel(const int8_t *x, const int32_t *blk, int8_t *out, int32_t nch,
+                                                const int32_t *ctx)
+{
+    const int8_t *xb;
+    int32_t xs, ra, off, lo, hi;
+    __asm__ volatile("ldrd %[xs], %[ra], [%[ctx]]\n\t"
+                     "ldr %[off], [%[ctx], #8]\n\t"
+                     "ldrd %[lo], %[hi], [%[ctx], #12]\n\t"
+                     "mov %[xb], %[x]\n"
+                     "1:\n\t"
+                     DW3_CHUNK_B(DW3_XW)
+                     "mov %[x], %[xb]\n\t"
+                     "bne 1b\n"
+                     : [x] "+r"(x), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "=&r"(xb), [xs] "=&r"(xs),
+                       [ra] "=&r"(ra), [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi)
+                     : [ctx] "r"(ctx)
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
+}
+
+/* As dw3_pixel with the nine taps' addresses in tb[] (border pixels: padding taps point to C bytes of the
+ * input zero point): 18 instructions more per chunk. */
+static void __attribute__((noinline)) dw3_pixel_tbl(const int8_t *const *tb, const int32_t *blk, int8_t *out,
+                                                    int32_t nch, const int32_t *ctx)
+{
+    const int8_t *x;
+    int32_t xb = 0;
+    int32_t off, lo, hi;
+    __asm__ volatile("ldr %[off], [%[ctx], #8]\n\t"
+                     "ldrd %[lo], %[hi], [%[ctx], #12]\n"
+                     "1:\n\t"
+                     DW3_CHUNK_B(DW3_XT)
+                     "bne 1b\n"
+                     : [x] "=&r"(x), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "+r"(xb), [off] "=&r"(off),
+                       [lo] "=&r"(lo), [hi] "=&r"(hi)
+                     : [ctx] "r"(ctx), [tb] "r"(tb)
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
+}
+/* As dw3_pixel / dw3_pixel_tbl with the filter read in place (C > DW3_MAX_C): w = the chunk's first tap,
+ * wadj = 8 C - 16; 8 instructions more per chunk. */
+static void __attribute__((noinline)) dw3f_pixel(const int8_t *x, const int8_t *w, const int32_t *blk, int8_t *out,
+                                                 int32_t nch, const int32_t *ctx)
+{
+    const int8_t *xb;
+    int32_t xs, ra, off, lo, hi, C, wadj;
+    __asm__ volatile("ldrd %[xs], %[ra], [%[ctx]]\n\t"
+                     "ldr %[off], [%[ctx], #8]\n\t"
+                     "ldrd %[lo], %[hi], [%[ctx], #12]\n\t"
+                     "ldrd %[C], %[wadj], [%[ctx], #20]\n\t"
+                     "mov %[xb], %[x]\n"
+                     "1:\n\t"
+                     DW3_CHUNK_F(DW3_XW)
+                     "mov %[x], %[xb]\n\t"
+                     "bne 1b\n"
+                     : [x] "+r"(x), [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "=&r"(xb),
+                       [xs] "=&r"(xs), [ra] "=&r"(ra), [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi), [C] "=&r"(C),
+                       [wadj] "=&r"(wadj)
+                     : [ctx] "r"(ctx)
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
+}
+
+static void __attribute__((noinline)) dw3f_pixel_tbl(const int8_t *const *tb, const int8_t *w, const int32_t *blk,
+                                                     int8_t *out, int32_t nch, const int32_t *ctx)
+{
+    const int8_t *x;
+    int32_t xb = 0;
+    int32_t off, lo, hi, C, wadj;
+    __asm__ volatile("ldr %[off], [%[ctx], #8]\n\t"
+                     "ldrd %[lo], %[hi], [%[ctx], #12]\n\t"
+                     "ldrd %[C], %[wadj], [%[ctx], #20]\n"
+                     "1:\n\t"
+                     DW3_CHUNK_F(DW3_XT)
+                     "bne 1b\n"
+                     : [x] "=&r"(x), [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "+r"(xb),
+                       [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi), [C] "=&r"(C), [wadj] "=&r"(wadj)
+                     : [ctx] "r"(ctx), [tb] "r"(tb)
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
+}
+#undef DW3_XW
+#undef DW3_XT
+#undef DW3_CHUNK
+#undef DW3_CHUNK_B
+#undef DW3_CHUNK_F
+#undef DW3_WA_B
+#undef DW3_WB_B
+#undef DW3_WR_B
+#undef DW3_WA_F
+#undef DW3_WB_F
+#undef DW3_WR_F
+#undef DW3_PAIR
+#undef DW3_WIDEN
+#undef DW3_RQ
+
+static int dw3_fits(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant)
+{
+    const int32_t C = params->input.c;
+    if (params->depth_multiplier != 1 || params->filter_h != 3 || params->filter_w != 3 || C % 16 != 0 ||
+        C > DW3F_MAX_C) {
+        return 0;
+    }
+    for (int32_t c = 0; c < C; ++c) {
+        if (quant->shift[c] > 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void __attribute__((noinline)) dw3_c16(const mf_depthwise_conv2d_params *params,
+                                              const mf_per_channel_quant *quant, const int8_t *input,
+                                              const int8_t *filter, const int32_t *bias, int32_t *scratch,
+                                              int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims out = params->output;
+    const int32_t C = in.c;
+    const int32_t nch = C / 16;
+    const int32_t dh = params->dilation_h;
+    const int32_t dw = params->dilation_w;
+    const int32_t sw = params->stride_w;
+    const int inplace = C > DW3_MAX_C;
+    const int32_t bw = inplace ? DW3F_BLK_WORDS : DW3_BLK_WORDS;
+    const int32_t ib = inplace ? 0 : 36; /* words before the accumulators' start in a block */
+    int32_t *blk = scratch;
+    int8_t *win = (int8_t *)(scratch + bw * nch); /* C bytes of the input zero point */
+    const uint32_t off = (uint32_t)params->input_offset;
+    /* per chunk: the tap vectors (in-block variant), then init, multiplier, shift in the accumulators' channel
+     * order {0,4,8,12}, {2,6,10,14}, {1,5,9,13}, {3,7,11,15} (gathers: setup only) */
+    static const uint32_t order[16] = {0, 4, 8, 12, 2, 6, 10, 14, 1, 5, 9, 13, 3, 7, 11, 15};
+    for (int32_t k = 0; k < nch; ++k) {
+        int32_t *q = blk + bw * k;
+        int16x8_t se = vdupq_n_s16(0), so = vdupq_n_s16(0);
+        for (int32_t t = 0; t < 9; ++t) {
+            const int8x16_t v = vld1q_s8(filter + t * C + 16 * k);
+            if (!inplace) {
+                vst1q_s8((int8_t *)q + 16 * t, v);
+            }
+            se = vaddq_s16(se, vmovlbq_s8(v));
+            so = vaddq_s16(so, vmovltq_s8(v));
+        }
+        const int32x4_t sums[4] = {vmovlbq_s16(se), vmovltq_s16(se), vmovlbq_s16(so), vmovltq_s16(so)};
+        for (int32_t a = 0; a < 4; ++a) {
+            const uint32x4_t idx = vld1q_u32(order + 4 * a);
+            const int32x4_t b = bias != NULL ? vldrwq_gather_shifted_offset_s32(bias + 16 * k, idx) : vdupq_n_s32(0);
+            /* bias + off * sum, wrapping like the reference's int32 arithmetic */
+            const int32x4_t init = vreinterpretq_s32_u32(vmlaq_n_u32(vreinterpretq_u32_s32(b),
+                                                                     vreinterpretq_u32_s32(sums[a]), off));
+            vst1q_s32(q + ib + 4 * a, init);
+            vst1q_s32(q + ib + 16 + 4 * a, vldrwq_gather_shifted_offset_s32(quant->multiplier + 16 * k, idx));
+            vst1q_s32(q + ib + 32 + 4 * a, vldrwq_gather_shifted_offset_s32(quant->shift + 16 * k, idx));
+        }
+    }
+    const int32_t ctx_in[7] = {dw * C, dh * in.w * C - 2 * dw * C, params->output_offset, params->act_min,
+                               params->act_max, C, 8 * C - 16};
+    const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
+    for (int32_t i = 0; i < C; i += 16) {
+        vst1q_s8(win + i, zp);
+    }
+    for (int32_t b = 0; b < out.n; ++b) {
+        const int8_t *in_b = input + b * in.h * in.w * C;
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int32_t y0 = y * params->stride_h - params->pad_h;
+            const int32_t ky0 = first_tap(y0, dh, 3);
+            const int32_t ky1 = end_tap(y0, dh, 3, in.h);
+            /* output columns whose window lies fully inside the input, in rows whose window does too */
+            int32_t xa = out.w, xb = out.w;
+            if (ky0 == 0 && ky1 == 3) {
+                xa = (params->pad_w + sw - 1) / sw;
+                const int32_t last = in.w - 1 - 2 * dw + params->pad_w; /* x * stride_w <= last */
+                xb = last < 0 ? 0 : last / sw + 1;
+                xb = xb > out.w ? out.w : xb;
+                xa = xa > xb ? xb : xa;
+            }
+            int8_t *op = output + (b * out.h + y) * out.w * C;
+            for (int32_t x = 0; x < out.w; ++x, op += C) {
+                const int32_t x0 = x * sw - params->pad_w;
+                if (x >= xa && x < xb) {
+                    if (inplace) {
+                        dw3f_pixel(in_b + (y0 * in.w + x0) * C, filter, blk, op, nch, ctx_in);
+                    } else {
+                        dw3_pixel(in_b + (y0 * in.w + x0) * C, blk, op, nch, ctx_in);
+                    }
+                    continue;
+                }
+                /* the taps' addresses: padding taps read the input zero point */
+                const int8_t *tb[9];
+                for (int32_t ky = 0; ky < 3; ++ky) {
+                    const int32_t iy = y0 + ky * dh;
+                    for (int32_t kx = 0; kx < 3; ++kx) {
+                        const int32_t ix = x0 + kx * dw;
+                        const int inside = iy >= 0 && iy < in.h && ix >= 0 && ix < in.w;
+                        tb[ky * 3 + kx] = inside ? in_b + (iy * in.w + ix) * C : win;
+                    }
+                }
+                if (inplace) {
+                    dw3f_pixel_tbl(tb, filter, blk, op, nch, ctx_in);
+                } else {
+                    dw3_pixel_tbl(tb, blk, op, nch, ctx_in);
+                }
+            }
+        }
+    }
+}
+
 int32_t mf_depthwise_conv2d_s8_get_buffer_size(const mf_depthwise_conv2d_params *params)
 {
     (void)params;
@@ -947,10 +1260,13 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
                             const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch)
 {
     (void)scratch; /* this file's kernel asks for none */
+    int32_t scratch[MVE_DW_SCRATCH_WORDS];
     if (dw_c1_fits(params)) {
-        dw_c1(params, quant, input, filter, bias, output);
+        dw_c1(params, quant, input, filter, bias, scratch, output);
+    } else if (dw3_fits(params, quant)) {
+        dw3_c16(params, quant, input, filter, bias, scratch, output);
     } else if (params->depth_multiplier == 1) {
-        dw_mult1(params, quant, input, filter, bias, output);
+        dw_mult1(params, quant, input, filter, bias, scratch, output);
     } else if (params->depth_multiplier % 4 == 0) {
         dw_mult4(params, quant, input, filter, bias, output);
     } else {

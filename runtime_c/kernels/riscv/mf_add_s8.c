@@ -4,9 +4,13 @@
  *
  * Each input's rescaling mf_requantize((v + offset) << left_shift, multiplier, shift) depends only on the int8
  * value v, so for tensors of at least MF_RV_ADD_TABLE_MIN elements both are tabulated once per call (2 x 256
- * int32 on the stack: 2 KB, counted by the RAM figure's deepest stack chain) and each element costs 2 lb, 2 table
- * lw, the output requantization (rv_requant, an exact rewrite of mf_requantize) and the clamp: ~25 instructions
- * per element instead of ~147 for the reference kernel's three 64-bit requantizations.
+ * int32 on the stack: 2 KB, counted by the RAM figure's deepest stack chain; ~12 instructions per entry, one
+ * MULH each, see rv_in_table) and each element costs 2 lb, 2 table lw, the output requantization and the clamp.
+ * Fast form (left_shift <= 20, input shifts <= 0, output shift in [-21, -1]): the tables hold 4 s, and
+ * requant(s1 + s2) + zp is one MULH and 4 adds/shifts (rv_add_fast), ~19 instructions per element with the loads
+ * and loop, ~11 for an output that the activation clamps (two sum thresholds found once per call by bisection);
+ * ~10K instructions per call (tables, thresholds); resnet8 32x32x16: 18.7 per element overall; other
+ * parameters use rv_requant (an exact rewrite of mf_requantize), ~25 per element; the reference kernel: ~147.
  * Dense (non-broadcast) inputs run one flat loop; broadcasts use the reference's loop nest with the tables.
  * Small tensors use a static copy of the reference loop (the tables would cost more than they save).
  *
@@ -129,12 +133,171 @@ static int rv_dense(const int32_t *d, const int32_t *s)
     return 1;
 }
 
+/* ------------------------------------------------------------------------------------------ fast form */
+
+/*
+ * 4 * mf_requantize((v + off) << ls, m, shift) for ls <= 20, shift in [-31, 0]: with x = (v + off) << ls
+ * (|x| < 2^28, so 4x fits) and y2 = MULH(4x, m) = floor(x m / 2^30), SRDHM(x, m) = floor((x m + 2^30) / 2^31)
+ * = floor((y2 + 1) / 2) (nested floors), and the ties-away shift by e >= 1 is floor((y + 2^(e-1) - [y < 0]) / 2^e)
+ * ([x < 0] may stand for [y < 0]: they differ only when y = 0, which rounds to 0 either way), so
+ * s = floor((y2 + 1 + 2^e - 2 [x < 0]) / 2^(e+1)); e >= 30 gives 0 (|y| <= 2^28 + 1 < 2^(e-1)).
+ */
+static inline int32_t rv_in_table(int32_t v, int32_t off, int32_t ls, int32_t m, int32_t shift)
+{
+    const int32_t x = (int32_t)((uint32_t)(v + off) << ls);
+    const int32_t y2 = (int32_t)(((int64_t)(x * 4) * m) >> 32);
+    const int32_t e = -shift;
+    if (e == 0) {
+        return 4 * ((y2 + 1) >> 1);
+    }
+    if (e >= 30) {
+        return 0;
+    }
+    return 4 * ((y2 + 1 + ((int32_t)1 << e) + 2 * (x >> 31)) >> (e + 1));
+}
+
+static int rv_add_fast_ok(const mf_add_params *p)
+{
+    return p->left_shift >= 0 && p->left_shift <= 20 && p->input1_shift <= 0 && p->input2_shift <= 0 &&
+           p->output_shift <= -1 && p->output_shift >= -21;
+}
+
+/*
+ * u = 4 (s1 + s2) (|s1 + s2| < 2^29: u fits), y2 = MULH(u, mo) = floor(S mo / 2^30), e = -output_shift in [1, 21]:
+ * requant(S, mo, -e) + zp = floor((y2 + 1 + 2 K - 2 [S < 0]) / 2^(e+1)) with K = 2^(e-1) + zp 2^e (as in
+ * rv_in_table, with the zero point inside the floor); |y2| < 2^30 and |1 + 2K| <= 2^21 + 2^29 + 1: no overflow.
+ */
+static inline int32_t rv_add_z(int32_t u, int32_t mo, int32_t k2, int32_t e1)
+{
+    const int32_t y2 = (int32_t)(((int64_t)u * mo) >> 32);
+    const int32_t sg = u >> 31;
+    return (y2 + k2 + sg + sg) >> e1;
+}
+
+/*
+ * The clamped output of u: rv_add_z is requant(S) + zp exactly, which does not decrease with S, so
+ * clamp(z(u), lo, hi) is z(u) for u in [ulo, uhi] (one unsigned compare: (u - ub) <= urange), lo below ulo and hi
+ * above (the thresholds are found once per call by bisection): a clamped element costs a few instructions instead
+ * of the requantization.
+ */
+static inline void rv_add_fast(int8_t *out, int32_t u, int32_t mo, int32_t k2, int32_t e1, int32_t ub,
+                               uint32_t urange, int32_t ulo, int32_t lo, int32_t hi)
+{
+    int32_t z;
+    if ((uint32_t)u - (uint32_t)ub <= urange) {
+        z = rv_add_z(u, mo, k2, e1);
+    } else {
+        z = u < ulo ? lo : hi;
+    }
+    *out = (int8_t)z;
+}
+
+/*
+ * Over u = u0 + 4 i, i in [0, n] (z not decreasing in i): the first u with z(u) >= lo (INT32_MIN when u0 already
+ * qualifies, INT32_MAX when none does) if `low`, else the last u with z(u) <= hi (INT32_MAX when all do, INT32_MIN
+ * when none does).
+ */
+static int32_t rv_add_threshold(int32_t u0, uint32_t n, int32_t mo, int32_t k2, int32_t e1, int32_t bound, int low)
+{
+#define RV_U(i) ((int32_t)((uint32_t)u0 + 4u * (i)))
+    if (low) {
+        if (rv_add_z(u0, mo, k2, e1) >= bound) {
+            return INT32_MIN;
+        }
+        if (rv_add_z(RV_U(n), mo, k2, e1) < bound) {
+            return INT32_MAX;
+        }
+    } else {
+        if (rv_add_z(RV_U(n), mo, k2, e1) <= bound) {
+            return INT32_MAX;
+        }
+        if (rv_add_z(u0, mo, k2, e1) > bound) {
+            return INT32_MIN;
+        }
+    }
+    uint32_t a = 0, b = n; /* low: z(a) < bound <= z(b); else: z(a) <= bound < z(b) */
+    while (b - a > 1u) {
+        const uint32_t m = a + (b - a) / 2u;
+        const int32_t z = rv_add_z(RV_U(m), mo, k2, e1);
+        if (low ? z >= bound : z > bound) {
+            b = m;
+        } else {
+            a = m;
+        }
+    }
+    return low ? RV_U(b) : RV_U(a);
+#undef RV_U
+}
+
+static void rv_add_tables_fast(const mf_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    int32_t table1[256];
+    int32_t table2[256];
+    for (int32_t v = -128; v < 128; ++v) {
+        table1[v + 128] = rv_in_table(v, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift);
+        table2[v + 128] = rv_in_table(v, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift);
+    }
+    const int32_t *t1 = table1 + 128;
+    const int32_t *t2 = table2 + 128;
+#if defined(__GNUC__)
+    __asm__("" : "+r"(t1), "+r"(t2)); /* table pointers in registers (see mf_add_s8) */
+#endif
+    const int32_t e = -p->output_shift, mo = p->output_multiplier;
+    const int32_t k2 = 1 + 2 * ((int32_t)1 << (e - 1)) + p->output_offset * ((int32_t)1 << (e + 1));
+    const int32_t e1 = e + 1, lo = p->act_min, hi = p->act_max;
+    /* the sums' range: each table does not decrease with v (multipliers >= 0) */
+    const int32_t umin = t1[-128] + t2[-128];
+    const uint32_t n = ((uint32_t)(t1[127] + t2[127]) - (uint32_t)umin) / 4u;
+    const int32_t ulo = rv_add_threshold(umin, n, mo, k2, e1, lo, 1);
+    const int32_t uhi = rv_add_threshold(umin, n, mo, k2, e1, hi, 0);
+    /* [ub, ub + urange] = [ulo, uhi]; empty (no reachable u) when z skips [lo, hi] */
+    const int32_t ub = ulo <= uhi ? ulo : INT32_MAX;
+    const uint32_t urange = ulo <= uhi ? (uint32_t)uhi - (uint32_t)ulo : 0u;
+    const int32_t *d = p->dims;
+    if (rv_dense(d, p->in1_strides) && rv_dense(d, p->in2_strides)) {
+        const int32_t count = d[0] * d[1] * d[2] * d[3];
+        int32_t i = 0;
+        for (; i + 4 <= count; i += 4) {
+            const int32_t u0 = t1[input1[i]] + t2[input2[i]];
+            const int32_t u1 = t1[input1[i + 1]] + t2[input2[i + 1]];
+            const int32_t u2 = t1[input1[i + 2]] + t2[input2[i + 2]];
+            const int32_t u3 = t1[input1[i + 3]] + t2[input2[i + 3]];
+            rv_add_fast(output + i, u0, mo, k2, e1, ub, urange, ulo, lo, hi);
+            rv_add_fast(output + i + 1, u1, mo, k2, e1, ub, urange, ulo, lo, hi);
+            rv_add_fast(output + i + 2, u2, mo, k2, e1, ub, urange, ulo, lo, hi);
+            rv_add_fast(output + i + 3, u3, mo, k2, e1, ub, urange, ulo, lo, hi);
+        }
+        for (; i < count; ++i) {
+            rv_add_fast(output + i, t1[input1[i]] + t2[input2[i]], mo, k2, e1, ub, urange, ulo, lo, hi);
+        }
+        return;
+    }
+    const int32_t *s1 = p->in1_strides;
+    const int32_t *s2 = p->in2_strides;
+    int32_t o = 0;
+    for (int32_t n = 0; n < d[0]; ++n) {
+        for (int32_t h = 0; h < d[1]; ++h) {
+            for (int32_t w = 0; w < d[2]; ++w) {
+                const int8_t *a = input1 + n * s1[0] + h * s1[1] + w * s1[2];
+                const int8_t *b = input2 + n * s2[0] + h * s2[1] + w * s2[2];
+                for (int32_t c = 0; c < d[3]; ++c) {
+                    rv_add_fast(output + o++, t1[a[c * s1[3]]] + t2[b[c * s2[3]]], mo, k2, e1, ub, urange, ulo, lo, hi);
+                }
+            }
+        }
+    }
+}
+
 void mf_add_s8(const mf_add_params *params, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
     const int32_t *d = params->dims;
     const int32_t count = d[0] * d[1] * d[2] * d[3];
     if (count < MF_RV_ADD_TABLE_MIN) {
         rv_add_reference(params, input1, input2, output);
+        return;
+    }
+    if (rv_add_fast_ok(params)) {
+        rv_add_tables_fast(params, input1, input2, output);
         return;
     }
     int32_t table1[256];
