@@ -1260,13 +1260,13 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
                             const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch)
 {
     (void)scratch; /* this file's kernel asks for none */
-    int32_t scratch[MVE_DW_SCRATCH_WORDS];
+    int32_t stackbuf[MVE_DW_SCRATCH_WORDS];
     if (dw_c1_fits(params)) {
-        dw_c1(params, quant, input, filter, bias, scratch, output);
+        dw_c1(params, quant, input, filter, bias, stackbuf, output);
     } else if (dw3_fits(params, quant)) {
-        dw3_c16(params, quant, input, filter, bias, scratch, output);
+        dw3_c16(params, quant, input, filter, bias, stackbuf, output);
     } else if (params->depth_multiplier == 1) {
-        dw_mult1(params, quant, input, filter, bias, scratch, output);
+        dw_mult1(params, quant, input, filter, bias, stackbuf, output);
     } else if (params->depth_multiplier % 4 == 0) {
         dw_mult4(params, quant, input, filter, bias, output);
     } else {
