@@ -45,5 +45,12 @@ def _riscv_conv(f: Fields) -> int:
 
 @twin("mf_conv2d_s8", "arm_dsp")
 def _arm_dsp_conv(f: Fields) -> int:
-    # ungrouped: the whole-layer 1x1 table or the im2col blocks' lanes, tables and partial sums (MF_SCRATCH_WORDS)
-    return 2048 if f["filter"][3] == f["input"][3] else 0
+    # ungrouped: the whole-layer 1x1 table (pw_fits), else 2 KB for the im2col blocks (MF_SCRATCH_WORDS)
+    (n, h, w, cin), (_, kh, kw, fc), (on, oh, ow, cout) = f["input"], f["filter"], f["output"]
+    if fc != cin:
+        return 0
+    whole_1x1 = (kh, kw, f["stride_h"], f["stride_w"], f["pad_h"], f["pad_w"]) == (1, 1, 1, 1, 0, 0)
+    table = cout * (cin // 2 + 4) * 4
+    if whole_1x1 and (h, w, n) == (oh, ow, on) and cin in (8, 16) and table <= 2048:
+        return table
+    return 2048

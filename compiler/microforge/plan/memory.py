@@ -180,6 +180,8 @@ _ORDERS = {
     "longest lived first": lambda s: (-(s.last - s.first), -s.size, s.key),
     "reverse execution order": lambda s: (-s.last, -s.size, s.key),
 }
+# ... and each with the kernels' scratch buffers (alive for one layer) placed last, into the holes the tensors leave
+_ORDERS.update({f"{name}, scratch last": (lambda s, key=key: (s.key.startswith("scratch:"), key(s))) for name, key in _ORDERS.items()})
 
 
 def _place(slots: list[Slot], pairs: dict[tuple[str, str], int], order) -> dict[str, int]:

@@ -1940,8 +1940,13 @@ static void conv_reference(const mf_conv2d_params *params, const mf_per_channel_
 
 int32_t mf_conv2d_s8_get_buffer_size(const mf_conv2d_params *params)
 {
-    /* ungrouped layers: the whole-layer 1x1 table or the im2col blocks' lanes, tables and partial sums */
-    return params->filter.c == params->input.c ? (int32_t)(MF_SCRATCH_WORDS * sizeof(int32_t)) : 0;
+    /* ungrouped layers: the whole-layer 1x1 table (C_out records of C_in / 2 + 4 words), or 2 KB for the im2col
+     * blocks' lanes, tables and partial sums (they chunk the patch to what they get) */
+    const int32_t cap = MF_SCRATCH_WORDS * (int32_t)sizeof(int32_t);
+    if (params->filter.c != params->input.c) {
+        return 0;
+    }
+    return pw_fits(params, params->output.c, cap) ? params->output.c * (params->input.c / 2 + 4) * 4 : cap;
 }
 
 void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
@@ -1975,7 +1980,7 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
     c.lo2 = dup16(c.lo);
     c.hi2 = dup16(c.hi);
     int32_t *const buf = (int32_t *)scratch; /* arena scratch: word aligned (LDRD) */
-    const int32_t cap = MF_SCRATCH_WORDS * (int32_t)sizeof(int32_t);
+    const int32_t cap = params->scratch_bytes;
     if (zp_fold_ok(quant, out.c) && pw_fits(params, out.c, cap)) {
         conv_pointwise_small(params, &c, output, buf);
         return;
