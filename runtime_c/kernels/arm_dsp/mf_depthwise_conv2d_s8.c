@@ -991,7 +991,7 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
         /* column by column (tall narrow maps: longer rows of pixel pairs) when the output may be written in any
          * order: disjoint tensors, or in place as above with one band per chunk (every input value of a chunk is
          * copied before any of its outputs is written; a chunk's outputs only overwrite its own channels) */
-        const int32_t est_t = direct && (params->stride_h == 1 || params->stride_h == 2)
+        const int32_t est_t = direct && out.h > out.w && (params->stride_h == 1 || params->stride_h == 2)
                                   ? dwb_plan(&bt, (int32_t)sizeof scratch, 1, !disjoint) : 0;
         if (est_t > 0 && !bt.bufout && (est == 0 || est_t < est)) {
             bc = bt;
