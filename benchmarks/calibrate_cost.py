@@ -148,11 +148,18 @@ def pool(rng, op, h, w, c, k, stride, padding="VALID") -> Graph:
     return one_op_graph(op, [x], [y], PoolAttrs(padding, stride, stride, k, k, "NONE"))
 
 
-def binary(rng, op, shape1, shape2, out_shape) -> Graph:
-    a = act("a", shape1, *_xq(rng))
-    b = act("b", shape2, *_xq(rng))
-    y = act("y", out_shape, float(rng.uniform(0.05, 0.2)), int(rng.integers(-128, 128)))
-    return one_op_graph(op, [a, b], [y], AddAttrs("NONE") if op == "ADD" else MulAttrs("NONE"))
+def binary(rng, op, shape1, shape2, out_shape, scales=None, activation="NONE") -> Graph:
+    """scales: (input 1, input 2, output) scales (ADD's kernel paths depend on their ratios), else random."""
+    q1, q2 = _xq(rng), _xq(rng)
+    so = float(rng.uniform(0.05, 0.2))
+    if scales is not None:
+        q1, q2, so = (scales[0], q1[1]), (scales[1], q2[1]), scales[2]
+        if scales[0] == scales[1]:
+            q2 = q1  # the same quantization: one input table
+    a = act("a", shape1, *q1)
+    b = act("b", shape2, *q2)
+    y = act("y", out_shape, so, int(rng.integers(-128, 128)))
+    return one_op_graph(op, [a, b], [y], AddAttrs(activation) if op == "ADD" else MulAttrs(activation))
 
 
 def mean(rng, shape, axes) -> Graph:
@@ -250,21 +257,71 @@ def calibration_set(seed: int = 0) -> list[Graph]:
         for h, w, c, k, s, p in [(4, 4, 192, 4, 1, "VALID"), (16, 16, 8, 2, 2, "VALID"), (12, 12, 16, 3, 2, "SAME"),
                                  (8, 8, 1, 2, 2, "VALID"), (7, 7, 64, 7, 1, "VALID"), (10, 10, 24, 3, 1, "SAME")]:  # fmt: skip
             g.append(pool(rng, op, h, w, c, k, s, p))
-    for op in ("ADD", "MUL"):
+    # AVERAGE_POOL_2D: both paths (C < 4 per element, C >= 4 channel runs, > 256 channels in two chunks)
+    for h, w, c, k, s, p in [(3, 3, 300, 3, 1, "VALID"), (9, 9, 4, 3, 3, "VALID"), (14, 14, 3, 2, 2, "VALID"),
+                             (10, 10, 2, 3, 1, "SAME"), (6, 6, 5, 5, 1, "SAME"), (5, 5, 128, 5, 1, "VALID"),
+                             (20, 20, 12, 4, 4, "VALID"), (12, 12, 33, 3, 2, "SAME"), (9, 9, 3, 9, 1, "VALID")]:  # fmt: skip
+        g.append(pool(rng, "AVERAGE_POOL_2D", h, w, c, k, s, p))
+    for op in ("MUL",):
         for s1, s2, so in [((1, 8, 8, 16),) * 3, ((1, 1),) * 3, ((1, 4, 4, 64), (1, 1, 1, 64), (1, 4, 4, 64)),
                            ((1, 300),) * 3, ((1, 12, 12, 8),) * 3]:  # fmt: skip
             g.append(binary(rng, op, s1, s2, so))
-    for shape in [(1, 3, 3, 256), (1, 12, 12, 16), (1, 7, 7, 64), (1, 2, 2, 8)]:
-        g.append(mean(rng, shape, [1, 2]))
+    # ADD: the kernels' table paths (arm_dsp >= 256 elements, arm_mve >= 128, riscv >= 512, output shift >= -23
+    # / -21), their smaller-tensor loops, broadcast rows, one shared input table, activation clamps, and output
+    # shifts below the table ranges (an output scale much larger than the inputs')
+    for s1, s2, so, sc, a in [
+        ((1, 16, 16, 16), None, None, (0.05, 0.08, 0.1), "NONE"),
+        ((1, 300), None, None, (0.02, 0.03, 0.06), "NONE"),
+        ((1, 10, 20), None, None, (0.1, 0.04, 0.12), "NONE"),
+        ((1, 100), None, None, (0.05, 0.05, 0.09), "NONE"),
+        ((1, 12, 12, 32), None, None, (0.06, 0.06, 0.1), "NONE"),
+        ((1, 24, 24, 16), None, None, (0.05, 0.07, 0.08), "RELU"),
+        ((1, 1000), None, None, (0.03, 0.05, 0.04), "RELU6"),
+        ((1, 20, 20, 8), None, None, (0.005, 0.004, 0.2), "NONE"),
+        ((1, 700), None, None, (0.01, 0.008, 0.06), "NONE"),
+        ((1, 8, 8, 64), (1, 1, 1, 64), None, (0.05, 0.1, 0.1), "NONE"),
+        ((1, 2, 2, 16), (1, 1, 1, 16), None, (0.05, 0.03, 0.07), "NONE"),
+        ((1, 6, 6, 32), (1, 1, 1, 32), None, (0.004, 0.005, 0.2), "NONE"),
+        ((1, 8, 8, 16), (1, 1, 1, 1), None, (0.05, 0.02, 0.06), "NONE"),
+        ((1, 16, 16, 8), (1, 16, 1, 8), None, (0.04, 0.06, 0.1), "RELU"),
+        ((1, 10, 10, 32), (1, 1, 1, 32), None, (0.08, 0.06, 0.12), "NONE"),
+        ((1, 30, 40), (1, 1, 40), None, (0.03, 0.05, 0.07), "RELU"),
+    ]:  # fmt: skip
+        g.append(binary(rng, "ADD", s1, s2 or s1, so or s1, sc, a))
+    for shape, axes in [((1, 3, 3, 256), [1, 2]), ((1, 12, 12, 16), [1, 2]), ((1, 7, 7, 64), [1, 2]),
+                        ((1, 2, 2, 8), [1, 2]), ((1, 25, 5, 64), [1, 2]), ((1, 20, 20, 24), [1, 2]),
+                        ((1, 4, 4, 300), [1, 2]), ((1, 10, 10, 7), [1, 2]), ((1, 30, 30, 3), [1, 2]),
+                        ((1, 8, 300), [2]), ((1, 40, 12), [2]), ((1, 20, 50), [2]), ((3, 4, 64), [2]),
+                        ((2, 5, 6, 40), [1, 2]), ((1, 16, 16, 32), [1]),
+                        # the general path: reduced dims not adjacent
+                        ((1, 8, 8, 16), [1, 3]), ((1, 12, 6, 10), [1, 3]), ((1, 5, 30, 4), [1, 3])]:  # fmt: skip
+        g.append(mean(rng, shape, axes))
     for op, shapes in [("SOFTMAX", [(1, 3), (1, 6), (1, 10), (1, 100), (8, 12), (32, 4)]),
                        ("LOGISTIC", [(1, 1), (1, 64), (1, 500)]), ("TANH", [(1, 1), (1, 64), (1, 500)]),
                        ("QUANTIZE", [(1, 1), (1, 64), (1, 600)])]:  # fmt: skip
         g.extend(unary(rng, op, s) for s in shapes)
     g.extend(dequantize(rng, s) for s in [(1, 1), (1, 64), (1, 600)])
-    g.append(pad(rng, (1, 8, 8, 16), [[0, 0], [1, 1], [1, 1], [0, 0]]))
-    g.append(pad(rng, (1, 16, 16, 3), [[0, 0], [0, 1], [0, 1], [0, 0]]))
-    g.append(pad(rng, (1, 4, 4, 64), [[0, 0], [2, 2], [2, 2], [0, 0]]))
-    g.append(pad(rng, (1, 20, 20, 1), [[0, 0], [1, 2], [2, 1], [0, 3]]))
+    # PAD: copy runs with the source and destination alignment shared (C % 4 == 0, or padding by whole words) and
+    # not (odd widths), long and short runs, padding of one dim or several
+    for shape, pads in [((1, 8, 8, 16), [[0, 0], [1, 1], [1, 1], [0, 0]]),
+                        ((1, 16, 16, 3), [[0, 0], [0, 1], [0, 1], [0, 0]]),
+                        ((1, 4, 4, 64), [[0, 0], [2, 2], [2, 2], [0, 0]]),
+                        ((1, 20, 20, 1), [[0, 0], [1, 2], [2, 1], [0, 3]]),
+                        ((1, 32, 32, 16), [[0, 0], [1, 1], [1, 1], [0, 0]]),
+                        ((1, 24, 24, 3), [[0, 0], [1, 1], [1, 1], [0, 0]]),
+                        ((1, 49, 10, 1), [[0, 0], [2, 2], [1, 1], [0, 0]]),
+                        ((1, 12, 12, 5), [[0, 0], [0, 0], [3, 2], [0, 0]]),
+                        ((1, 10, 10, 8), [[0, 0], [2, 1], [0, 0], [0, 0]]),
+                        ((1, 6, 6, 40), [[0, 0], [1, 1], [1, 1], [0, 0]]),
+                        ((1, 30, 7, 2), [[0, 0], [0, 0], [1, 0], [0, 0]]),
+                        ((1, 16, 16, 24), [[0, 0], [0, 1], [0, 1], [0, 0]]),
+                        ((1, 9, 9, 12), [[0, 0], [1, 1], [1, 1], [2, 2]]),
+                        ((1, 40, 40, 2), [[0, 0], [1, 1], [1, 1], [0, 0]]),
+                        ((1, 7, 50, 4), [[0, 0], [2, 2], [3, 3], [0, 0]]),
+                        ((1, 20, 20, 8), [[0, 0], [0, 0], [0, 0], [0, 4]]),
+                        ((1, 12, 12, 6), [[0, 0], [1, 1], [1, 1], [0, 0]]),
+                        ((1, 25, 5, 64), [[0, 0], [1, 1], [1, 1], [0, 0]])]:  # fmt: skip
+        g.append(pad(rng, shape, pads))
     g.append(concat(rng, [(1, 8, 8, 16), (1, 8, 8, 16)], 3))
     g.append(concat(rng, [(1, 4, 4, 8), (1, 4, 4, 24), (1, 4, 4, 2)], 3))
     g.append(concat(rng, [(1, 100), (1, 300)], 1))

@@ -70,12 +70,18 @@ def test_every_reference_kernel_compiles_warning_free(cc, tmp_path):
         assert proc.returncode == 0, f"{src.name}: {proc.stderr}"
 
 
+# users build generated folders with their own flags: debug builds too (the variants' inline assembly must not
+# run out of registers when -O0 / -Og / a frame pointer take some)
+OPT_LEVELS = (["-O2"], ["-O0"], ["-Og"], ["-Os"], ["-O3"], ["-O2", "-fno-omit-frame-pointer"])
+
+
 @pytest.mark.parametrize("variant", sorted(VARIANT_FLAGS))
 def test_every_isa_variant_compiles_warning_free(variant, tmp_path):
     cc, flags = VARIANT_FLAGS[variant]
     sources = sorted((RUNTIME / "kernels" / variant).glob("*.c"))
     for src in sources:
-        includes = [f"-I{RUNTIME / 'include'}", f"-I{RUNTIME / 'kernels' / variant}"]  # + the variant's own headers
-        cmd = [cc, *flags, *FLAGS, *includes, str(src), "-o", str(tmp_path / (src.stem + ".o"))]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        assert proc.returncode == 0, f"{variant}/{src.name}: {proc.stderr}"
+        for opt in OPT_LEVELS:
+            includes = [f"-I{RUNTIME / 'include'}", f"-I{RUNTIME / 'kernels' / variant}"]  # + the variant's own headers
+            cmd = [cc, *flags, *FLAGS, *opt, *includes, str(src), "-o", str(tmp_path / (src.stem + ".o"))]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            assert proc.returncode == 0, f"{variant}/{src.name} {' '.join(opt)}: {proc.stderr}"

@@ -222,6 +222,59 @@ def test_kernel_path_follows_the_variant_dispatch():
     assert f["run_groups"] * 4 * 9 + f["edge_taps"] * 4 == f["macs"] and f["m1_taps"] == 0
 
 
+def test_elementwise_features_follow_the_kernel_paths():
+    """ADD, MEAN, PAD and AVERAGE_POOL_2D features split the work by the code path each kernel takes."""
+    rng = np.random.default_rng(1)
+
+    def one(g, variant="reference"):
+        node = g.nodes[0]
+        path = kernel_path(node, g, variant)
+        return path, features(node, g, path)
+
+    dense = calibrate_cost.binary(rng, "ADD", (1, 16, 16, 16), (1, 16, 16, 16), (1, 16, 16, 16), (0.05, 0.08, 0.1))
+    path, f = one(dense, "arm_dsp")
+    assert path == "arm_dsp" and (f["table_outputs"], f["tables"], f["loop_outputs"]) == (4096, 2, 0)
+    path, f = one(dense, "arm_mve")
+    assert path == "arm_mve" and (f["table_steps"], f["table_runs"], f["run_steps"]) == (512, 1, 0)
+    path, f = one(dense, "riscv")
+    assert path == "riscv" and f["in_range"] + f["clamped"] == pytest.approx(4096) and f["bcast_rows"] == 0
+    shared = calibrate_cost.binary(rng, "ADD", (1, 300), (1, 300), (1, 300), (0.05, 0.05, 0.1))
+    assert one(shared, "arm_dsp")[1]["tables"] == 1
+    assert one(shared, "riscv")[0] == "reference"  # < 512 elements: the reference loop
+    small = calibrate_cost.binary(rng, "ADD", (1, 100), (1, 100), (1, 100), (0.05, 0.05, 0.1))
+    assert one(small, "arm_dsp")[1]["loop_outputs"] == 100 and one(small, "arm_mve")[1]["run_steps"] == 25
+    rows = calibrate_cost.binary(rng, "ADD", (1, 8, 8, 64), (1, 1, 1, 64), (1, 8, 8, 64), (0.05, 0.1, 0.1))
+    assert one(rows, "arm_dsp")[0] == "reference"  # broadcasts: the reference loop
+    path, f = one(rows, "arm_mve")
+    assert path == "arm_mve" and (f["table_steps"], f["table_runs"]) == (64 * 8, 64)
+    assert one(rows, "riscv")[1]["bcast_rows"] == 64
+    scalar = calibrate_cost.binary(rng, "ADD", (1, 8, 8, 16), (1, 1, 1, 1), (1, 8, 8, 16), (0.05, 0.1, 0.1))
+    assert one(scalar, "arm_mve")[0] == "reference"  # a broadcast channel dim
+
+    gap = calibrate_cost.mean(rng, (1, 7, 7, 40), [1, 2])
+    path, f = one(gap, "arm_mve")
+    assert path == "arm_mve" and (f["rows16"], f["blocks16"], f["tail_rows"]) == (2 * 49, 2, 2 * 49)
+    assert one(gap)[1]["cont_elems"] == 49 * 40 and one(gap)[1]["gen_elems"] == 0
+    strided = calibrate_cost.mean(rng, (1, 8, 8, 16), [1, 3])
+    assert one(strided, "arm_mve")[0] == "reference"
+    f = one(strided)[1]
+    assert (f["gen_elems"], f["gen_rows"], f["cont_elems"]) == (1024, 8 * 8, 0)
+    last = calibrate_cost.mean(rng, (1, 8, 300), [2])
+    assert one(last)[1]["last_elems"] == 2400 and one(last, "arm_mve")[1]["last_steps"] == 8 * 19
+
+    f = one(calibrate_cost.pad(rng, (1, 8, 8, 16), [[0, 0], [1, 1], [1, 1], [0, 0]]))[1]
+    assert (f["runs"], f["aligned_bytes"], f["misaligned_bytes"] + f["misaligned_rest"]) == (8, 1024, 0)
+    f = one(calibrate_cost.pad(rng, (1, 9, 9, 12), [[0, 0], [1, 1], [1, 1], [2, 2]]))[1]
+    assert (f["runs"], f["rows"], f["misaligned_rest"], f["aligned_bytes"]) == (81, 10, 81 * 12, 0)
+
+    f = one(calibrate_cost.pool(rng, "AVERAGE_POOL_2D", 12, 12, 16, 3, 2, "SAME"))[1]
+    assert f["wide_macs"] == f["macs"] and f["narrow_macs"] == 0 and f["pixels"] == 36
+    # the last row and column clip one tap row / column: 25 windows of 9 taps (3 passes of <= 4), 10 of 6 (2), one of 4
+    assert f["passes"] == 25 * 3 + 10 * 2 + 1
+    f = one(calibrate_cost.pool(rng, "AVERAGE_POOL_2D", 8, 8, 3, 2, 2))[1]
+    assert f["narrow_macs"] == f["macs"] == 192 and f["wide_outputs"] == 0 and f["narrow_rows"] == 16 * 3 * 2
+
+
 @pytest.mark.parametrize("name", ["esp32", "esp32s3"])
 def test_xtensa_is_generate_only_and_labeled_estimate(name):
     t = load_target(name)

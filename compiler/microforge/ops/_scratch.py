@@ -54,3 +54,10 @@ def _arm_dsp_conv(f: Fields) -> int:
     if whole_1x1 and (h, w, n) == (oh, ow, on) and cin in (8, 16) and table <= 2048:
         return table
     return 2048
+
+
+@twin("mf_depthwise_conv2d_s8", "arm_dsp")
+def _arm_dsp_depthwise(f: Fields) -> int:
+    # 3x3 windows with depth multiplier 1 or a multiple of 4: planes / band buffer / per-channel table (dw_scratch)
+    m = f["depth_multiplier"]
+    return 2048 if (f["filter_h"], f["filter_w"]) == (3, 3) and (m == 1 or m % 4 == 0) else 0

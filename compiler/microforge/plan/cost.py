@@ -45,17 +45,35 @@ FEATURES: dict[str, tuple[str, ...]] = {
     # one MAC per executed tap; per filter row (bounds check); per output (requantize)
     "DEPTHWISE_CONV_2D": ("macs", "rows", "outputs", CONST),
     "FULLY_CONNECTED": ("macs", "outputs", CONST),
-    "AVERAGE_POOL_2D": ("macs", "outputs", CONST),  # macs = window elements summed (inside the image)
+    # C >= 4: window sums over contiguous channel runs, 4 taps per pass (wide_macs: window taps x channels inside
+    # the image; passes: output pixels x 256-channel chunks x ceil(valid taps / 4); pixels: output pixels (window
+    # bounds); wide_outputs: the division per output); C < 4: one window sum per output element (narrow_macs;
+    # narrow_rows: outputs x valid window rows; narrow_outputs)
+    "AVERAGE_POOL_2D": ("wide_macs", "passes", "pixels", "wide_outputs", "narrow_macs", "narrow_rows", "narrow_outputs",
+                        CONST),  # fmt: skip
     "MAX_POOL_2D": ("macs", "outputs", CONST),
     "ADD": ("outputs", CONST),
     "MUL": ("outputs", CONST),
-    "MEAN": ("macs", "outputs", CONST),  # macs = input elements summed
+    # contiguous reduced dims (input [outer][red][inner]): inner > 1 sums rows into 256-channel int32 chunks
+    # (cont_elems: input elements; cont_passes: outer x chunks x row passes, 4 rows per pass), inner == 1 sums
+    # each output's contiguous block (last_elems; last_outputs: their outputs, a call each); any other axis set
+    # sums one block per output (gen_elems; gen_rows: outputs x reduced rows of the innermost reduced dim);
+    # outputs: the requantization
+    "MEAN": ("cont_elems", "cont_passes", "last_elems", "last_outputs", "gen_elems", "gen_rows", "outputs", CONST),
     "SOFTMAX": ("outputs", "rows", CONST),  # rows: reciprocal of the sum per row
     "LOGISTIC": ("outputs", CONST),
     "TANH": ("outputs", CONST),
     "QUANTIZE": ("outputs", CONST),  # int8 -> int8 requantization
     "DEQUANTIZE": ("outputs", CONST),
-    "PAD": ("outputs", "rows", CONST),  # rows: output pixels (a memset/memcpy each)
+    # runs: in-range positions of the dims outside the innermost padded one (one copy + one merged fill each);
+    # rows: iterations of the kernel's two outer loop levels (dims 0 and 1 when they are outside that dim);
+    # bytes copied in 16-byte blocks by runs whose source and destination share their alignment mod 4
+    # (aligned_bytes) and by the others (misaligned_bytes: unaligned words, or bytes without unaligned access;
+    # misaligned_rest: their bytes in 4-byte words); words: the aligned copies' and the fills' bytes in 4-byte
+    # words; tails: byte steps of every copy and fill (prologue bytes, the tail's 2- and 1-byte steps);
+    # fill_bytes: the fills' 16-byte block bytes (fills of >= 32 bytes)
+    "PAD": ("runs", "rows", "aligned_bytes", "misaligned_bytes", "misaligned_rest", "words", "tails", "fill_bytes",
+            CONST),  # fmt: skip
     "CONCATENATION": ("outputs", "rows", CONST),  # rows: memcpy calls (outer size × inputs)
 }
 #: Features of the fallback model for ops (or dtypes) without their own coefficients.
@@ -120,6 +138,16 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         ),  # fmt: skip
         # vsteps: batches × ceil(C_out / 4) × ceil(depth / 16) (dot product and Σw); blocks: batches × ceil(C_out / 4)
         "FULLY_CONNECTED": ("vsteps", "blocks", CONST),
+        # both inputs with channel stride 1 (see _mve_add): table path (>= 128 elements, output shift in [-23, -1]):
+        # table_steps: 8-element steps over each run (the whole tensor when dense, else one (n, h, w) row each),
+        # table_runs: those runs, tables: input tables built (1 when both inputs share their quantization, else 2);
+        # otherwise add_run: run_steps (4 elements each) and runs
+        "ADD": ("table_steps", "table_runs", "tables", "run_steps", "runs", CONST),
+        # contiguous reduced dims only (other axis sets run the reference loop): rows16: rows of 16-channel blocks
+        # (outer x inner // 16 x red), blocks16: their int16 sums of <= 256 rows, tail_rows: rows of the last
+        # inner % 16 channels in 4-channel steps, last_steps: inner == 1, 16-byte VADDVA steps per output (and
+        # last_outputs: their scalar requantization; outputs: every output)
+        "MEAN": ("rows16", "blocks16", "tail_rows", "last_steps", "last_outputs", "outputs", CONST),
     },
     "arm_dsp": {
         # two loops. Patch = KH·KW·C_in <= 256 bytes: 4-pixel blocks whose windows are copied into an int16
@@ -165,6 +193,11 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
                               CONST),  # fmt: skip
         # two output features per inner loop; an odd last feature runs alone (odd_macs)
         "FULLY_CONNECTED": ("macs", "odd_macs", "outputs", CONST),
+        # dense inputs with the TFLM shift ranges (see _dsp_add): >= 256 elements with output shift >= -23 run the
+        # table loop (table_outputs; clamp_outputs: the same when the activation clamp is narrower than int8;
+        # tables: 1 or 2 input tables built), the others the SMMLAR loop (loop_outputs; loop_rq: loop_outputs x inputs
+        # with a shift != 0, which round and shift after their SMMLAR)
+        "ADD": ("table_outputs", "clamp_outputs", "tables", "loop_outputs", "loop_rq", CONST),
     },
     "riscv": {
         # register-blocked scalar code (2 pixels × 4 channels): still MAC-bound, the reference loop features
@@ -192,6 +225,12 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         # block_macs: MACs of the 4-output blocks (one input load feeds 4 rows); tail_macs: the C_out % 4 rest
         "FULLY_CONNECTED": ("block_macs", "tail_macs", "outputs", CONST),
+        # >= 512 elements (see _rv_add): left shift <= 20, input shifts <= 0, output shift in [-21, -1] take the
+        # fast table form, whose cost depends on whether the activation clamps an output (in_range / clamped:
+        # expected counts for uniformly distributed int8 inputs); other parameters the exact requantization
+        # (slow_outputs, slow_calls: its mf_requantize table fill); broadcast inputs run a loop nest instead of the
+        # flat loop (bcast_outputs: their outputs, bcast_rows: (n, h, w) rows)
+        "ADD": ("in_range", "clamped", "slow_outputs", "slow_calls", "bcast_outputs", "bcast_rows", CONST),
     },
 }
 
@@ -334,6 +373,114 @@ def _pool_counts(node: Node, graph: Graph) -> dict[str, float]:
             "outputs": p.batches * p.out_h * p.out_w * p.channels}  # fmt: skip
 
 
+def _avgpool_counts(node: Node, graph: Graph) -> dict[str, float]:
+    """The int8 kernel's two paths: C >= 4 sums 4 window taps per pass over 256-channel chunks; C < 4 one window
+    sum per output element."""
+    from ..ops import _pool_util as pu
+
+    p = pu.prepare(node, graph)
+    vy = _valid(p.out_h, p.stride_h, p.pad_h, p.filter_h, 1, p.in_h)
+    vx = _valid(p.out_w, p.stride_w, p.pad_w, p.filter_w, 1, p.in_w)
+    c, n = p.channels, p.batches
+    macs = n * c * int(vy.sum()) * int(vx.sum())
+    outputs = n * p.out_h * p.out_w * c
+    d = dict.fromkeys(("wide_macs", "passes", "pixels", "wide_outputs", "narrow_macs", "narrow_rows",
+                       "narrow_outputs"), 0)  # fmt: skip
+    if c >= 4:
+        quads = int(_ceil(np.outer(vy, vx), 4).sum())  # passes per channel chunk, summed over the pixels
+        d.update(wide_macs=macs, wide_outputs=outputs, passes=n * _ceil(c, 256) * quads, pixels=n * p.out_h * p.out_w)
+    else:
+        d.update(narrow_macs=macs, narrow_outputs=outputs, narrow_rows=n * c * int(vy.sum()) * p.out_w)
+    return {"macs": macs, "outputs": outputs, **d}
+
+
+def _mean_shape(node: Node, graph: Graph) -> tuple[bool, int, int, int]:
+    """(contiguous, outer, red, inner) as the MEAN kernels classify the rank-4 dims: kept* reduced* kept*
+    (extent-1 dims ignored) is the contiguous case, input [outer][red][inner]."""
+    from ..ops.mean import geometry
+
+    out_ext, red_ext, _, _ = geometry(node, graph)
+    outer = red = inner = 1
+    stage, contiguous = 0, True
+    for e, r in zip(out_ext, red_ext):
+        if r > 1:
+            contiguous = contiguous and stage != 2
+            stage, red = 1, red * r
+        elif e > 1:
+            if stage == 0:
+                outer *= e
+            else:
+                stage, inner = 2, inner * e
+    return contiguous, outer, red, inner
+
+
+def _mean_counts(node: Node, graph: Graph) -> dict[str, float]:
+    from ..ops.mean import geometry
+
+    contiguous, outer, red, inner = _mean_shape(node, graph)
+    elems = outer * red * inner
+    d = dict.fromkeys(("cont_elems", "cont_passes", "last_elems", "last_outputs", "gen_elems", "gen_rows"), 0)
+    if not contiguous:
+        out_ext, red_ext, _, _ = geometry(node, graph)
+        outputs = int(np.prod(out_ext))
+        d.update(gen_elems=elems, gen_rows=outputs * int(np.prod(red_ext[:3])))
+    elif inner == 1:
+        d.update(last_elems=elems, last_outputs=outer)
+    else:
+        first = 2 if red >= 2 else 0  # the first pass adds 2 rows (or zeroes the sums), then 4 rows per pass
+        passes = 1 + (red - first) // 4 + (red - first) % 4
+        d.update(cont_elems=elems, cont_passes=outer * _ceil(inner, 256) * passes)
+    return d
+
+
+def _pad_counts(node: Node, graph: Graph) -> dict[str, float]:
+    """Copy runs and fills of the int8 kernel, split by the loop that moves their bytes: 16-byte blocks, words or
+    single bytes, and whether a copy's source and destination share their alignment mod 4 (the arena places every
+    tensor on a word boundary). Fills as on cores with unaligned access (short fills by words)."""
+    from ..ops.pad import prepare
+
+    p = prepare(node, graph)
+    xin, out, before = p.input_dims, p.output_dims, p.pad_before
+    total = int(np.prod(out))
+    moved = [j for j in range(4) if out[j] != xin[j]]
+    k = moved[-1] if moved else 0
+    blk = [int(np.prod(out[j + 1 :])) for j in range(4)]
+    run = xin[k] * blk[k]
+    # destination offset of every run: the in-range positions of dims 0..k-1, in order
+    dst = np.full(1, before[k] * blk[k], np.int64)
+    for j in range(k):
+        dst = (dst[:, None] + (before[j] + np.arange(xin[j], dtype=np.int64))[None, :] * blk[j]).reshape(-1)
+    src = np.arange(len(dst), dtype=np.int64) * run
+    aligned = (dst - src) % 4 == 0
+    pro = np.minimum((-dst) % 4, run)  # the aligned path's byte prologue
+    body = run - pro
+    a_blocks = body[aligned] // 16 * 16
+    m_blocks = run // 16 * 16
+    words = int(((body[aligned] & 12) // 4).sum())
+    def pieces(n):  # the tail's 2-byte and 1-byte steps
+        return (n & 2) // 2 + (n & 1)
+
+    tails = int((pro[aligned] + pieces(body[aligned])).sum())
+    if moved:  # the fills: before each run (the gap after the previous one) and after the last
+        fill_at = np.concatenate(([0], dst + run))
+        fill = np.concatenate((dst, [total])) - fill_at
+        short = fill < 32
+        fpro = np.minimum((-fill_at) % 4, fill) * ~short
+        fbody = fill - fpro
+        words += int(np.where(short, fill // 4, (fbody & 12) // 4).sum())
+        tails += int((fpro + pieces(fbody)).sum())
+        fill_blocks = int((fbody[~short] // 16 * 16).sum())
+    else:
+        fill_blocks = 0
+    n_mis = int((~aligned).sum())
+    tails += n_mis * pieces(run)
+    n_in = [xin[j] if j < k else 1 for j in range(3)]
+    rows = n_in[0] + n_in[0] * n_in[1] if moved else 0  # iterations of the two outer loop levels
+    return {"runs": len(dst) if moved else 0, "rows": rows, "aligned_bytes": int(a_blocks.sum()),
+            "misaligned_bytes": n_mis * m_blocks, "misaligned_rest": n_mis * (run & 12), "words": words, "tails": tails,
+            "fill_bytes": fill_blocks}  # fmt: skip
+
+
 def _activation_inputs(node: Node, graph: Graph) -> list:
     return [graph.tensor(n) for n in node.inputs if n is not None and not graph.tensor(n).is_const]
 
@@ -362,14 +509,17 @@ def _reference_features(node: Node, graph: Graph) -> dict[str, float]:
         return d
     if node.op in ("CONV_2D", "DEPTHWISE_CONV_2D") and len(out.shape) == 4:
         d.update(_conv_counts(node, graph, node.op == "DEPTHWISE_CONV_2D"))
-    elif node.op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+    elif node.op == "AVERAGE_POOL_2D":
+        d.update(_avgpool_counts(node, graph))
+    elif node.op == "MAX_POOL_2D":
         d.update(_pool_counts(node, graph))
     elif node.op == "MEAN":
         d["macs"] = d["inputs"]
+        d.update(_mean_counts(node, graph))
     elif node.op == "SOFTMAX":
         d["rows"] = out.size // max(int(out.shape[-1]), 1) if out.shape else 1
     elif node.op == "PAD":
-        d["rows"] = out.size // max(int(out.shape[-1]), 1) if out.shape else 1
+        d.update(_pad_counts(node, graph))
     elif node.op == "CONCATENATION":
         axis = node.attrs.axis % max(len(out.shape), 1)
         d["rows"] = int(np.prod(out.shape[:axis], dtype=np.int64)) * len(acts)
@@ -617,7 +767,115 @@ def _dsp_fc(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]
     return {"odd_macs": graph.out(node).size // max(units, 1) * depth * (units % 2)}
 
 
+def _add_params(node: Node, graph: Graph):
+    from ..ops.add import prepare
+
+    return prepare(node, graph)
+
+
+def _add_tables(p) -> int:
+    """Input tables a table path builds: one when both inputs share offset, multiplier and shift."""
+    same = (p.input1_offset, p.input1_multiplier, p.input1_shift) == (p.input2_offset, p.input2_multiplier,
+                                                                       p.input2_shift)  # fmt: skip
+    return 1 if same else 2
+
+
+def _add_dense(p) -> bool:
+    """Both inputs row-major over the output's dims (extent-1 dims ignored)."""
+    d = p.dims
+    dense = (d[1] * d[2] * d[3], d[2] * d[3], d[3], 1)
+    return all(d[k] == 1 or (p.in1_strides[k] == dense[k] and p.in2_strides[k] == dense[k]) for k in range(4))
+
+
+def _dsp_add_ok(p) -> bool:
+    """arm_dsp add_fast_ok: dense inputs, left shift <= 20, input shifts in [-31, 0], output shift in [-31, -1]."""
+    shifts = -31 <= p.input1_shift <= 0 and -31 <= p.input2_shift <= 0 and -31 <= p.output_shift <= -1
+    return _add_dense(p) and shifts and 0 <= p.left_shift <= 20
+
+
+def _dsp_add(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    p = _add_params(node, graph)
+    count = int(np.prod(p.dims))
+    d = dict.fromkeys(("table_outputs", "clamp_outputs", "tables", "loop_outputs", "loop_rq"), 0)
+    if count >= 256 and p.output_shift >= -23:
+        clamped = p.act_min > -128 or p.act_max < 127
+        d["clamp_outputs" if clamped else "table_outputs"] = count
+        d["tables"] = _add_tables(p)
+    else:
+        d.update(loop_outputs=count, loop_rq=count * ((p.input1_shift != 0) + (p.input2_shift != 0)))
+    return d
+
+
+def _mve_add_ok(p) -> bool:
+    """arm_mve's vector paths: every shift a right shift, both inputs with channel stride 1."""
+    shifts = p.input1_shift <= 0 and p.input2_shift <= 0 and p.output_shift <= 0 and 0 <= p.left_shift < 32
+    return shifts and p.in1_strides[3] == 1 and p.in2_strides[3] == 1
+
+
+def _mve_add(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    p = _add_params(node, graph)
+    d4 = p.dims
+    count = int(np.prod(d4))
+    plane = d4[2] * d4[3]
+    contiguous = (
+        (d4[2] == 1 or (p.in1_strides[2] == d4[3] and p.in2_strides[2] == d4[3]))
+        and (d4[1] == 1 or (p.in1_strides[1] == plane and p.in2_strides[1] == plane))
+        and (d4[0] == 1 or (p.in1_strides[0] == d4[1] * plane and p.in2_strides[0] == d4[1] * plane))
+    )
+    runs, n = (1, count) if contiguous else (d4[0] * d4[1] * d4[2], d4[3])
+    table = (count >= 128 and -23 <= p.output_shift <= -1 and p.input1_shift >= -31 and p.input2_shift >= -31
+             and p.left_shift <= 20)  # fmt: skip
+    d = dict.fromkeys(("table_steps", "table_runs", "tables", "run_steps", "runs"), 0)
+    if table:
+        d.update(table_steps=runs * _ceil(n, 8), table_runs=runs, tables=_add_tables(p))
+    else:
+        d.update(run_steps=runs * _ceil(n, 4), runs=runs)
+    return d
+
+
+def _rv_add_clamped(p) -> float:
+    """The fraction of outputs the activation clamps, for uniformly distributed int8 inputs (every pair of input
+    values once; both inputs' values are independent)."""
+    from ..quant import multiply_by_quantized_multiplier as mbqm
+
+    v = np.arange(-128, 128, dtype=np.int64)
+    s1 = mbqm((v + p.input1_offset) << p.left_shift, p.input1_multiplier, p.input1_shift)
+    s2 = mbqm((v + p.input2_offset) << p.left_shift, p.input2_multiplier, p.input2_shift)
+    raw = mbqm((s1[:, None] + s2[None, :]).reshape(-1), p.output_multiplier, p.output_shift) + p.output_offset
+    return float(((raw < p.act_min) | (raw > p.act_max)).mean())
+
+
+def _rv_add(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    p = _add_params(node, graph)
+    count = int(np.prod(p.dims))
+    d = dict.fromkeys(("in_range", "clamped", "slow_outputs", "slow_calls", "bcast_outputs", "bcast_rows"), 0.0)
+    if not _add_dense(p):
+        d.update(bcast_outputs=count, bcast_rows=p.dims[0] * p.dims[1] * p.dims[2])
+    fast = 0 <= p.left_shift <= 20 and p.input1_shift <= 0 and p.input2_shift <= 0 and -21 <= p.output_shift <= -1
+    if fast:
+        clamped = count * _rv_add_clamped(p)
+        d.update(in_range=count - clamped, clamped=clamped)
+    else:
+        d.update(slow_outputs=count, slow_calls=1)
+    return d
+
+
+def _mve_mean(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
+    _, outer, red, inner = _mean_shape(node, graph)
+    d = dict.fromkeys(("rows16", "blocks16", "tail_rows", "last_steps", "last_outputs"), 0)
+    if inner == 1:
+        d.update(last_steps=outer * _ceil(red, 16), last_outputs=outer)
+    else:
+        d.update(rows16=outer * (inner // 16) * red, blocks16=outer * (inner // 16) * _ceil(red, 256),
+                 tail_rows=outer * _ceil(inner % 16, 4) * red)  # fmt: skip
+    return d
+
+
 _VARIANT_COUNTS = {
+    ("arm_dsp", "ADD"): _dsp_add,
+    ("arm_mve", "ADD"): _mve_add,
+    ("arm_mve", "MEAN"): _mve_mean,
+    ("riscv", "ADD"): _rv_add,
     ("arm_dsp", "CONV_2D"): _dsp_conv,
     ("arm_dsp", "DEPTHWISE_CONV_2D"): _dsp_depthwise,
     ("arm_dsp", "FULLY_CONNECTED"): _dsp_fc,
@@ -647,6 +905,16 @@ def _specialised(node: Node, graph: Graph, variant: str) -> bool:
         return not grouped
     if node.op == "FULLY_CONNECTED" and variant == "arm_mve":
         return graph.out(node).shape[-1] >= 4
+    if node.op == "ADD":
+        p = _add_params(node, graph)
+        if variant == "arm_dsp":
+            return _dsp_add_ok(p)
+        if variant == "arm_mve":
+            return _mve_add_ok(p)
+        if variant == "riscv":  # smaller tensors run a copy of the reference loop
+            return int(np.prod(p.dims)) >= 512
+    if node.op == "MEAN" and variant == "arm_mve":  # other axis sets: the reference loop
+        return _mean_shape(node, graph)[0]
     if node.op == "DEPTHWISE_CONV_2D" and variant == "arm_dsp":
         # (arm_dsp also runs the reference loop when a multiplier needs a left shift: not modelled here)
         return node.attrs.depth_multiplier == 1 or node.attrs.depth_multiplier % 4 == 0

@@ -523,6 +523,9 @@ __attribute__((noinline)) static int32_t dwb_plan(dwb_ctx *d, int32_t cap, int d
             break;
         }
         const int32_t per_ch = rows * rs;
+        if (per_ch > cap) {
+            break; /* taller bands fit even less */
+        }
         for (int32_t buffered = 0; buffered < 2; ++buffered) {
             const int32_t room = cap - (buffered ? ((R * rowb + 3) & ~3) : 0);
             if (room < per_ch) {

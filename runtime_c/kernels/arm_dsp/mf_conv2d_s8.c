@@ -55,13 +55,23 @@
  * from the pointers: disjoint buffers, or the block's last output byte below the lowest input byte still to be
  * read); elsewhere pixels are done one by one, in the reference order.
  */
+/* The fast paths' inline assembly needs 12-14 registers: whatever the project's flags (-Og, -fno-omit-frame-pointer
+ * debug builds) build this file optimised without a frame pointer; at -O0 (no __OPTIMIZE__) only the reference
+ * loop is compiled. */
+#if defined(__OPTIMIZE__) /* the project's own level, before the pragma redefines it */
+#define MF_DSP_OPTIMIZED_BUILD 1
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O2", "omit-frame-pointer")
+#endif
+
 #include "mf_conv2d_s8.h"
 
 #include <string.h>
 
 #include "mf_requant.h"
 
-#if defined(__ARM_FEATURE_DSP)
+#if defined(__ARM_FEATURE_DSP) && defined(MF_DSP_OPTIMIZED_BUILD)
 #include "mf_arm_dsp_common.h"
 
 /* 2 pixels x 2 channels, pixel 1 at x0 + s and channel 1 at w0 + s (the same stride: 1x1 stride-1 convolution);
@@ -1888,7 +1898,7 @@ __attribute__((noinline)) static void conv_pointwise_small(const mf_conv2d_param
     }
 }
 
-#endif /* __ARM_FEATURE_DSP */
+#endif /* __ARM_FEATURE_DSP && MF_DSP_OPTIMIZED_BUILD */
 
 /* The reference loop (grouped convolution, and cores without the DSP extension). */
 static void conv_reference(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
@@ -1940,6 +1950,7 @@ static void conv_reference(const mf_conv2d_params *params, const mf_per_channel_
 
 int32_t mf_conv2d_s8_get_buffer_size(const mf_conv2d_params *params)
 {
+#if defined(__ARM_FEATURE_DSP) && defined(MF_DSP_OPTIMIZED_BUILD)
     /* ungrouped layers: the whole-layer 1x1 table (C_out records of C_in / 2 + 4 words), or 2 KB for the im2col
      * blocks' lanes, tables and partial sums (they chunk the patch to what they get) */
     const int32_t cap = MF_SCRATCH_WORDS * (int32_t)sizeof(int32_t);
@@ -1947,12 +1958,16 @@ int32_t mf_conv2d_s8_get_buffer_size(const mf_conv2d_params *params)
         return 0;
     }
     return pw_fits(params, params->output.c, cap) ? params->output.c * (params->input.c / 2 + 4) * 4 : cap;
+#else
+    (void)params;
+    return 0; /* only the reference loop is compiled */
+#endif
 }
 
 void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
                   const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch)
 {
-#if defined(__ARM_FEATURE_DSP)
+#if defined(__ARM_FEATURE_DSP) && defined(MF_DSP_OPTIMIZED_BUILD)
     const mf_dims in = params->input, fd = params->filter, out = params->output;
     if (fd.c != in.c || !rq_fast_ok(quant, bias, out.c, fd.h * fd.w * fd.c) || scratch == NULL ||
         params->scratch_bytes < mf_conv2d_s8_get_buffer_size(params)) {

@@ -9,8 +9,8 @@
  * per step, weights in registers, 33 instructions per pixel pair at stride 1 (~1.83 / MAC) including the
  * requantization. Rows or columns orientation (tall narrow maps), band height and chunk from a cost model per layer
  * (dwb_plan); taken when its estimate beats the 4-channel runs below (stride 2 usually does not: the copy of ~4 input
- * values per output costs more than it saves). Stack: the same 2 KB union (planes, and in place without whole-pixel
- * gaps a band buffer); dwb_plan / dwb_run take a pointer and a capacity, so a larger arena scratch could replace it.
+ * values per output costs more than it saves). Working memory: the 2 KB arena scratch (planes, and in place without
+ * whole-pixel gaps a band buffer); dwb_plan / dwb_run take a pointer and a capacity.
  * person_detect (QEMU, M4): 3x3 stride 1 2.36-2.58 instructions/MAC on 48..12-wide maps, 3.1 on 6x6x128, 5.2 on
  * 3x3x256, layer 0 (1 channel, M = 8, stride 2) 2.44; DS-CNN 25x5x64 2.41.
  *
@@ -31,7 +31,8 @@
  *    copy for one channel per chunk): 6.7 -> 3.7). For
  *    depth multiplier 1 this path measured slower than the 4-channel taps (copy + per-channel setup per row),
  *    so it is not used there.
- * Stack buffer: int16_t buf[1024] for dw_row_planar (2 KB, see below; frame ~2.4 KB by -fstack-usage).
+ * Arena scratch: 2 KB (dw_scratch, mf_depthwise_conv2d_s8_get_buffer_size) for 3x3 windows with depth multiplier 1
+ * or a multiple of 4; given none (the planner refused it for RAM) those layers run the copy of the reference loop.
  * Other depth multipliers, tail channels (C % 4) and layers whose multipliers need a left shift take plain loops.
  *  - 3x3 windows inside the image with depth multiplier 1, C % 4 == 0 (C <= 128), foldable shifts: dw_run3x3,
  *    a whole run of interior pixels per call, per-channel constants from a stack table, accumulators in
@@ -53,6 +54,16 @@
  * except in planar rows: those copy the row's input before writing it channel-major (checked per row, see
  * dw_row_planar).
  */
+/* The fast paths' inline assembly needs 12-14 registers: whatever the project's flags (-Og, -fno-omit-frame-pointer
+ * debug builds) build this file optimised without a frame pointer; at -O0 (no __OPTIMIZE__) only the reference
+ * loop is compiled. */
+#if defined(__OPTIMIZE__) /* the project's own level, before the pragma redefines it */
+#define MF_DSP_OPTIMIZED_BUILD 1
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O2", "omit-frame-pointer")
+#endif
+
 #include "mf_depthwise_conv2d_s8.h"
 
 #include <stddef.h>
@@ -60,7 +71,7 @@
 
 #include "mf_requant.h"
 
-#if defined(__ARM_FEATURE_DSP)
+#if defined(__ARM_FEATURE_DSP) && defined(MF_DSP_OPTIMIZED_BUILD)
 #include <arm_acle.h>
 
 static inline uint32_t ld32(const int8_t *p)
@@ -862,7 +873,7 @@ __attribute__((noinline)) static void dw_row_planar(const dw_ctx *d, const dw_pl
 #define MF_DW_BANDS 0
 #endif
 
-#endif /* __ARM_FEATURE_DSP */
+#endif /* __ARM_FEATURE_DSP && MF_DSP_OPTIMIZED_BUILD */
 
 /* The reference loop (other depth multipliers, left-shifting multipliers, cores without the DSP extension). */
 static void dw_reference(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
@@ -909,7 +920,7 @@ static void dw_reference(const mf_depthwise_conv2d_params *params, const mf_per_
     }
 }
 
-#if defined(__ARM_FEATURE_DSP)
+#if defined(__ARM_FEATURE_DSP) && defined(MF_DSP_OPTIMIZED_BUILD)
 /* first tap index in [0, k) whose position start + t*d lies in [0, size), and one past the last */
 static inline void tap_range(int32_t start, int32_t d, int32_t k, int32_t size, int32_t *t0, int32_t *t1)
 {
@@ -920,20 +931,43 @@ static inline void tap_range(int32_t start, int32_t d, int32_t k, int32_t size, 
 }
 #endif
 
+#if defined(__ARM_FEATURE_DSP) && defined(MF_DSP_OPTIMIZED_BUILD)
+/* the kernel's working memory (2 KB of arena scratch, mf_depthwise_conv2d_s8_get_buffer_size): int16 planes and a
+ * band buffer (bands), planar rows (M > 1) or the per-channel table (M == 1) */
+typedef union {
+    int16_t planar[MF_DW_PLANAR_BUF];
+    uint32_t words[MF_DW_PLANAR_BUF / 2];
+    dw_prm4 prm[MF_DW_RUN_MAX_C / 4];
+    struct {
+        dw_prm4 prm[MF_DW_WX_MAX_C / 4];
+        uint32_t wx[MF_DW_WX_MAX_C / 4 * 18];
+    } small; /* C <= MF_DW_WX_MAX_C: the table and the pre-extended weights */
+} dw_scratch;
+
+#endif
+
 int32_t mf_depthwise_conv2d_s8_get_buffer_size(const mf_depthwise_conv2d_params *params)
 {
+#if defined(__ARM_FEATURE_DSP) && defined(MF_DSP_OPTIMIZED_BUILD)
+    /* the paths that use it: 3x3 windows with depth multiplier 1 or a multiple of 4 */
+    const int32_t m = params->depth_multiplier;
+    const int uses = params->filter_h == 3 && params->filter_w == 3 && (m == 1 || m % 4 == 0);
+    return uses ? (int32_t)sizeof(dw_scratch) : 0;
+#else
     (void)params;
-    return 0;
+    return 0; /* only the reference loop is compiled */
+#endif
 }
 
 void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
                             const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch)
 {
-    (void)scratch; /* this file's kernel asks for none */
-#if defined(__ARM_FEATURE_DSP)
+#if defined(__ARM_FEATURE_DSP) && defined(MF_DSP_OPTIMIZED_BUILD)
     const mf_dims in = params->input, out = params->output;
     const int32_t M = params->depth_multiplier;
-    if ((M != 1 && M % 4 != 0) || !rq_fast_ok(quant, bias, out.c, params->filter_h * params->filter_w)) {
+    const int32_t need = mf_depthwise_conv2d_s8_get_buffer_size(params);
+    if ((M != 1 && M % 4 != 0) || !rq_fast_ok(quant, bias, out.c, params->filter_h * params->filter_w) ||
+        (need > 0 && (scratch == NULL || params->scratch_bytes < need))) {
         dw_reference(params, quant, input, filter, bias, output);
         return;
     }
@@ -964,15 +998,7 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
     const uintptr_t in_lo = (uintptr_t)input, in_hi = in_lo + (uintptr_t)(in.n * in.h * in.w * in.c);
     const uintptr_t out_lo = (uintptr_t)output, out_hi = out_lo + (uintptr_t)(out.n * out.h * out.w * out.c);
     const int disjoint = out_hi <= in_lo || out_lo >= in_hi;
-    union { /* the kernel's one stack buffer (2 KB): planar rows (M > 1) or the per-channel table (M == 1) */
-        int16_t planar[MF_DW_PLANAR_BUF];
-        uint32_t words[MF_DW_PLANAR_BUF / 2];
-        dw_prm4 prm[MF_DW_RUN_MAX_C / 4];
-        struct {
-            dw_prm4 prm[MF_DW_WX_MAX_C / 4];
-            uint32_t wx[MF_DW_WX_MAX_C / 4 * 18];
-        } small; /* C <= MF_DW_WX_MAX_C: the table and the pre-extended weights */
-    } stackbuf;
+    dw_scratch *const sb = (dw_scratch *)scratch; /* NULL when the layer's paths use none */
 #if MF_DW_BANDS
     if (d.fold && params->filter_h == 3 && params->filter_w == 3 && params->dilation_h == 1 &&
         params->dilation_w == 1 && (params->stride_w == 1 || params->stride_w == 2 || params->stride_h == 1 ||
@@ -994,19 +1020,19 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
          * disjoint tensors, or (depth multiplier 1) an output starting a whole number of pixels before the input:
          * then a chunk's outputs only overwrite input bytes of its own channels, already copied */
         const int direct = disjoint || (M == 1 && out_lo <= in_lo && (in_lo - out_lo) % (uintptr_t)in.c == 0);
-        int32_t est = bc.sw <= 2 ? dwb_plan(&bc, (int32_t)sizeof stackbuf, direct, 0) : 0;
+        int32_t est = bc.sw <= 2 ? dwb_plan(&bc, (int32_t)sizeof *sb, direct, 0) : 0;
         /* column by column (tall narrow maps: longer rows of pixel pairs) when the output may be written in any
          * order: disjoint tensors, or in place as above with one band per chunk (every input value of a chunk is
          * copied before any of its outputs is written; a chunk's outputs only overwrite its own channels) */
-        const int32_t est_t = direct && (params->stride_h == 1 || params->stride_h == 2)
-                                  ? dwb_plan(&bt, (int32_t)sizeof stackbuf, 1, !disjoint) : 0;
+        const int32_t est_t = direct && out.h > out.w && (params->stride_h == 1 || params->stride_h == 2)
+                                  ? dwb_plan(&bt, (int32_t)sizeof *sb, 1, !disjoint) : 0;
         if (est_t > 0 && !bt.bufout && (est == 0 || est_t < est)) {
             bc = bt;
             est = est_t;
         }
         /* the 4-channel runs (C % 4 == 0, C <= MF_DW_RUN_MAX_C): ~33 instructions per output; per pixel above */
         if (est > 0 && (est < (in.c <= MF_DW_RUN_MAX_C ? 3300 : 5500) || M != 1 || in.c % 4 != 0)) {
-            dwb_run(&bc, stackbuf.words, (int32_t)sizeof stackbuf, output);
+            dwb_run(&bc, sb->words, (int32_t)sizeof *sb, output);
             return;
         }
     }
@@ -1031,12 +1057,12 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
     const int run = M == 1 && d.fold && in.c % 4 == 0 && in.c <= MF_DW_RUN_MAX_C && params->filter_h == 3 &&
                     params->filter_w == 3 && params->dilation_w == 1;
     const int wx_on = run && in.c <= MF_DW_WX_MAX_C;
-    dw_prm4 *const prm = wx_on ? stackbuf.small.prm : stackbuf.prm;
+    dw_prm4 *const prm = wx_on ? sb->small.prm : sb->prm;
     if (run) {
         dw_prm_init(&d, prm);
     }
     if (wx_on) {
-        dw_wx_init(&d, stackbuf.small.wx);
+        dw_wx_init(&d, sb->small.wx);
     }
     int8_t *out_px = output;
     for (int32_t b = 0; b < out.n; ++b) {
@@ -1050,7 +1076,7 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
                 const int32_t first_row = y0 + ky0 < 0 ? 0 : y0 + ky0;
                 const uintptr_t rd = (uintptr_t)(input + (b * in.h + first_row) * in.w * in.c);
                 if (pl.cc == in.c || disjoint || (uintptr_t)(out_px + out.w * out.c) <= rd) {
-                    dw_row_planar(&d, &pl, b, y, out_px, stackbuf.planar);
+                    dw_row_planar(&d, &pl, b, y, out_px, sb->planar);
                     out_px += out.w * out.c;
                     continue;
                 }
@@ -1065,7 +1091,7 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
                     const int32_t x_last = (in.w - 3 + params->pad_w) / params->stride_w;
                     const int32_t n = (x_last < out.w - 1 ? x_last : out.w - 1) - x + 1;
                     if (wx_on) {
-                        dw_run3x3x(&d, prm, stackbuf.small.wx, input + base, params->stride_w * in.c, n, out_px);
+                        dw_run3x3x(&d, prm, sb->small.wx, input + base, params->stride_w * in.c, n, out_px);
                     } else {
                         dw_run3x3(&d, prm, input + base, params->stride_w * in.c, n, out_px);
                     }
@@ -1073,7 +1099,7 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
                     out_px += (n - 1) * out.c;
                 } else if (run) {
                     const int32_t tap0 = ky0 * 3 + kx0; /* the window's first tap inside the image */
-                    dw_edge3x3(&d, prm, wx_on ? stackbuf.small.wx + 2 * tap0 : NULL,
+                    dw_edge3x3(&d, prm, wx_on ? sb->small.wx + 2 * tap0 : NULL,
                                input + (base + ky0 * d.row_step + kx0 * in.c), filter + tap0 * in.c, ky1 - ky0,
                                kx1 - kx0, out_px);
                 } else if (fast3x3 && ky1 - ky0 == 3 && kx1 - kx0 == 3) {
@@ -1087,6 +1113,7 @@ void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_p
         }
     }
 #else
+    (void)scratch;
     dw_reference(params, quant, input, filter, bias, output);
 #endif
 }

@@ -8,22 +8,31 @@
  * 16 int8 MACs per VMLADAVA.S8, four output channels per pass sharing each input vector, the span's tail
  * by a VCTP.8-predicated load. A 1x1 convolution is the same loop with a single span of C_in bytes.
  * The input offset is folded out: sum((x + off) * w) = sum(x * w) + off * sum(w); bias + off * sum(w) over the
- * whole filter is computed once per call (stack, up to MVE_CORR_MAX channels); border pixels (and channels
+ * whole filter is computed once per call (scratch, up to MVE_CORR_MAX channels); border pixels (and channels
  * beyond MVE_CORR_MAX) sum their valid weights on the fly with VADDVA.
  * Requantization: four channels at a time with VQRDMULH (== SaturatingRoundingDoublingHighMul) and a
  * sign-fixed VRSHL (== RoundingDivideByPOT, ties away from zero), bit-exact with mf_requantize.
  * Outputs are written pixel by pixel, channel by channel (the reference's order), so in-place plans hold.
- * Pointwise with C_in 8, 16 or 32 (C_out % 4 == 0, no positive shift): one asm loop per pixel over the output
- * groups (pw_small: input in registers, VMLADAV.S16/.S8, requantization and store in the same loop).
- * Pointwise C_in 8 with stride 1 (C_out % 4 == 0, <= 64, no positive shift): the whole layer in one asm block
- * (pw8_layer; 1280-byte stack block of filter + corr/multiplier/shift per group of four channels).
- * Small windows (KH * KW > 1, KH * KW * C_in <= 32 bytes spanning <= 256 input bytes, C_out 4..64; any stride,
- * dilation, padding, batch): conv_window gathers the window with two byte gathers, padding taps replaced by
- * the input zero point, two VMLADAVA.S8 per output channel against a 2 KB stack copy of the filter (32 bytes
- * per channel). ResNet-8's first layer (3x3, RGB -> 16): 1.97 -> 0.58 instructions/MAC.
- * Other shapes (grouped, dilation_w > 1) run a copy of the reference loop.
- * Measured on person_detect (QEMU mps3-an547): pointwise C_in 8: 0.79 (pw8; 0.98 per-pixel), 16: 0.44, 32: 0.28, >= 64: 0.27-0.35
- * instructions/MAC.
+ * Stack: ONE 2 KB scratch (MVE_SCRATCH_WORDS int32) declared in mf_conv2d_s8 and passed down as a pointer;
+ * corr[] takes its first C_out words (<= 256), each path carves its tables from it (checked against its
+ * capacity; a path whose tables do not fit is not chosen): no other stack buffer.
+ * Paths, in dispatch order (none needs a left shift unless said; "group" = four output channels):
+ *  - conv_window: KH * KW > 1, KH * KW * C_in <= 32 bytes spanning <= 256 input bytes, C_out 4..64 (..56 for
+ *    windows of 17..32 bytes): two byte gathers per pixel (padding taps = the input zero point), 1 or 2
+ *    VMLADAVA.S8 per channel against a filter copy in the scratch (16 or 32 bytes per channel). Any shift.
+ *    ResNet-8's first layer (3x3, RGB -> 16): 0.59 instructions/MAC.
+ *  - conv_patch (im2col): KH * KW > 1, dilation_w 1, L = KH * KW * C_in > 16 and (L <= 64, or L % 16 == 0 with
+ *    12 C_out + L + 48 <= 2048): per pixel the window is copied into an L-byte patch (one vector copy per filter
+ *    row; border pixels: zero point first, then the taps inside). C_out % 4 == 0 without left shift: L <= 64:
+ *    patch_run, the patch in q registers, per group 7 ceil(L/16) + 26 instructions (L % 16 == 0: 5 L/16 + 22);
+ *    L > 64: patch_mem_run, a DLS/LE loop per group, 10 L/16 + 28. Otherwise mve_dot4 over the patch per group.
+ *    DS-CNN's 10x4x1 first layer 2.55 -> 0.37, ResNet-8's 3x3 over 16/32/64 channels 0.48-0.30 -> 0.26-0.20.
+ *  - pointwise (1x1, no padding): C_in 8 stride 1 (C_out <= 64): pw8_layer, the whole layer in one asm block
+ *    (80-byte block per group in the scratch); C_in 8/16/32: pw_small (24-32 per group); 16 < C_in <= 64:
+ *    patch_run on the pixel in place (DS-CNN 64 -> 64: 0.36 -> 0.22); C_in % 16 == 0 > 64 (C_out <= 168):
+ *    patch_mem_run on the pixel in place (person_detect 128 -> 128: 0.27 -> 0.24); else the mve_dot4 loop.
+ *  - the rest (groups == 1, dilation_w 1): per pixel and valid filter row one mve_dot4 span per group.
+ *  - grouped or dilation_w > 1 outside the window path: a copy of the reference loop.
  */
 #include "mf_conv2d_s8.h"
 

@@ -3,15 +3,25 @@
  * @brief Cortex-M55 Helium (MVE) variant of mf_depthwise_conv2d_s8, bit-exact with
  *        runtime_c/kernels/mf_depthwise_conv2d_s8.c.
  *
- * Vectorised across channels, int32 lanes (an int8 x int8 product sum over the window needs 32 bits):
- *  - depth multiplier 1: 16 channels per pass in four accumulators; per valid tap, four VLDRB.S32 of the
+ * Stack: ONE 2 KB scratch (MVE_DW_SCRATCH_WORDS int32) declared in mf_depthwise_conv2d_s8 and passed down as a
+ * pointer; every path's tables live in it (no other stack buffer).
+ * Vectorised across channels, int32 accumulators (an int8 x int8 product sum over the window needs 32 bits):
+ *  - 3x3, depth multiplier 1, C % 16 == 0, C <= 144, no left shift (dw3_c16, checked first after C == 1):
+ *    per pixel one asm block over its 16-channel chunks, int8 lanes, two taps' VMULLB/VMULLT.S8 products summed
+ *    in int16 then widened into four int32 accumulators, offset folded into their start: 147 instructions per
+ *    chunk (144 MACs) with the tap vectors in the scratch block (C <= 64: 336 bytes per chunk), 155 with the
+ *    filter read in place (C 80..144: 192 bytes per chunk); border pixels: a nine-entry tap-address table, the
+ *    padding taps pointing at C bytes of the input zero point (+18 per chunk). Per call: ~80 per chunk of
+ *    block setup. DS-CNN's 25x5x64 layers 1.83 -> 1.31, person_detect's C 16..128 layers 1.64-2.15 ->
+ *    1.24-1.52 instructions/MAC.
+ *  - other depth multiplier 1: 16 channels per pass in four accumulators; per valid tap, four VLDRB.S32 of the
  *    input, four of the filter and four VMLA (~0.9 instructions/MAC); the input offset is folded into
  *    acc = bias + off * sum(filter) for windows fully inside the input (stack, up to MVE_CORR_MAX channels),
  *    added to the input lanes otherwise. A tail of C % 16 channels runs predicated.
  *    Runs of output pixels with full windows (C % 8 == 0) skip the per-pixel window bounds; with C <= 128,
  *    dilation_w 1 and no left shift, each pixel is one asm block over its 8-channel chunks (offset folded into
  *    the bias, requantization in the block; 16-channel chunks when C % 16 == 0, 15 instructions per 16 MACs
- *    a tap; stack: 12 bytes per channel, <= 1536 bytes): person_detect's depthwise layers 1.64-2.08
+ *    a tap; scratch: 12 bytes per channel, <= 1536 bytes): person_detect's depthwise layers 1.64-2.08
  *    instructions/MAC (were 2.05-3.29). C == 8 with a 3x3 filter: the whole interior run in one asm block with
  *    the nine taps unrolled (6 instructions per 8-MAC tap, ~81 per pixel): person_detect layer 1 2.08 -> 1.32.
  *  - depth multiplier > 1: four output channels per pass, their input channels (o / M) fetched by a byte
@@ -20,7 +30,7 @@
  *    is one byte gather (VLDRB.S8 with offsets), each output channel one VMLADAVA.S8 against its transposed
  *    taps; offset folded into the bias. Up to 16 channels without left shift, interior pixels run in one asm
  *    block (person_detect's first layer 4.75 -> 1.02 instructions/MAC).
- *    Stack: 64 x 16 filter bytes + 64 int32 + 448 bytes of asm blocks = 1728 bytes.
+ *    Scratch: 64 x 16 filter bytes + 64 int32 + 448 bytes of asm blocks = 1728 bytes.
  * Any filter size, stride, dilation, padding, batch. Requantization four channels at a time with VQRDMULH and
  * a sign-fixed VRSHL, bit-exact with mf_requantize. Outputs are written pixel by pixel, channels in
  * increasing order (the reference's order), so in-place arena plans hold.
