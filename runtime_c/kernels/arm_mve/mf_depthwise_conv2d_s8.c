@@ -1055,22 +1055,33 @@ static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *pa
     "add %[p], %[p], #192\n\t"                                                                                        \
     "subs %[n], #1\n\t"
 
-/* ctx: tap step, row step (from the third tap of a row to the first of the next), output offset, act_min,
- * act_max */
-static void __attribute__((noinline)) dw3_pixel(const int8_t *x, const int32_t *blk, int8_t *out, int32_t nch,
-                                                const int32_t *ctx)
+/* A run of pixels (ctx[8] of them, their windows inside the input, outputs contiguous). ctx: tap step, row
+ * step (from the third tap of a row to the first of the next), output offset, act_min, act_max, C, 8 C - 16,
+ * chunks, pixels left (counted down), pixel step - 16 chunks, block bytes, 16 chunks. */
+static void __attribute__((noinline)) dw3_pixel(const int8_t *x, const int32_t *blk, int8_t *out, int32_t *ctx)
 {
     const int8_t *xb;
-    int32_t xs, ra, off, lo, hi;
+    int32_t xs, ra, off, lo, hi, nch;
     __asm__ volatile("ldrd %[xs], %[ra], [%[ctx]]\n\t"
                      "ldr %[off], [%[ctx], #8]\n\t"
                      "ldrd %[lo], %[hi], [%[ctx], #12]\n\t"
                      "mov %[xb], %[x]\n"
+                     "0:\n\t"
+                     "ldr %[n], [%[ctx], #28]\n"
                      "1:\n\t"
                      DW3_CHUNK_B(DW3_XW)
                      "mov %[x], %[xb]\n\t"
-                     "bne 1b\n"
-                     : [x] "+r"(x), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "=&r"(xb), [xs] "=&r"(xs),
+                     "bne 1b\n\t"
+                     "ldr %[x], [%[ctx], #40]\n\t"
+                     "sub %[p], %[p], %[x]\n\t"
+                     "ldr %[x], [%[ctx], #36]\n\t"
+                     "add %[xb], %[xb], %[x]\n\t"
+                     "ldr %[x], [%[ctx], #32]\n\t"
+                     "subs %[x], #1\n\t"
+                     "str %[x], [%[ctx], #32]\n\t"
+                     "mov %[x], %[xb]\n\t"
+                     "bne 0b\n"
+                     : [x] "+r"(x), [p] "+r"(blk), [out] "+r"(out), [n] "=&r"(nch), [xb] "=&r"(xb), [xs] "=&r"(xs),
                        [ra] "=&r"(ra), [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi)
                      : [ctx] "r"(ctx)
                      : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
@@ -1097,20 +1108,33 @@ static void __attribute__((noinline)) dw3_pixel_tbl(const int8_t *const *tb, con
 /* As dw3_pixel / dw3_pixel_tbl with the filter read in place (C > DW3_MAX_C): w = the chunk's first tap,
  * wadj = 8 C - 16; 8 instructions more per chunk. */
 static void __attribute__((noinline)) dw3f_pixel(const int8_t *x, const int8_t *w, const int32_t *blk, int8_t *out,
-                                                 int32_t nch, const int32_t *ctx)
+                                                 int32_t *ctx)
 {
     const int8_t *xb;
-    int32_t xs, ra, off, lo, hi, C, wadj;
+    int32_t xs, ra, off, lo, hi, C, wadj, nch;
     __asm__ volatile("ldrd %[xs], %[ra], [%[ctx]]\n\t"
                      "ldr %[off], [%[ctx], #8]\n\t"
                      "ldrd %[lo], %[hi], [%[ctx], #12]\n\t"
                      "ldrd %[C], %[wadj], [%[ctx], #20]\n\t"
                      "mov %[xb], %[x]\n"
+                     "0:\n\t"
+                     "ldr %[n], [%[ctx], #28]\n"
                      "1:\n\t"
                      DW3_CHUNK_F(DW3_XW)
                      "mov %[x], %[xb]\n\t"
-                     "bne 1b\n"
-                     : [x] "+r"(x), [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "=&r"(xb),
+                     "bne 1b\n\t"
+                     "ldr %[x], [%[ctx], #40]\n\t"
+                     "sub %[p], %[p], %[x]\n\t"
+                     "ldr %[x], [%[ctx], #44]\n\t"
+                     "sub %[w], %[w], %[x]\n\t"
+                     "ldr %[x], [%[ctx], #36]\n\t"
+                     "add %[xb], %[xb], %[x]\n\t"
+                     "ldr %[x], [%[ctx], #32]\n\t"
+                     "subs %[x], #1\n\t"
+                     "str %[x], [%[ctx], #32]\n\t"
+                     "mov %[x], %[xb]\n\t"
+                     "bne 0b\n"
+                     : [x] "+r"(x), [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [n] "=&r"(nch), [xb] "=&r"(xb),
                        [xs] "=&r"(xs), [ra] "=&r"(ra), [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi), [C] "=&r"(C),
                        [wadj] "=&r"(wadj)
                      : [ctx] "r"(ctx)
@@ -1208,8 +1232,8 @@ static void __attribute__((noinline)) dw3_c16(const mf_depthwise_conv2d_params *
             vst1q_s32(q + ib + 32 + 4 * a, vldrwq_gather_shifted_offset_s32(quant->shift + 16 * k, idx));
         }
     }
-    const int32_t ctx_in[7] = {dw * C, dh * in.w * C - 2 * dw * C, params->output_offset, params->act_min,
-                               params->act_max, C, 8 * C - 16};
+    int32_t ctx_in[12] = {dw * C, dh * in.w * C - 2 * dw * C, params->output_offset, params->act_min,
+                          params->act_max, C, 8 * C - 16, nch, 0, sw * C - 16 * nch, 4 * bw * nch, 16 * nch};
     const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
     for (int32_t i = 0; i < C; i += 16) {
         vst1q_s8(win + i, zp);
@@ -1232,12 +1256,15 @@ static void __attribute__((noinline)) dw3_c16(const mf_depthwise_conv2d_params *
             int8_t *op = output + (b * out.h + y) * out.w * C;
             for (int32_t x = 0; x < out.w; ++x, op += C) {
                 const int32_t x0 = x * sw - params->pad_w;
-                if (x >= xa && x < xb) {
+                if (x == xa && xa < xb) { /* the interior run, in its place in the output order */
+                    ctx_in[8] = xb - xa;
                     if (inplace) {
-                        dw3f_pixel(in_b + (y0 * in.w + x0) * C, filter, blk, op, nch, ctx_in);
+                        dw3f_pixel(in_b + (y0 * in.w + x0) * C, filter, blk, op, ctx_in);
                     } else {
-                        dw3_pixel(in_b + (y0 * in.w + x0) * C, blk, op, nch, ctx_in);
+                        dw3_pixel(in_b + (y0 * in.w + x0) * C, blk, op, ctx_in);
                     }
+                    op += (xb - xa - 1) * C;
+                    x = xb - 1;
                     continue;
                 }
                 /* the taps' addresses: padding taps read the input zero point */
