@@ -24,8 +24,8 @@
  *  - conv_patch (im2col): KH * KW > 1, dilation_w 1, L = KH * KW * C_in > 16 and (L <= 64, or L % 16 == 0 with
  *    12 C_out + L + 48 <= 2048): per pixel the window is copied into an L-byte patch (one vector copy per filter
  *    row; border pixels: zero point first, then the taps inside). C_out % 4 == 0 without left shift: L <= 64:
- *    patch_run, the patch in q registers, per group 7 ceil(L/16) + 26 instructions (L % 16 == 0: 5 L/16 + 22);
- *    L > 64: patch_mem_run, a DLS/LE loop per group, 10 L/16 + 28. Otherwise mve_dot4 over the patch per group.
+ *    patch_run, the patch in q registers, per group 8 ceil(L/16) + 22 instructions (L % 16 == 0: 8 L/16 + 18);
+ *    L > 64: patch_mem_run, a DLS/LE loop per group, 10 L/16 + 26. Otherwise mve_dot4 over the patch per group.
  *    DS-CNN's 10x4x1 first layer 2.55 -> 0.37, ResNet-8's 3x3 over 16/32/64 channels 0.48-0.30 -> 0.26-0.20.
  *  - pointwise (1x1, no padding): C_in 8 stride 1 (C_out <= 64): pw8_layer, the whole layer in one asm block
  *    (80-byte block per group in the scratch); C_in 8/16/32: pw_small (24-32 per group); 16 < C_in <= 64:
@@ -254,7 +254,7 @@ static const int32_t *build_blk(int32_t *scratch, const mf_per_channel_quant *qu
 static void patch_mem_run(const int8_t *w, const int32_t *blk, int8_t *out, const int32_t *ctx);
 
 /* Pointwise, C_in % 16 == 0 and > 64, C_out % 4 == 0 (<= 168: the blocks fit the scratch), no left shift: each
- * pixel read in place through patch_mem_run (10 C_in / 16 + 28 instructions per group of four channels). */
+ * pixel read in place through patch_mem_run (10 C_in / 16 + 26 instructions per group of four channels). */
 static void __attribute__((noinline)) pw_mem_layer(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
                                                    const int8_t *input, const int8_t *filter, int32_t *scratch,
                                                    int8_t *output)
@@ -282,8 +282,8 @@ static void __attribute__((noinline)) pw_mem_layer(const mf_conv2d_params *param
 }
 
 /* Pointwise, 16 < C_in <= 64 (not 32), C_out % 4 == 0, no left shift: each pixel's C_in bytes are a patch
- * (see conv_patch) read in place, through patch_run (per group of four channels 5 nv + 24 instructions when
- * C_in % 16 == 0, else 5 nv + 28). scratch: corr[cout] in, expanded into the per-group blocks; 16 bytes at its
+ * (see conv_patch) read in place, through patch_run (per group of four channels 8 nv + 18 instructions when
+ * C_in % 16 == 0, else 8 nv + 22). scratch: corr[cout] in, expanded into the per-group blocks; 16 bytes at its
  * end for the first vector when C_in % 16 != 0. */
 static void __attribute__((noinline)) pw_patch_layer(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
                                                      const int8_t *input, const int8_t *filter, int32_t *scratch,
@@ -579,7 +579,7 @@ static void __attribute__((noinline)) conv_window(const mf_conv2d_params *params
  * read in place (first vector at w: bytes [r, 16) meet the zero lanes; then w + r, w + r + 16, ..), so one
  * 16-byte load per 16 MACs and no filter copy. patch_run: one asm block per pixel over the groups of four
  * channels (C_out % 4 == 0, no left shift): accumulators start at corr, requantization and store in the block;
- * per group 7 nv + 26 instructions. Otherwise the mve_dot4 loop over the patch in memory.
+ * per group 8 nv + 22 instructions (r == 16: 8 nv + 18). Otherwise the mve_dot4 loop over the patch in memory.
  * Scratch: 4 corr + 12 block bytes per output channel, 96 patch bytes. */
 #define PATCH_MAX 64
 
@@ -698,7 +698,7 @@ static const int32_t *build_blk(int32_t *scratch, const mf_per_channel_quant *qu
 
 /* Long patches in memory (L % 16 == 0, L > 64: e.g. 3x3 over 16+ channels, or a 1x1 pixel of 80+ channels):
  * per group of four channels a DLS/LE loop of L / 16 steps (one patch vector, four filter vectors at stride L,
- * four VMLADAVA.S8), accumulators starting at corr, requantization and store as in patch_run: 10 L / 16 + 28
+ * four VMLADAVA.S8), accumulators starting at corr, requantization and store as in patch_run: 10 L / 16 + 26
  * instructions per group. The four filter pointers end each group at the next group's rows (L % 16 == 0).
  * ctx: patch, L, L / 16, output offset, act_min, act_max, end of the pixel's output. */
 static void __attribute__((noinline)) patch_mem_run(const int8_t *w, const int32_t *blk, int8_t *out,

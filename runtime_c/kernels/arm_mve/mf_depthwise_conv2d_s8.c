@@ -9,11 +9,12 @@
  *  - 3x3, depth multiplier 1, C % 16 == 0, C <= 144, no left shift (dw3_c16, checked first after C == 1):
  *    per pixel one asm block over its 16-channel chunks, int8 lanes, two taps' VMULLB/VMULLT.S8 products summed
  *    in int16 then widened into four int32 accumulators, offset folded into their start: 147 instructions per
- *    chunk (144 MACs) with the tap vectors in the scratch block (C <= 64: 336 bytes per chunk), 155 with the
+ *    chunk (144 MACs) with the tap vectors in the scratch block (C <= 64: 336 bytes per chunk), 156 with the
  *    filter read in place (C 80..144: 192 bytes per chunk); border pixels: a nine-entry tap-address table, the
- *    padding taps pointing at C bytes of the input zero point (+18 per chunk). Per call: ~80 per chunk of
- *    block setup. DS-CNN's 25x5x64 layers 1.83 -> 1.31, person_detect's C 16..128 layers 1.64-2.15 ->
- *    1.24-1.52 instructions/MAC.
+ *    padding taps pointing at C bytes of the input zero point (+18 per chunk, ~100 per pixel for the table and
+ *    call); interior runs: one call, ~12 per pixel. Per call: ~80 per chunk of
+ *    block setup. DS-CNN's 25x5x64 layers 1.83 -> 1.29, person_detect's C 16..128 layers 1.64-2.15 ->
+ *    1.20-1.52 instructions/MAC.
  *  - other depth multiplier 1: 16 channels per pass in four accumulators; per valid tap, four VLDRB.S32 of the
  *    input, four of the filter and four VMLA (~0.9 instructions/MAC); the input offset is folded into
  *    acc = bias + off * sum(filter) for windows fully inside the input (stack, up to MVE_CORR_MAX channels),
