@@ -15,6 +15,9 @@
  *    call); interior runs: one call, ~12 per pixel. Per call: ~80 per chunk of
  *    block setup. DS-CNN's 25x5x64 layers 1.83 -> 1.29, person_detect's C 16..128 layers 1.64-2.15 ->
  *    1.20-1.52 instructions/MAC.
+ *  - one input channel with more than 16 taps (dw_c1big; e.g. micro_speech's 10x8 first layer 2.27 -> 0.94):
+ *    a patch per pixel and one mve_dot4 per group of four channels against the filter transposed into the
+ *    scratch (10 Lp / 16 + ~25 instructions per group, Lp = 16 ceil(taps / 16)).
  *  - other depth multiplier 1: 16 channels per pass in four accumulators; per valid tap, four VLDRB.S32 of the
  *    input, four of the filter and four VMLA (~0.9 instructions/MAC); the input offset is folded into
  *    acc = bias + off * sum(filter) for windows fully inside the input (stack, up to MVE_CORR_MAX channels),
@@ -44,25 +47,7 @@
 
 #define MVE_DW_SCRATCH_WORDS 512 /* the top-level stack scratch: 2 KB */
 
-/* x * multiplier * 2^shift per lane, bit-exact with mf_requantize, then + offset, clamp, and store the
- * lanes enabled by p as int8. */
-static inline void mve_requant_store(int32x4_t acc, const int32_t *mult, const int32_t *shift, int32_t out_off,
-                                     int32_t lo, int32_t hi, int8_t *out, mve_pred16_t p)
-{
-    const int32x4_t m = vldrwq_z_s32(mult, p);
-    const int32x4_t s = vldrwq_z_s32(shift, p);
-    const int32x4_t zero = vdupq_n_s32(0);
-    const int32x4_t right = vminq_s32(s, zero);
-    int32x4_t x = vshlq_s32(acc, vmaxq_s32(s, zero));
-    x = vqrdmulhq_s32(x, m);
-    /* negative values move down by one before the round-half-up shift: ties go away from zero */
-    x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, right), 31));
-    x = vrshlq_s32(x, right);
-    x = vaddq_n_s32(x, out_off);
-    x = vmaxq_s32(x, vdupq_n_s32(lo));
-    x = vminq_s32(x, vdupq_n_s32(hi));
-    vstrbq_p_s32(out, x, p);
-}
+#include "mf_arm_mve_common.h"
 
 static inline mve_pred16_t lanes(int32_t n)
 {
@@ -1288,12 +1273,105 @@ static void __attribute__((noinline)) dw3_c16(const mf_depthwise_conv2d_params *
     }
 }
 
+/* One input channel with a window of more than 16 taps (C == 1, M = OC >= 4, dilation_w 1; e.g. micro_speech's
+ * 10x8 first layer): a depthwise convolution of one channel is a convolution of C_in 1 to M channels. Per pixel
+ * the window is copied into a patch (taps outside the input: the input zero point, so (x + off) * w == 0 and
+ * every pixel adds the same corr = bias + off * sum(w)); per group of four channels one mve_dot4 over the patch
+ * against the filter transposed into the scratch, each channel's taps padded with zeros to Lp = 16 ceil(K / 16)
+ * bytes: 10 Lp / 16 + ~25 instructions per group. Scratch: OC (Lp + 4) + Lp + 16 bytes. */
+static int dw_c1big_fits(const mf_depthwise_conv2d_params *params)
+{
+    const int32_t K = params->filter_h * params->filter_w;
+    const int32_t Lp = (K + 15) / 16 * 16;
+    const int32_t OC = params->output.c;
+    return params->input.c == 1 && OC >= 4 && params->dilation_w == 1 && K > 16 &&
+           OC * (Lp + 4) + Lp + 16 <= 4 * MVE_DW_SCRATCH_WORDS;
+}
+
+static inline void dw_copy_bytes(int8_t *dst, const int8_t *src, int32_t n)
+{
+    for (; n > 0; n -= 16) {
+        const mve_pred16_t p = vctp8q((uint32_t)n);
+        vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
+        dst += 16;
+        src += 16;
+    }
+}
+
+static void __attribute__((noinline)) dw_c1big(const mf_depthwise_conv2d_params *params,
+                                               const mf_per_channel_quant *quant, const int8_t *input,
+                                               const int8_t *filter, const int32_t *bias, int32_t *scratch,
+                                               int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims out = params->output;
+    const int32_t OC = out.c;
+    const int32_t kh = params->filter_h;
+    const int32_t kw = params->filter_w;
+    const int32_t K = kh * kw;
+    const int32_t Lp = (K + 15) / 16 * 16;
+    const int32_t dh = params->dilation_h;
+    int8_t *wt = (int8_t *)scratch;
+    int32_t *corr = scratch + OC * Lp / 4;
+    int8_t *patch = (int8_t *)(corr + OC);
+    const uint32_t off = (uint32_t)params->input_offset;
+    for (int32_t o = 0; o < OC; ++o) {
+        int32_t sum = 0;
+        for (int32_t t = 0; t < Lp; ++t) {
+            const int8_t v = t < K ? filter[t * OC + o] : 0;
+            wt[o * Lp + t] = v;
+            sum += v;
+        }
+        corr[o] = (int32_t)((uint32_t)(bias != NULL ? bias[o] : 0) + off * (uint32_t)sum);
+    }
+    for (int32_t i = 0; i < Lp + 16; i += 16) {
+        vst1q_s8(patch + i, vdupq_n_s8(0));
+    }
+    const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
+    for (int32_t b = 0; b < out.n; ++b) {
+        const int8_t *in_b = input + b * in.h * in.w;
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int32_t y0 = y * params->stride_h - params->pad_h;
+            const int32_t ky0 = first_tap(y0, dh, kh);
+            const int32_t ky1 = end_tap(y0, dh, kh, in.h);
+            for (int32_t x = 0; x < out.w; ++x) {
+                const int32_t x0 = x * params->stride_w - params->pad_w;
+                const int32_t kx0 = first_tap(x0, 1, kw);
+                const int32_t kx1 = end_tap(x0, 1, kw, in.w);
+                if (ky0 != 0 || ky1 != kh || kx0 != 0 || kx1 != kw) {
+                    for (int32_t i = 0; i < K; i += 16) {
+                        vstrbq_p_s8(patch + i, zp, vctp8q((uint32_t)(K - i)));
+                    }
+                }
+                if (kx1 > kx0) {
+                    const int8_t *src = in_b + (y0 + ky0 * dh) * in.w + x0 + kx0;
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        dw_copy_bytes(patch + ky * kw + kx0, src, kx1 - kx0);
+                        src += dh * in.w;
+                    }
+                }
+                int8_t *op = output + ((b * out.h + y) * out.w + x) * OC;
+                for (int32_t o = 0; o < OC; o += 4) {
+                    /* a partial last group is the last four channels, storing only the new ones */
+                    const int32_t base = OC - o >= 4 ? o : OC - 4;
+                    const int32x4_t v = vaddq_s32(mve_dot4(patch, wt + base * Lp, Lp, Lp), vldrwq_s32(corr + base));
+                    mve_requant_store(v, quant->multiplier + base, quant->shift + base, params->output_offset,
+                                      params->act_min, params->act_max, op + base,
+                                      (mve_pred16_t)(0xFFFFu << (4 * (o - base))));
+                }
+            }
+        }
+    }
+}
+
 void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
                             const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output)
 {
     int32_t scratch[MVE_DW_SCRATCH_WORDS];
     if (dw_c1_fits(params)) {
         dw_c1(params, quant, input, filter, bias, scratch, output);
+    } else if (dw_c1big_fits(params)) {
+        dw_c1big(params, quant, input, filter, bias, scratch, output);
     } else if (dw3_fits(params, quant)) {
         dw3_c16(params, quant, input, filter, bias, scratch, output);
     } else if (params->depth_multiplier == 1) {
