@@ -206,6 +206,38 @@ def test_depthwise_single_channel(mult, tmp_path, mve):
     assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
 
 
+def dw_c1big_case(seed):
+    """One input channel, more than 16 taps (micro_speech's 10x8 first layer): the patch + transposed-filter
+    path, multipliers 4..13 (partial last group), strides, SAME/VALID, dilation_h, batch 2."""
+    rng = np.random.default_rng(2700 + seed)
+    while True:
+        kh, kw = int(rng.integers(2, 11)), int(rng.integers(1, 11))
+        if kh * kw > 16:
+            break
+    mult = (8, 4, 5, 12, 13)[seed % 5]
+    dh = 2 if seed % 4 == 3 else 1
+    attrs = DepthwiseConv2DAttrs(("SAME", "VALID")[seed % 2], 1 + seed % 2, 1 + seed % 3 // 2, mult, dh, 1,
+                                 ACTIVATIONS[seed % 4])  # fmt: skip
+    h = (kh - 1) * dh + 1 + int(rng.integers(0, 6))
+    w = kw + int(rng.integers(0, 6))
+    return dw_graph(rng, 1 + seed % 2, h, w, 1, mult, kh, kw, attrs, bias=seed % 5 != 4,
+                    per_channel=seed % 7 != 3), rng  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(FAST))
+def test_depthwise_single_channel_large(seed, tmp_path, mve):
+    g, rng = dw_c1big_case(seed)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
+def test_depthwise_micro_speech_shape(tmp_path, mve):
+    """micro_speech's first layer: 49x40x1, 10x8 filter, multiplier 8, stride 2, SAME."""
+    rng = np.random.default_rng(2800)
+    attrs = DepthwiseConv2DAttrs("SAME", 2, 2, 8, 1, 1, "RELU")
+    g = dw_graph(rng, 1, 49, 40, 1, 8, 10, 8, attrs)
+    assert_mve_exact(g, random_inputs(g, rng, 2), tmp_path / "out", mve)
+
+
 @pytest.mark.parametrize("cin", [8, 24, 128])
 def test_depthwise_interior_runs(cin, tmp_path, mve):
     """Multiplier 1, C % 8 == 0: interior pixel runs (the per-pixel asm block, offset folded into the bias) between

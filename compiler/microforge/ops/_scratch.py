@@ -61,3 +61,15 @@ def _arm_dsp_depthwise(f: Fields) -> int:
     # 3x3 windows with depth multiplier 1 or a multiple of 4: planes / band buffer / per-channel table (dw_scratch)
     m = f["depth_multiplier"]
     return 2048 if (f["filter_h"], f["filter_w"]) == (3, 3) and (m == 1 or m % 4 == 0) else 0
+
+
+@twin("mf_conv2d_s8", "arm_mve")
+def _arm_mve_conv(f: Fields) -> int:
+    # ungrouped: corrections, patch and filter blocks (MVE_SCRATCH_WORDS) + 12 bytes to align them to 16
+    return 2048 + 12 if f["filter"][3] == f["input"][3] else 0
+
+
+@twin("mf_depthwise_conv2d_s8", "arm_mve")
+def _arm_mve_depthwise(f: Fields) -> int:
+    # depth multiplier 1, or one input channel: MVE_DW_SCRATCH_WORDS + 12 bytes to align them to 16
+    return 2048 + 12 if f["depth_multiplier"] == 1 or f["input"][3] == 1 else 0

@@ -30,7 +30,13 @@ static inline void mve_requant_store(int32x4_t acc, const int32_t *mult, const i
 
 /* {dot(x, w), dot(x, w + ws), dot(x, w + 2ws), dot(x, w + 3ws)} over n >= 1 bytes: a tail-predicated
  * low-overhead loop (DLSTP/LETP), 10 instructions per 16 x 4 MACs. VMLADAVA needs even accumulators. */
-static inline int32x4_t mve_dot4(const int8_t *x, const int8_t *w, int32_t ws, int32_t n)
+/* not inlined in -Os builds: there the callers keep too many values live for its fixed registers */
+#if defined(__OPTIMIZE_SIZE__)
+__attribute__((noinline, unused)) static
+#else
+static inline
+#endif
+int32x4_t mve_dot4(const int8_t *x, const int8_t *w, int32_t ws, int32_t n)
 {
     register int32_t a0 __asm__("r0");
     register int32_t a1 __asm__("r2");

@@ -24,8 +24,8 @@
  *  - conv_patch (im2col): KH * KW > 1, dilation_w 1, L = KH * KW * C_in > 16 and (L <= 64, or L % 16 == 0 with
  *    12 C_out + L + 48 <= 2048): per pixel the window is copied into an L-byte patch (one vector copy per filter
  *    row; border pixels: zero point first, then the taps inside). C_out % 4 == 0 without left shift: L <= 64:
- *    patch_run, the patch in q registers, per group 7 ceil(L/16) + 26 instructions (L % 16 == 0: 5 L/16 + 22);
- *    L > 64: patch_mem_run, a DLS/LE loop per group, 10 L/16 + 28. Otherwise mve_dot4 over the patch per group.
+ *    patch_run, the patch in q registers, per group 8 ceil(L/16) + 22 instructions (L % 16 == 0: 8 L/16 + 18);
+ *    L > 64: patch_mem_run, a DLS/LE loop per group, 10 L/16 + 26. Otherwise mve_dot4 over the patch per group.
  *    DS-CNN's 10x4x1 first layer 2.55 -> 0.37, ResNet-8's 3x3 over 16/32/64 channels 0.48-0.30 -> 0.26-0.20.
  *  - pointwise (1x1, no padding): C_in 8 stride 1 (C_out <= 64): pw8_layer, the whole layer in one asm block
  *    (80-byte block per group in the scratch); C_in 8/16/32: pw_small (24-32 per group); 16 < C_in <= 64:
@@ -34,6 +34,15 @@
  *  - the rest (groups == 1, dilation_w 1): per pixel and valid filter row one mve_dot4 span per group.
  *  - grouped or dilation_w > 1 outside the window path: a copy of the reference loop.
  */
+/* The inline assembly needs most registers: whatever the project's flags, build this file without a frame pointer
+ * (-Og / -fno-omit-frame-pointer debug builds) and at -O2 unless optimising for size (-O0 / -O1 builds). */
+#if defined(__GNUC__) && !defined(__clang__)
+#if !defined(__OPTIMIZE_SIZE__)
+#pragma GCC optimize("O2")
+#endif
+#pragma GCC optimize("omit-frame-pointer")
+#endif
+
 #include "mf_conv2d_s8.h"
 
 #include <arm_mve.h>
@@ -41,7 +50,7 @@
 #include "mf_requant.h"
 
 #define MVE_CORR_MAX 256
-#define MVE_SCRATCH_WORDS 512 /* the top-level stack scratch: 2 KB */
+#define MVE_SCRATCH_WORDS 512 /* the arena scratch (mf_conv2d_s8_get_buffer_size): 2 KB, + 12 B to align it */
 
 #include "mf_arm_mve_common.h"
 
@@ -254,7 +263,7 @@ static const int32_t *build_blk(int32_t *scratch, const mf_per_channel_quant *qu
 static void patch_mem_run(const int8_t *w, const int32_t *blk, int8_t *out, const int32_t *ctx);
 
 /* Pointwise, C_in % 16 == 0 and > 64, C_out % 4 == 0 (<= 168: the blocks fit the scratch), no left shift: each
- * pixel read in place through patch_mem_run (10 C_in / 16 + 28 instructions per group of four channels). */
+ * pixel read in place through patch_mem_run (10 C_in / 16 + 26 instructions per group of four channels). */
 static void __attribute__((noinline)) pw_mem_layer(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
                                                    const int8_t *input, const int8_t *filter, int32_t *scratch,
                                                    int8_t *output)
@@ -282,8 +291,8 @@ static void __attribute__((noinline)) pw_mem_layer(const mf_conv2d_params *param
 }
 
 /* Pointwise, 16 < C_in <= 64 (not 32), C_out % 4 == 0, no left shift: each pixel's C_in bytes are a patch
- * (see conv_patch) read in place, through patch_run (per group of four channels 5 nv + 24 instructions when
- * C_in % 16 == 0, else 5 nv + 28). scratch: corr[cout] in, expanded into the per-group blocks; 16 bytes at its
+ * (see conv_patch) read in place, through patch_run (per group of four channels 8 nv + 18 instructions when
+ * C_in % 16 == 0, else 8 nv + 22). scratch: corr[cout] in, expanded into the per-group blocks; 16 bytes at its
  * end for the first vector when C_in % 16 != 0. */
 static void __attribute__((noinline)) pw_patch_layer(const mf_conv2d_params *params, const mf_per_channel_quant *quant,
                                                      const int8_t *input, const int8_t *filter, int32_t *scratch,
@@ -579,7 +588,7 @@ static void __attribute__((noinline)) conv_window(const mf_conv2d_params *params
  * read in place (first vector at w: bytes [r, 16) meet the zero lanes; then w + r, w + r + 16, ..), so one
  * 16-byte load per 16 MACs and no filter copy. patch_run: one asm block per pixel over the groups of four
  * channels (C_out % 4 == 0, no left shift): accumulators start at corr, requantization and store in the block;
- * per group 7 nv + 26 instructions. Otherwise the mve_dot4 loop over the patch in memory.
+ * per group 8 nv + 22 instructions (r == 16: 8 nv + 18). Otherwise the mve_dot4 loop over the patch in memory.
  * Scratch: 4 corr + 12 block bytes per output channel, 96 patch bytes. */
 #define PATCH_MAX 64
 
@@ -698,7 +707,7 @@ static const int32_t *build_blk(int32_t *scratch, const mf_per_channel_quant *qu
 
 /* Long patches in memory (L % 16 == 0, L > 64: e.g. 3x3 over 16+ channels, or a 1x1 pixel of 80+ channels):
  * per group of four channels a DLS/LE loop of L / 16 steps (one patch vector, four filter vectors at stride L,
- * four VMLADAVA.S8), accumulators starting at corr, requantization and store as in patch_run: 10 L / 16 + 28
+ * four VMLADAVA.S8), accumulators starting at corr, requantization and store as in patch_run: 10 L / 16 + 26
  * instructions per group. The four filter pointers end each group at the next group's rows (L % 16 == 0).
  * ctx: patch, L, L / 16, output offset, act_min, act_max, end of the pixel's output. */
 static void __attribute__((noinline)) patch_mem_run(const int8_t *w, const int32_t *blk, int8_t *out,
@@ -993,17 +1002,21 @@ static void conv_generic(const mf_conv2d_params *params, const mf_per_channel_qu
 
 int32_t mf_conv2d_s8_get_buffer_size(const mf_conv2d_params *params)
 {
-    (void)params;
-    return 0;
+    /* ungrouped layers: per-channel corrections, the patch / filter blocks (MVE_SCRATCH_WORDS), + 12 bytes to align
+     * them to 16 */
+    return params->filter.c == params->input.c ? MVE_SCRATCH_WORDS * 4 + 12 : 0;
 }
 
 void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *quant, const int8_t *input,
                   const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch)
 {
-    (void)scratch; /* this file's kernel asks for none */
     const mf_dims in = params->input;
     const mf_dims fd = params->filter;
     const mf_dims out = params->output;
+    if (scratch == NULL || params->scratch_bytes < mf_conv2d_s8_get_buffer_size(params) || fd.c != in.c) {
+        conv_generic(params, quant, input, filter, bias, output); /* no scratch (refused for RAM), or grouped */
+        return;
+    }
     const int window = out.c >= 4 && win_fits(params);
     const int use_patch = !window && patch_fits(params) && out.c <= MVE_CORR_MAX;
     if (!use_patch && !window && (fd.c != in.c || params->dilation_w != 1 || out.c < 4)) {
@@ -1016,8 +1029,8 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
     const int32_t n_corr = out.c < MVE_CORR_MAX ? out.c : MVE_CORR_MAX;
 
     /* corr[o] = bias[o] + off * sum(filter[o]) for pixels whose whole window lies inside the input */
-    int32_t stackbuf[MVE_SCRATCH_WORDS] __attribute__((aligned(16)));
-    int32_t *corr = stackbuf;
+    int32_t *const buf = (int32_t *)(((uintptr_t)scratch + 15) & ~(uintptr_t)15); /* 16-aligned arena scratch */
+    int32_t *corr = buf;
     for (int32_t o = 0; o < n_corr; ++o) {
         const int8_t *w = filter + o * wstride;
         int32_t s = 0;
@@ -1033,7 +1046,7 @@ void mf_conv2d_s8(const mf_conv2d_params *params, const mf_per_channel_quant *qu
         for (int32_t o = 0; o < out.c; ++o) {
             left |= quant->shift[o] > 0;
         }
-        conv_patch(params, quant, input, filter, left, stackbuf, MVE_SCRATCH_WORDS, output);
+        conv_patch(params, quant, input, filter, left, buf, MVE_SCRATCH_WORDS, output);
         return;
     }
     if (window) {

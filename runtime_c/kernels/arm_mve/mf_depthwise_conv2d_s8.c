@@ -9,11 +9,15 @@
  *  - 3x3, depth multiplier 1, C % 16 == 0, C <= 144, no left shift (dw3_c16, checked first after C == 1):
  *    per pixel one asm block over its 16-channel chunks, int8 lanes, two taps' VMULLB/VMULLT.S8 products summed
  *    in int16 then widened into four int32 accumulators, offset folded into their start: 147 instructions per
- *    chunk (144 MACs) with the tap vectors in the scratch block (C <= 64: 336 bytes per chunk), 155 with the
+ *    chunk (144 MACs) with the tap vectors in the scratch block (C <= 64: 336 bytes per chunk), 156 with the
  *    filter read in place (C 80..144: 192 bytes per chunk); border pixels: a nine-entry tap-address table, the
- *    padding taps pointing at C bytes of the input zero point (+18 per chunk). Per call: ~80 per chunk of
- *    block setup. DS-CNN's 25x5x64 layers 1.83 -> 1.31, person_detect's C 16..128 layers 1.64-2.15 ->
- *    1.24-1.52 instructions/MAC.
+ *    padding taps pointing at C bytes of the input zero point (+18 per chunk, ~100 per pixel for the table and
+ *    call); interior runs: one call, ~12 per pixel. Per call: ~80 per chunk of
+ *    block setup. DS-CNN's 25x5x64 layers 1.83 -> 1.29, person_detect's C 16..128 layers 1.64-2.15 ->
+ *    1.20-1.52 instructions/MAC.
+ *  - one input channel with more than 16 taps (dw_c1big; e.g. micro_speech's 10x8 first layer 2.27 -> 0.94):
+ *    a patch per pixel and one mve_dot4 per group of four channels against the filter transposed into the
+ *    scratch (10 Lp / 16 + ~25 instructions per group, Lp = 16 ceil(taps / 16)).
  *  - other depth multiplier 1: 16 channels per pass in four accumulators; per valid tap, four VLDRB.S32 of the
  *    input, four of the filter and four VMLA (~0.9 instructions/MAC); the input offset is folded into
  *    acc = bias + off * sum(filter) for windows fully inside the input (stack, up to MVE_CORR_MAX channels),
@@ -35,33 +39,24 @@
  * a sign-fixed VRSHL, bit-exact with mf_requantize. Outputs are written pixel by pixel, channels in
  * increasing order (the reference's order), so in-place arena plans hold.
  */
+/* The inline assembly needs most registers: whatever the project's flags, build this file without a frame pointer
+ * (-Og / -fno-omit-frame-pointer debug builds) and at -O2 unless optimising for size (-O0 / -O1 builds). */
+#if defined(__GNUC__) && !defined(__clang__)
+#if !defined(__OPTIMIZE_SIZE__)
+#pragma GCC optimize("O2")
+#endif
+#pragma GCC optimize("omit-frame-pointer")
+#endif
+
 #include "mf_depthwise_conv2d_s8.h"
 
 #include <arm_mve.h>
 
 #include "mf_requant.h"
 
-#define MVE_DW_SCRATCH_WORDS 512 /* the top-level stack scratch: 2 KB */
+#define MVE_DW_SCRATCH_WORDS 512 /* the arena scratch (get_buffer_size): 2 KB, + 12 B to align it */
 
-/* x * multiplier * 2^shift per lane, bit-exact with mf_requantize, then + offset, clamp, and store the
- * lanes enabled by p as int8. */
-static inline void mve_requant_store(int32x4_t acc, const int32_t *mult, const int32_t *shift, int32_t out_off,
-                                     int32_t lo, int32_t hi, int8_t *out, mve_pred16_t p)
-{
-    const int32x4_t m = vldrwq_z_s32(mult, p);
-    const int32x4_t s = vldrwq_z_s32(shift, p);
-    const int32x4_t zero = vdupq_n_s32(0);
-    const int32x4_t right = vminq_s32(s, zero);
-    int32x4_t x = vshlq_s32(acc, vmaxq_s32(s, zero));
-    x = vqrdmulhq_s32(x, m);
-    /* negative values move down by one before the round-half-up shift: ties go away from zero */
-    x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, right), 31));
-    x = vrshlq_s32(x, right);
-    x = vaddq_n_s32(x, out_off);
-    x = vmaxq_s32(x, vdupq_n_s32(lo));
-    x = vminq_s32(x, vdupq_n_s32(hi));
-    vstrbq_p_s32(out, x, p);
-}
+#include "mf_arm_mve_common.h"
 
 static inline mve_pred16_t lanes(int32_t n)
 {
@@ -1055,22 +1050,33 @@ static void __attribute__((noinline)) dw_c1(const mf_depthwise_conv2d_params *pa
     "add %[p], %[p], #192\n\t"                                                                                        \
     "subs %[n], #1\n\t"
 
-/* ctx: tap step, row step (from the third tap of a row to the first of the next), output offset, act_min,
- * act_max */
-static void __attribute__((noinline)) dw3_pixel(const int8_t *x, const int32_t *blk, int8_t *out, int32_t nch,
-                                                const int32_t *ctx)
+/* A run of pixels (ctx[8] of them, their windows inside the input, outputs contiguous). ctx: tap step, row
+ * step (from the third tap of a row to the first of the next), output offset, act_min, act_max, C, 8 C - 16,
+ * chunks, pixels left (counted down), pixel step - 16 chunks, block bytes, 16 chunks. */
+static void __attribute__((noinline)) dw3_pixel(const int8_t *x, const int32_t *blk, int8_t *out, int32_t *ctx)
 {
     const int8_t *xb;
-    int32_t xs, ra, off, lo, hi;
+    int32_t xs, ra, off, lo, hi, nch;
     __asm__ volatile("ldrd %[xs], %[ra], [%[ctx]]\n\t"
                      "ldr %[off], [%[ctx], #8]\n\t"
                      "ldrd %[lo], %[hi], [%[ctx], #12]\n\t"
                      "mov %[xb], %[x]\n"
+                     "0:\n\t"
+                     "ldr %[n], [%[ctx], #28]\n"
                      "1:\n\t"
                      DW3_CHUNK_B(DW3_XW)
                      "mov %[x], %[xb]\n\t"
-                     "bne 1b\n"
-                     : [x] "+r"(x), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "=&r"(xb), [xs] "=&r"(xs),
+                     "bne 1b\n\t"
+                     "ldr %[x], [%[ctx], #40]\n\t"
+                     "sub %[p], %[p], %[x]\n\t"
+                     "ldr %[x], [%[ctx], #36]\n\t"
+                     "add %[xb], %[xb], %[x]\n\t"
+                     "ldr %[x], [%[ctx], #32]\n\t"
+                     "subs %[x], #1\n\t"
+                     "str %[x], [%[ctx], #32]\n\t"
+                     "mov %[x], %[xb]\n\t"
+                     "bne 0b\n"
+                     : [x] "+r"(x), [p] "+r"(blk), [out] "+r"(out), [n] "=&r"(nch), [xb] "=&r"(xb), [xs] "=&r"(xs),
                        [ra] "=&r"(ra), [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi)
                      : [ctx] "r"(ctx)
                      : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
@@ -1097,20 +1103,33 @@ static void __attribute__((noinline)) dw3_pixel_tbl(const int8_t *const *tb, con
 /* As dw3_pixel / dw3_pixel_tbl with the filter read in place (C > DW3_MAX_C): w = the chunk's first tap,
  * wadj = 8 C - 16; 8 instructions more per chunk. */
 static void __attribute__((noinline)) dw3f_pixel(const int8_t *x, const int8_t *w, const int32_t *blk, int8_t *out,
-                                                 int32_t nch, const int32_t *ctx)
+                                                 int32_t *ctx)
 {
     const int8_t *xb;
-    int32_t xs, ra, off, lo, hi, C, wadj;
+    int32_t xs, ra, off, lo, hi, C, wadj, nch;
     __asm__ volatile("ldrd %[xs], %[ra], [%[ctx]]\n\t"
                      "ldr %[off], [%[ctx], #8]\n\t"
                      "ldrd %[lo], %[hi], [%[ctx], #12]\n\t"
                      "ldrd %[C], %[wadj], [%[ctx], #20]\n\t"
                      "mov %[xb], %[x]\n"
+                     "0:\n\t"
+                     "ldr %[n], [%[ctx], #28]\n"
                      "1:\n\t"
                      DW3_CHUNK_F(DW3_XW)
                      "mov %[x], %[xb]\n\t"
-                     "bne 1b\n"
-                     : [x] "+r"(x), [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "=&r"(xb),
+                     "bne 1b\n\t"
+                     "ldr %[x], [%[ctx], #40]\n\t"
+                     "sub %[p], %[p], %[x]\n\t"
+                     "ldr %[x], [%[ctx], #44]\n\t"
+                     "sub %[w], %[w], %[x]\n\t"
+                     "ldr %[x], [%[ctx], #36]\n\t"
+                     "add %[xb], %[xb], %[x]\n\t"
+                     "ldr %[x], [%[ctx], #32]\n\t"
+                     "subs %[x], #1\n\t"
+                     "str %[x], [%[ctx], #32]\n\t"
+                     "mov %[x], %[xb]\n\t"
+                     "bne 0b\n"
+                     : [x] "+r"(x), [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [n] "=&r"(nch), [xb] "=&r"(xb),
                        [xs] "=&r"(xs), [ra] "=&r"(ra), [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi), [C] "=&r"(C),
                        [wadj] "=&r"(wadj)
                      : [ctx] "r"(ctx)
@@ -1208,8 +1227,8 @@ static void __attribute__((noinline)) dw3_c16(const mf_depthwise_conv2d_params *
             vst1q_s32(q + ib + 32 + 4 * a, vldrwq_gather_shifted_offset_s32(quant->shift + 16 * k, idx));
         }
     }
-    const int32_t ctx_in[7] = {dw * C, dh * in.w * C - 2 * dw * C, params->output_offset, params->act_min,
-                               params->act_max, C, 8 * C - 16};
+    int32_t ctx_in[12] = {dw * C, dh * in.w * C - 2 * dw * C, params->output_offset, params->act_min,
+                          params->act_max, C, 8 * C - 16, nch, 0, sw * C - 16 * nch, 4 * bw * nch, 16 * nch};
     const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
     for (int32_t i = 0; i < C; i += 16) {
         vst1q_s8(win + i, zp);
@@ -1232,12 +1251,15 @@ static void __attribute__((noinline)) dw3_c16(const mf_depthwise_conv2d_params *
             int8_t *op = output + (b * out.h + y) * out.w * C;
             for (int32_t x = 0; x < out.w; ++x, op += C) {
                 const int32_t x0 = x * sw - params->pad_w;
-                if (x >= xa && x < xb) {
+                if (x == xa && xa < xb) { /* the interior run, in its place in the output order */
+                    ctx_in[8] = xb - xa;
                     if (inplace) {
-                        dw3f_pixel(in_b + (y0 * in.w + x0) * C, filter, blk, op, nch, ctx_in);
+                        dw3f_pixel(in_b + (y0 * in.w + x0) * C, filter, blk, op, ctx_in);
                     } else {
-                        dw3_pixel(in_b + (y0 * in.w + x0) * C, blk, op, nch, ctx_in);
+                        dw3_pixel(in_b + (y0 * in.w + x0) * C, blk, op, ctx_in);
                     }
+                    op += (xb - xa - 1) * C;
+                    x = xb - 1;
                     continue;
                 }
                 /* the taps' addresses: padding taps read the input zero point */
@@ -1260,23 +1282,121 @@ static void __attribute__((noinline)) dw3_c16(const mf_depthwise_conv2d_params *
     }
 }
 
+/* One input channel with a window of more than 16 taps (C == 1, M = OC >= 4, dilation_w 1; e.g. micro_speech's
+ * 10x8 first layer): a depthwise convolution of one channel is a convolution of C_in 1 to M channels. Per pixel
+ * the window is copied into a patch (taps outside the input: the input zero point, so (x + off) * w == 0 and
+ * every pixel adds the same corr = bias + off * sum(w)); per group of four channels one mve_dot4 over the patch
+ * against the filter transposed into the scratch, each channel's taps padded with zeros to Lp = 16 ceil(K / 16)
+ * bytes: 10 Lp / 16 + ~25 instructions per group. Scratch: OC (Lp + 4) + Lp + 16 bytes. */
+static int dw_c1big_fits(const mf_depthwise_conv2d_params *params)
+{
+    const int32_t K = params->filter_h * params->filter_w;
+    const int32_t Lp = (K + 15) / 16 * 16;
+    const int32_t OC = params->output.c;
+    return params->input.c == 1 && OC >= 4 && params->dilation_w == 1 && K > 16 &&
+           OC * (Lp + 4) + Lp + 16 <= 4 * MVE_DW_SCRATCH_WORDS;
+}
+
+static inline void dw_copy_bytes(int8_t *dst, const int8_t *src, int32_t n)
+{
+    for (; n > 0; n -= 16) {
+        const mve_pred16_t p = vctp8q((uint32_t)n);
+        vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
+        dst += 16;
+        src += 16;
+    }
+}
+
+static void __attribute__((noinline)) dw_c1big(const mf_depthwise_conv2d_params *params,
+                                               const mf_per_channel_quant *quant, const int8_t *input,
+                                               const int8_t *filter, const int32_t *bias, int32_t *scratch,
+                                               int8_t *output)
+{
+    const mf_dims in = params->input;
+    const mf_dims out = params->output;
+    const int32_t OC = out.c;
+    const int32_t kh = params->filter_h;
+    const int32_t kw = params->filter_w;
+    const int32_t K = kh * kw;
+    const int32_t Lp = (K + 15) / 16 * 16;
+    const int32_t dh = params->dilation_h;
+    int8_t *wt = (int8_t *)scratch;
+    int32_t *corr = scratch + OC * Lp / 4;
+    int8_t *patch = (int8_t *)(corr + OC);
+    const uint32_t off = (uint32_t)params->input_offset;
+    for (int32_t o = 0; o < OC; ++o) {
+        int32_t sum = 0;
+        for (int32_t t = 0; t < Lp; ++t) {
+            const int8_t v = t < K ? filter[t * OC + o] : 0;
+            wt[o * Lp + t] = v;
+            sum += v;
+        }
+        corr[o] = (int32_t)((uint32_t)(bias != NULL ? bias[o] : 0) + off * (uint32_t)sum);
+    }
+    for (int32_t i = 0; i < Lp + 16; i += 16) {
+        vst1q_s8(patch + i, vdupq_n_s8(0));
+    }
+    const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
+    for (int32_t b = 0; b < out.n; ++b) {
+        const int8_t *in_b = input + b * in.h * in.w;
+        for (int32_t y = 0; y < out.h; ++y) {
+            const int32_t y0 = y * params->stride_h - params->pad_h;
+            const int32_t ky0 = first_tap(y0, dh, kh);
+            const int32_t ky1 = end_tap(y0, dh, kh, in.h);
+            for (int32_t x = 0; x < out.w; ++x) {
+                const int32_t x0 = x * params->stride_w - params->pad_w;
+                const int32_t kx0 = first_tap(x0, 1, kw);
+                const int32_t kx1 = end_tap(x0, 1, kw, in.w);
+                if (ky0 != 0 || ky1 != kh || kx0 != 0 || kx1 != kw) {
+                    for (int32_t i = 0; i < K; i += 16) {
+                        vstrbq_p_s8(patch + i, zp, vctp8q((uint32_t)(K - i)));
+                    }
+                }
+                if (kx1 > kx0) {
+                    const int8_t *src = in_b + (y0 + ky0 * dh) * in.w + x0 + kx0;
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        dw_copy_bytes(patch + ky * kw + kx0, src, kx1 - kx0);
+                        src += dh * in.w;
+                    }
+                }
+                int8_t *op = output + ((b * out.h + y) * out.w + x) * OC;
+                for (int32_t o = 0; o < OC; o += 4) {
+                    /* a partial last group is the last four channels, storing only the new ones */
+                    const int32_t base = OC - o >= 4 ? o : OC - 4;
+                    const int32x4_t v = vaddq_s32(mve_dot4(patch, wt + base * Lp, Lp, Lp), vldrwq_s32(corr + base));
+                    mve_requant_store(v, quant->multiplier + base, quant->shift + base, params->output_offset,
+                                      params->act_min, params->act_max, op + base,
+                                      (mve_pred16_t)(0xFFFFu << (4 * (o - base))));
+                }
+            }
+        }
+    }
+}
+
 int32_t mf_depthwise_conv2d_s8_get_buffer_size(const mf_depthwise_conv2d_params *params)
 {
-    (void)params;
-    return 0;
+    /* the paths that use it (depth multiplier 1, or one input channel): MVE_DW_SCRATCH_WORDS, + 12 bytes to align
+     * them to 16 */
+    return params->depth_multiplier == 1 || params->input.c == 1 ? MVE_DW_SCRATCH_WORDS * 4 + 12 : 0;
 }
 
 void mf_depthwise_conv2d_s8(const mf_depthwise_conv2d_params *params, const mf_per_channel_quant *quant,
                             const int8_t *input, const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch)
 {
-    (void)scratch; /* this file's kernel asks for none */
-    int32_t stackbuf[MVE_DW_SCRATCH_WORDS];
+    const int32_t need = mf_depthwise_conv2d_s8_get_buffer_size(params);
+    if (need > 0 && (scratch == NULL || params->scratch_bytes < need)) {
+        dw_multn(params, quant, input, filter, bias, output); /* no scratch (refused for RAM): any multiplier */
+        return;
+    }
+    int32_t *const buf = (int32_t *)(((uintptr_t)scratch + 15) & ~(uintptr_t)15); /* 16-aligned arena scratch */
     if (dw_c1_fits(params)) {
-        dw_c1(params, quant, input, filter, bias, stackbuf, output);
+        dw_c1(params, quant, input, filter, bias, buf, output);
+    } else if (dw_c1big_fits(params)) {
+        dw_c1big(params, quant, input, filter, bias, buf, output);
     } else if (dw3_fits(params, quant)) {
-        dw3_c16(params, quant, input, filter, bias, stackbuf, output);
+        dw3_c16(params, quant, input, filter, bias, buf, output);
     } else if (params->depth_multiplier == 1) {
-        dw_mult1(params, quant, input, filter, bias, stackbuf, output);
+        dw_mult1(params, quant, input, filter, bias, buf, output);
     } else if (params->depth_multiplier % 4 == 0) {
         dw_mult4(params, quant, input, filter, bias, output);
     } else {
