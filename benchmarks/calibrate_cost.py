@@ -251,7 +251,18 @@ def calibration_set(seed: int = 0) -> list[Graph]:
                                            (8, 8, 3, 8, (1, 1), 1, "VALID", 1, "NONE"),
                                            (6, 6, 32, 128, (3, 3), 1, "SAME", 1, "RELU6"),
                                            (4, 6, 40, 140, (3, 3), 1, "VALID", 1, "NONE"),
-                                           (5, 5, 12, 20, (3, 3), 1, "SAME", 1, "RELU6")]:  # fmt: skip
+                                           (5, 5, 12, 20, (3, 3), 1, "SAME", 1, "RELU6"),
+                                           (18, 14, 6, 96, (1, 1), 2, "SAME", 1, "RELU"),
+                                           (12, 16, 3, 64, (3, 3), 1, "VALID", 1, "RELU6"),
+                                           (10, 10, 6, 48, (3, 3), 2, "SAME", 1, "NONE"),
+                                           (14, 10, 5, 80, (1, 1), 1, "VALID", 1, "RELU6"),
+                                           (9, 11, 32, 4, (3, 3), 1, "SAME", 1, "NONE"),
+                                           (16, 12, 24, 8, (1, 1), 1, "SAME", 1, "RELU"),
+                                           # tiny layers: the per-call overheads of each path
+                                           (3, 5, 8, 4, (1, 1), 1, "VALID", 1, "RELU"),
+                                           (2, 3, 16, 6, (1, 1), 1, "VALID", 1, "NONE"),
+                                           (4, 3, 8, 4, (3, 3), 1, "SAME", 1, "RELU6"),
+                                           (2, 2, 12, 4, (1, 1), 1, "VALID", 1, "NONE")]:  # fmt: skip
         g.append(conv(crng, h, w, cin, cout, k, s, p, n=n, activation=a))
     # DEPTHWISE_CONV_2D: 3x3 on many channels, multipliers, micro_speech's 10x8 stride 2, 5x5, 1x1
     for h, w, c, k, m, s, p in [(20, 20, 24, (3, 3), 1, 1, "SAME"), (14, 14, 48, (3, 3), 1, 2, "SAME"),

@@ -131,15 +131,16 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         # - else im2col blocks of 6 pixels, then 4 (conv_im2col), per block and chunk of whole taps (blocks):
         #   b6_groups / b4_groups: channels × groups of 4 patch elements in the asm channel loops, b6_chans /
         #   b4_chans: channels (entry, start, loop), b6_idx: 6-pixel channels taking constants from the arrays
-        #   (no per-call table), blk_outputs: outputs requantized and stored by the asm loops, blk_clamps: the same
-        #   × active bounds; part_resets: C_out × pixels of chunked blocks (partial sums reset); c4_chans: channels
+        #   (no per-call table), b6_outputs / b4_outputs: outputs requantized and stored by the asm loops,
+        #   blk_clamps: those outputs × active bounds; part_resets: C_out × pixels of chunked blocks (partial sums reset); c4_chans: channels
         #   in the C channel loop (< 2 groups, no mode, a last channel without padded filters; its whole groups
         #   count in b4_groups), c4_macs: its MACs of the tail elements (patch % 4, in C); fill_px / fill_rows /
         #   fill_groups: windows copied by the asm row routines (1x1 straight from the input, blocks on one row
-        #   with every window inside, inside pixels), their window rows and groups of 4 elements; stage_words: the
-        #   words gathered first when C_in % 4 != 0; slow_px / slow_rows / slow_elems: windows filled with
-        #   clipping (borders, dilation, staged chunks); im2col_setup: per call C_out (+2 C_out with a table, +the
-        #   padded filter copy's words)
+        #   with every window inside, inside pixels), their window rows and groups of 4 elements; px_loop: pixels of
+        #   blocks filled one pixel at a time (not a whole-block fill); stage_words: the words gathered first when
+        #   C_in % 4 != 0; slow_px / slow_rows / slow_elems: windows filled with clipping (borders, dilation,
+        #   staged chunks), slow_stage: their elements gathered byte-wise in C (C_in % 4 != 0); im2col_setup: per call C_out (+2 C_out with a table, +the
+        #   padded filter copy's words), im2col_calls: calls that run blocks (6-pixel and/or 4-pixel)
         # - the leftover 1-3 pixels (or all, when the blocks do not fit the scratch or a shift is below -22): 2x2 /
         #   single pixel SMLAD dot products over filter rows (row_macs: executed MACs; dots: (pixel, valid filter
         #   row, channel pair) triples; pixels: their count)
@@ -155,20 +156,24 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
             "b6_idx",
             "b4_groups",
             "b4_chans",
-            "blk_outputs",
+            "b6_outputs",
+            "b4_outputs",
             "blk_clamps",
             "blocks",
             "part_resets",
             "c4_macs",
             "c4_chans",
             "fill_px",
+            "px_loop",
             "fill_rows",
             "fill_groups",
             "stage_words",
             "slow_px",
             "slow_rows",
             "slow_elems",
+            "slow_stage",
             "im2col_setup",
+            "im2col_calls",
             "row_macs",
             "dots",
             "pixels",
@@ -642,6 +647,7 @@ def _dsp_im2col(d: dict[str, float], g: dict, np_: int, start: int, count: int) 
             ((tpc * cin) & 3 or last & 3) and not wpad
         ):
             return 0
+    d["im2col_calls"] += 1
     d["im2col_setup"] += cout * (1 + 2 * tab) + (cout * patch4 // 4 if wpad else 0)
     sh, sw, ph, pw = win.stride_h, win.stride_w, win.pad_h, win.pad_w
     dh, dw = win.dilation_h, win.dilation_w
@@ -684,6 +690,7 @@ def _dsp_im2col(d: dict[str, float], g: dict, np_: int, start: int, count: int) 
                   and (not staged or last_row <= in_bytes - (((b * h + iy) * w + ix) + (np_ - 1) * sw) * cin)):  # fmt: skip
                 rows_fill(np_)
             else:
+                d["px_loop"] += np_
                 for _, y, x in pxs:
                     iy, ix = y * sh - ph, x * sw - pw
                     inside = dw == 1 and iy >= 0 and iy + span_h < h and ix >= 0 and ix + span_w < w
@@ -697,7 +704,8 @@ def _dsp_im2col(d: dict[str, float], g: dict, np_: int, start: int, count: int) 
                         d["slow_px"] += 1
                         d["slow_rows"] += segs
                         d["slow_elems"] += elems
-                        if staged:
+                        if staged:  # bytes gathered in C, then converted by the asm words loop
+                            d["slow_stage"] += elems
                             d["fill_groups"] += _ceil(elems, 4)
             # the channel loop
             tail, groups = elems & 3, _ceil(elems, 4)
@@ -712,7 +720,7 @@ def _dsp_im2col(d: dict[str, float], g: dict, np_: int, start: int, count: int) 
                 d[pre + "_groups"] += fast * groups
                 d[pre + "_chans"] += fast
                 if last_chunk:
-                    d["blk_outputs"] += np_ * fast
+                    d[pre + "_outputs"] += np_ * fast
                     d["blk_clamps"] += np_ * fast * bounds
                     if np_ == 6 and not tab:
                         d["b6_idx"] += fast
