@@ -132,15 +132,15 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         #   b6_groups / b4_groups: channels × groups of 4 patch elements in the asm channel loops, b6_chans /
         #   b4_chans: channels (entry, start, loop), b6_idx: 6-pixel channels taking constants from the arrays
         #   (no per-call table), b6_outputs / b4_outputs: outputs requantized and stored by the asm loops,
-        #   blk_clamps: those outputs × active bounds; part_resets: C_out × pixels of chunked blocks (partial sums reset); c4_chans: channels
-        #   in the C channel loop (< 2 groups, no mode, a last channel without padded filters; its whole groups
-        #   count in b4_groups), c4_macs: its MACs of the tail elements (patch % 4, in C); fill_px / fill_rows /
-        #   fill_groups: windows copied by the asm row routines (1x1 straight from the input, blocks on one row
-        #   with every window inside, inside pixels), their window rows and groups of 4 elements; px_loop: pixels of
-        #   blocks filled one pixel at a time (not a whole-block fill); stage_words: the words gathered first when
-        #   C_in % 4 != 0; slow_px / slow_rows / slow_elems: windows filled with clipping (borders, dilation,
-        #   staged chunks), slow_stage: their elements gathered byte-wise in C (C_in % 4 != 0); im2col_setup: per call C_out (+2 C_out with a table, +the
-        #   padded filter copy's words), im2col_calls: calls that run blocks (6-pixel and/or 4-pixel)
+        #   blk_clamps: those outputs × active bounds; part_resets: C_out × pixels of chunked blocks (partial sums
+        #   reset); c4_chans: channels in the C channel loop (< 2 groups, no mode, a last channel without padded
+        #   filters; its whole groups count in b4_groups), c4_macs: its MACs of the tail elements (patch % 4);
+        #   fill_rows / fill_groups: window rows and groups of 4 elements copied by the asm row routines (1x1
+        #   straight from the input, blocks on one row with every window inside, inside pixels); px_loop: pixels
+        #   of blocks filled one pixel at a time (not a whole-block fill); stage_words: the words gathered first
+        #   when C_in % 4 != 0; slow_px / slow_rows / slow_elems: windows filled with clipping (borders, dilation,
+        #   staged chunks), slow_stage: their elements gathered byte-wise in C (C_in % 4 != 0); im2col_setup: per
+        #   call C_out (+2 C_out with a table, +the padded filter copy's words); im2col_calls: calls running blocks
         # - the leftover 1-3 pixels (or all, when the blocks do not fit the scratch or a shift is below -22): 2x2 /
         #   single pixel SMLAD dot products over filter rows (row_macs: executed MACs; dots: (pixel, valid filter
         #   row, channel pair) triples; pixels: their count)
@@ -163,7 +163,6 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
             "part_resets",
             "c4_macs",
             "c4_chans",
-            "fill_px",
             "px_loop",
             "fill_rows",
             "fill_groups",
@@ -662,7 +661,6 @@ def _dsp_im2col(d: dict[str, float], g: dict, np_: int, start: int, count: int) 
     bounds = (2 if hi_on else int(lo_on)) if np_ == 6 and tab else 2 * (lo_on or hi_on)
 
     def rows_fill(k: int) -> None:  # k whole windows inside the image, contiguous rows
-        d["fill_px"] += k
         if staged:
             d["stage_words"] += k * kh * _ceil(row_bytes, 4)
             d["fill_rows"] += k * (kh + 1)
@@ -682,7 +680,6 @@ def _dsp_im2col(d: dict[str, float], g: dict, np_: int, start: int, count: int) 
             b, y, x = pxs[0]
             iy, ix = y * sh - ph, x * sw - pw
             if same_px:
-                d["fill_px"] += np_
                 d["fill_rows"] += np_
                 d["fill_groups"] += np_ * (cin >> 2)
             elif (rows_ok and x + np_ <= ow and iy >= 0 and iy + span_h < h and ix >= 0
@@ -695,7 +692,6 @@ def _dsp_im2col(d: dict[str, float], g: dict, np_: int, start: int, count: int) 
                     iy, ix = y * sh - ph, x * sw - pw
                     inside = dw == 1 and iy >= 0 and iy + span_h < h and ix >= 0 and ix + span_w < w
                     if inside and chunked and not staged:
-                        d["fill_px"] += 1
                         d["fill_rows"] += segs
                         d["fill_groups"] += elems >> 2
                     elif inside and not chunked:
