@@ -221,6 +221,56 @@ def calibration_set(seed: int = 0) -> list[Graph]:
     # without a clamp narrower than int8 (arm_dsp's unclamped 1x1 C_in 8/16 loop)
     for h, w, cin, cout in [(18, 18, 8, 16), (12, 10, 16, 32), (9, 9, 8, 40), (10, 12, 16, 20)]:
         g.append(conv(rng, h, w, cin, cout, (1, 1), 1, "VALID", activation="NONE"))
+    # arm_dsp CONV_2D paths (own generator: the other ops' cases stay the same): whole-layer 1x1 C_in 8 / 16
+    # clamped or not with odd pixel counts; 6-pixel blocks (1x1 from the input, rows of inside windows, per-call
+    # table or constants from the arrays, low-only clamps), 4-pixel blocks and chunked patches (3x3 C_in 32..64),
+    # leftover 1-3 pixels, C_in % 4 != 0 gathers, borders, first layers with C_in 1 / 3 and large windows,
+    # stride 2, batches, the C channel loop (1x1 C_in <= 4) and layers too wide for the blocks (2x2 path)
+    crng = np.random.default_rng(seed + 1)
+    for h, w, cin, cout, k, s, p, n, a in [(7, 9, 8, 30, (1, 1), 1, "VALID", 1, "NONE"),
+                                           (8, 8, 16, 40, (1, 1), 1, "SAME", 1, "RELU"),
+                                           (9, 7, 16, 21, (1, 1), 1, "VALID", 1, "NONE"),
+                                           (13, 11, 8, 9, (1, 1), 1, "VALID", 1, "RELU6"),
+                                           (12, 12, 64, 32, (1, 1), 1, "SAME", 1, "RELU6"),
+                                           (6, 6, 128, 64, (1, 1), 1, "VALID", 1, "NONE"),
+                                           (10, 10, 24, 16, (1, 1), 1, "VALID", 1, "RELU"),
+                                           (6, 6, 64, 96, (1, 1), 1, "VALID", 1, "RELU6"),
+                                           (7, 7, 48, 20, (1, 1), 1, "VALID", 2, "NONE"),
+                                           (15, 15, 16, 8, (1, 1), 2, "VALID", 1, "RELU6"),
+                                           (8, 8, 64, 64, (3, 3), 1, "SAME", 1, "RELU"),
+                                           (16, 16, 32, 64, (3, 3), 2, "SAME", 1, "RELU"),
+                                           (9, 9, 32, 24, (3, 3), 1, "SAME", 1, "NONE"),
+                                           (10, 10, 16, 16, (5, 5), 1, "SAME", 1, "RELU6"),
+                                           (11, 13, 16, 32, (3, 3), 1, "VALID", 1, "RELU6"),
+                                           (7, 7, 40, 48, (3, 3), 2, "SAME", 1, "RELU"),
+                                           (6, 6, 16, 16, (3, 3), 1, "SAME", 2, "RELU6"),
+                                           (14, 14, 6, 12, (3, 3), 1, "SAME", 1, "RELU6"),
+                                           (12, 12, 5, 8, (3, 3), 2, "SAME", 1, "NONE"),
+                                           (20, 20, 3, 16, (3, 3), 1, "SAME", 1, "RELU"),
+                                           (24, 24, 3, 32, (3, 3), 2, "SAME", 1, "RELU6"),
+                                           (10, 10, 7, 10, (3, 3), 1, "VALID", 1, "RELU6"),
+                                           (41, 32, 1, 8, (10, 4), 2, "SAME", 1, "RELU"),
+                                           (30, 30, 1, 8, (7, 7), 2, "SAME", 1, "RELU6"),
+                                           (25, 25, 3, 8, (5, 5), 2, "SAME", 1, "RELU"),
+                                           (20, 20, 3, 16, (7, 7), 2, "SAME", 1, "NONE"),
+                                           (28, 20, 1, 16, (5, 5), 1, "VALID", 1, "RELU6"),
+                                           (12, 12, 4, 16, (1, 1), 1, "VALID", 1, "RELU6"),
+                                           (8, 8, 3, 8, (1, 1), 1, "VALID", 1, "NONE"),
+                                           (6, 6, 32, 128, (3, 3), 1, "SAME", 1, "RELU6"),
+                                           (4, 6, 40, 140, (3, 3), 1, "VALID", 1, "NONE"),
+                                           (5, 5, 12, 20, (3, 3), 1, "SAME", 1, "RELU6"),
+                                           (18, 14, 6, 96, (1, 1), 2, "SAME", 1, "RELU"),
+                                           (12, 16, 3, 64, (3, 3), 1, "VALID", 1, "RELU6"),
+                                           (10, 10, 6, 48, (3, 3), 2, "SAME", 1, "NONE"),
+                                           (14, 10, 5, 80, (1, 1), 1, "VALID", 1, "RELU6"),
+                                           (9, 11, 32, 4, (3, 3), 1, "SAME", 1, "NONE"),
+                                           (16, 12, 24, 8, (1, 1), 1, "SAME", 1, "RELU"),
+                                           # tiny layers: the per-call overheads of each path
+                                           (3, 5, 8, 4, (1, 1), 1, "VALID", 1, "RELU"),
+                                           (2, 3, 16, 6, (1, 1), 1, "VALID", 1, "NONE"),
+                                           (4, 3, 8, 4, (3, 3), 1, "SAME", 1, "RELU6"),
+                                           (2, 2, 12, 4, (1, 1), 1, "VALID", 1, "NONE")]:  # fmt: skip
+        g.append(conv(crng, h, w, cin, cout, k, s, p, n=n, activation=a))
     # DEPTHWISE_CONV_2D: 3x3 on many channels, multipliers, micro_speech's 10x8 stride 2, 5x5, 1x1
     for h, w, c, k, m, s, p in [(20, 20, 24, (3, 3), 1, 1, "SAME"), (14, 14, 48, (3, 3), 1, 2, "SAME"),
                                 (7, 7, 96, (3, 3), 1, 1, "SAME"), (40, 40, 1, (3, 3), 6, 2, "SAME"),

@@ -150,28 +150,59 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         "MEAN": ("rows16", "blocks16", "tail_rows", "last_steps", "last_outputs", "outputs", CONST),
     },
     "arm_dsp": {
-        # two loops. Patch = KH·KW·C_in <= 256 bytes: 4-pixel blocks whose windows are copied into an int16
-        # buffer (im2col_fill: pixels × patch elements, 4 per step; im2col_fill1: the same when C_in % 4 != 0,
-        # one element per step) and multiplied with SMLAD
-        # (im2col_macs: pixels rounded up to 4 × C_out × patch rounded up to 4, zeros included),
-        # im2col_blocks: ceil(pixels / 4) × C_out (bias, requantization); larger patches: SMLAD dot products
-        # over contiguous filter rows, MAC-bound (row_macs: executed MACs) plus per (pixel, valid filter
-        # row, output-channel pair) setup (dots); both: per output (outputs) and per pixel (pixels)
-        # 1x1 stride-1 convs with C_in 8/16 (C_out <= 64 / 42) run a whole-layer loop from a pre-extended filter
-        # table (pw_outputs: pixels × C_out in the asm loop, pw_outputs_clamp: the same in the C loop used when the
-        # activation clamp is narrower than int8; pw_pixels: pixels; pw_setup: C_out × C_in, the table fill)
+        # mf_conv2d_s8 (groups 1, rq_fast_ok; _dsp_conv follows its dispatch):
+        # - 1x1 stride-1 same-size layers with C_in 8 (C_out <= 64) or 16 (C_out <= 42): one whole-layer loop from a
+        #   per-call table (pw_setup: C_out · (C_in / 2 + 10)); pw_outputs / pw_macs: outputs and MACs in the asm
+        #   loops (C_in 8: pixel pairs, 2 channels per pass; C_in 16: 2 channels per pass), pw_clamp_outputs: those
+        #   of them with a clamp narrower than int8 (C_in 8), pw_c_macs: MACs in the C loop (clamped C_in 16, a
+        #   clamped C_in 8 layer's odd last pixel); pw_pixels: pixels
+        # - else im2col blocks of 6 pixels, then 4 (conv_im2col), per block and chunk of whole taps (blocks):
+        #   b6_groups / b4_groups: channels × groups of 4 patch elements in the asm channel loops, b6_chans /
+        #   b4_chans: channels (entry, start, loop), b6_idx: 6-pixel channels taking constants from the arrays
+        #   (no per-call table), b6_outputs / b4_outputs: outputs requantized and stored by the asm loops,
+        #   blk_clamps: those outputs × active bounds; part_resets: C_out × pixels of chunked blocks (partial sums
+        #   reset); c4_chans: channels in the C channel loop (< 2 groups, no mode, a last channel without padded
+        #   filters; its whole groups count in b4_groups), c4_macs: its MACs of the tail elements (patch % 4);
+        #   fill_rows / fill_groups: window rows and groups of 4 elements copied by the asm row routines (1x1
+        #   straight from the input, blocks on one row with every window inside, inside pixels); px_loop: pixels
+        #   of blocks filled one pixel at a time (not a whole-block fill); stage_words: the words gathered first
+        #   when C_in % 4 != 0; slow_px / slow_rows / slow_elems: windows filled with clipping (borders, dilation,
+        #   staged chunks), slow_stage: their elements gathered byte-wise in C (C_in % 4 != 0); im2col_setup: per
+        #   call C_out (+2 C_out with a table, +the padded filter copy's words); im2col_calls: calls running blocks
+        # - the leftover 1-3 pixels (or all, when the blocks do not fit the scratch or a shift is below -22): 2x2 /
+        #   single pixel SMLAD dot products over filter rows (row_macs: executed MACs; dots: (pixel, valid filter
+        #   row, channel pair) triples; pixels: their count)
         "CONV_2D": (
-            "im2col_fill",
-            "im2col_fill1",
-            "im2col_macs",
-            "im2col_blocks",
-            "row_macs",
-            "dots",
             "pw_outputs",
-            "pw_outputs_clamp",
+            "pw_macs",
+            "pw_clamp_outputs",
+            "pw_c_macs",
             "pw_pixels",
             "pw_setup",
-            "outputs",
+            "b6_groups",
+            "b6_chans",
+            "b6_idx",
+            "b4_groups",
+            "b4_chans",
+            "b6_outputs",
+            "b4_outputs",
+            "blk_clamps",
+            "blocks",
+            "part_resets",
+            "c4_macs",
+            "c4_chans",
+            "px_loop",
+            "fill_rows",
+            "fill_groups",
+            "stage_words",
+            "slow_px",
+            "slow_rows",
+            "slow_elems",
+            "slow_stage",
+            "im2col_setup",
+            "im2col_calls",
+            "row_macs",
+            "dots",
             "pixels",
             CONST,
         ),
@@ -700,32 +731,185 @@ def _rv_fc(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
     return {"block_macs": batches * depth * (units - units % 4), "tail_macs": batches * depth * (units % 4)}
 
 
+_DSP_SCRATCH = 2048  # bytes: the arm_dsp conv's one stack buffer (MF_SCRATCH_WORDS)
+
+
+def _dsp_lanes(elems: int, cin: int, np_: int) -> int:
+    """Scratch bytes of a chunk's np_ int16 patch lanes (+ one pixel's staging bytes when C_in % 4 != 0)."""
+    groups = (elems + 3) >> 2
+    return groups * 8 * np_ + (groups * 4 + 4 if cin & 3 else 0)
+
+
+def _dsp_taps_per_chunk(taps: int, cin: int, cout: int, np_: int) -> int:
+    if _dsp_lanes(taps * cin, cin, np_) <= _DSP_SCRATCH:
+        return taps
+    room = _DSP_SCRATCH - 4 * np_ * cout
+    if room < 64:
+        return 0
+    t = room // (2 * np_ * cin)
+    while t > 0 and _dsp_lanes(t * cin, cin, np_) > room:
+        t -= 1
+    return t
+
+
+def _dsp_quant(node: Node, graph: Graph) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(multipliers, shifts, has bias) of a conv as the kernel receives them."""
+    from ..quant import per_channel_multipliers
+
+    x, w, y = graph.inp(node, 0), graph.inp(node, 1), graph.out(node)
+    mults, shifts = per_channel_multipliers(x.quant.s, w.quant.scale, y.quant.s, w.shape[0])
+    return mults, shifts, graph.inp(node, 2) is not None
+
+
+def _dsp_conv_fast(node: Node, graph: Graph) -> bool:
+    """rq_fast_ok: every multiplier a right shift (or zero) and accumulators below 2^30; else the reference loop."""
+    mults, shifts, _ = _dsp_quant(node, graph)
+    b = graph.inp(node, 2)
+    max_bias = int(np.max(np.where(b.data < 0, -(b.data.astype(np.int64) + 1), b.data))) if (
+        b is not None and b.data is not None and b.size) else 0  # fmt: skip
+    patch = int(np.prod(graph.inp(node, 1).shape[1:]))
+    return bool(np.all((shifts < 0) | (mults == 0))) and patch * 255 * 128 + max_bias + 1 < 1 << 30
+
+
+def _dsp_im2col(d: dict[str, float], g: dict, np_: int, start: int, count: int) -> int:
+    """conv_im2col's blocks of np_ pixels over flat output pixels [start, start + count): adds their features to
+    d, returns the pixels done (count, or 0 when the kernel declines: no room, or 6-pixel blocks not eligible)."""
+    n, h, w, cin, cout, kh, kw = g["n"], g["h"], g["w"], g["cin"], g["cout"], g["kh"], g["kw"]
+    win, oh, ow = g["win"], g["win"].out_h, g["win"].out_w
+    taps, patch = kh * kw, kh * kw * cin
+    tpc = _dsp_taps_per_chunk(taps, cin, cout, np_) if count > 0 else 0
+    if tpc == 0:
+        return 0
+    chunked, staged = tpc < taps, cin % 4 != 0
+    used = (4 * np_ * cout if chunked else 0) + _dsp_lanes(tpc * cin, cin, np_)
+    tab = not chunked and used + 16 * cout <= _DSP_SCRATCH
+    patch4 = (patch + 3) & ~3
+    wpad = not chunked and patch4 != patch and used + (16 * cout if tab else 0) + cout * patch4 <= _DSP_SCRATCH
+    idx_ok, has_bias = g["idx_ok"], g["has_bias"]
+    if np_ == 6:  # the kernel's 6-vs-4 chunk estimate, and every chunk in the assembly loop
+        last = (taps - (taps - 1) // tpc * tpc) * cin
+        tpc4 = _dsp_taps_per_chunk(taps, cin, cout, 4)
+        ch6, ch4 = _ceil(taps, tpc), _ceil(taps, tpc4) if tpc4 else 0
+        if ch4 > 0 and 875 * patch + 6667 * ch6 > 940 * patch + 10000 * ch4:
+            return 0
+        if not (tab or (idx_ok and (chunked or has_bias))) or last < 5 or tpc * cin < 5 or (
+            ((tpc * cin) & 3 or last & 3) and not wpad
+        ):
+            return 0
+    d["im2col_calls"] += 1
+    d["im2col_setup"] += cout * (1 + 2 * tab) + (cout * patch4 // 4 if wpad else 0)
+    sh, sw, ph, pw = win.stride_h, win.stride_w, win.pad_h, win.pad_w
+    dh, dw = win.dilation_h, win.dilation_w
+    same_px = taps == 1 and not staged and not chunked and (sh, sw) == (1, 1) and (oh, ow) == (h, w) and (
+        (ph, pw) == (0, 0))  # fmt: skip
+    rows_ok = not chunked and dw == 1
+    row_bytes, span_h, span_w = kw * cin, (kh - 1) * dh, kw - 1
+    last_row = (kh - 1) * dh * w * cin + ((row_bytes + 3) & ~3)  # bytes the staged row gather may read
+    in_bytes = n * h * w * cin
+    chunks = [(t0, min(t0 + tpc, taps)) for t0 in range(0, taps, tpc)]
+    lo_on, hi_on = g["lo_on"], g["hi_on"]
+    bounds = (2 if hi_on else int(lo_on)) if np_ == 6 and tab else 2 * (lo_on or hi_on)
+
+    def rows_fill(k: int) -> None:  # k whole windows inside the image, contiguous rows
+        if staged:
+            d["stage_words"] += k * kh * _ceil(row_bytes, 4)
+            d["fill_rows"] += k * (kh + 1)
+            d["fill_groups"] += k * _ceil(patch, 4)
+        else:
+            d["fill_rows"] += k * kh
+            d["fill_groups"] += k * kh * (row_bytes >> 2)
+
+    for pix in range(start, start + count, np_):
+        if chunked:
+            d["part_resets"] += cout * np_
+        pxs = [(p // (oh * ow), p // ow % oh, p % ow) for p in range(pix, pix + np_)]
+        for t0, t1 in chunks:
+            elems = (t1 - t0) * cin
+            segs = (t1 - 1) // kw - t0 // kw + 1  # window rows the chunk touches
+            d["blocks"] += 1
+            b, y, x = pxs[0]
+            iy, ix = y * sh - ph, x * sw - pw
+            if same_px:
+                d["fill_rows"] += np_
+                d["fill_groups"] += np_ * (cin >> 2)
+            elif (rows_ok and x + np_ <= ow and iy >= 0 and iy + span_h < h and ix >= 0
+                  and ix + (np_ - 1) * sw + span_w < w
+                  and (not staged or last_row <= in_bytes - (((b * h + iy) * w + ix) + (np_ - 1) * sw) * cin)):  # fmt: skip
+                rows_fill(np_)
+            else:
+                d["px_loop"] += np_
+                for _, y, x in pxs:
+                    iy, ix = y * sh - ph, x * sw - pw
+                    inside = dw == 1 and iy >= 0 and iy + span_h < h and ix >= 0 and ix + span_w < w
+                    if inside and chunked and not staged:
+                        d["fill_rows"] += segs
+                        d["fill_groups"] += elems >> 2
+                    elif inside and not chunked:
+                        rows_fill(1)
+                    else:  # borders, dilation, staged chunks: im2col4_fill, row by row with clipping
+                        d["slow_px"] += 1
+                        d["slow_rows"] += segs
+                        d["slow_elems"] += elems
+                        if staged:  # bytes gathered in C, then converted by the asm words loop
+                            d["slow_stage"] += elems
+                            d["fill_groups"] += _ceil(elems, 4)
+            # the channel loop
+            tail, groups = elems & 3, _ceil(elems, 4)
+            fast = cout if not tail or wpad else cout - 1
+            first, last_chunk = t0 == 0, t1 == taps
+            if groups < 2 or not ((np_ == 6 and tab) or (idx_ok and (chunked or has_bias))) or (
+                tail and not (first and last_chunk)
+            ):
+                fast = 0
+            if fast:
+                pre = "b6" if np_ == 6 else "b4"
+                d[pre + "_groups"] += fast * groups
+                d[pre + "_chans"] += fast
+                if last_chunk:
+                    d[pre + "_outputs"] += np_ * fast
+                    d["blk_clamps"] += np_ * fast * bounds
+                    if np_ == 6 and not tab:
+                        d["b6_idx"] += fast
+            if fast < cout:  # the C loop (block4_loop): the whole groups through dot4px, the tail elements in C
+                d["c4_chans"] += cout - fast
+                d["b4_groups"] += (cout - fast) * (elems >> 2)
+                d["c4_macs"] += np_ * (cout - fast) * tail
+    return count
+
+
 def _dsp_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
-    n = graph.inp(node, 0).shape[0]
-    _, kh, kw, cin = graph.inp(node, 1).shape
-    cout = graph.out(node).shape[-1]
-    vy, vx, _ = _axes(node, graph)
-    pixels = n * len(vy) * len(vx)
-    patch = kh * kw * cin
-    d = dict.fromkeys(("im2col_fill", "im2col_fill1", "im2col_macs", "im2col_blocks", "row_macs", "dots",
-                       "pw_outputs", "pw_outputs_clamp", "pw_pixels", "pw_setup"), 0)  # fmt: skip
-    a = node.attrs
-    same_size = graph.out(node).shape[1:3] == graph.inp(node, 0).shape[1:3]
-    if (kh, kw) == (1, 1) and (a.stride_h, a.stride_w) == (1, 1) and same_size and (
-        (cin == 8 and cout <= 64) or (cin == 16 and cout <= 42)
+    """Mirrors mf_conv2d_s8 (arm_dsp) dispatch: the whole-layer 1x1 C_in 8/16 loop, else 6-pixel then 4-pixel
+    im2col blocks (conv_im2col, block by block and chunk by chunk: fill type, channel loop), and the leftover
+    pixels (or every pixel when the blocks do not fit) on the 2x2 / single-pixel paths."""
+    x, f, y = graph.inp(node, 0), graph.inp(node, 1), graph.out(node)
+    n, h, w, cin = x.shape
+    cout, kh, kw, _ = f.shape
+    vy, vx, win = _axes(node, graph)
+    total = n * win.out_h * win.out_w
+    mults, shifts, has_bias = _dsp_quant(node, graph)
+    lo, hi = output_clamp(node.attrs.activation, y)
+    d: dict[str, float] = dict.fromkeys((k for k in VARIANT_FEATURES["arm_dsp"]["CONV_2D"] if k != CONST), 0)
+    zp_ok = bool(np.all(shifts >= -22))
+    if zp_ok and (kh, kw, win.stride_h, win.stride_w, win.pad_h, win.pad_w) == (1, 1, 1, 1, 0, 0) and (
+        (win.out_h, win.out_w) == (h, w) and cin in (8, 16) and cout * (cin // 2 + 4) * 4 <= _DSP_SCRATCH
     ):
-        out = graph.out(node)
-        clamped = output_clamp(a.activation, out) != (-128, 127)
-        return {**d, "pw_outputs_clamp" if clamped else "pw_outputs": pixels * cout, "pw_pixels": pixels,
-                "pw_setup": cout * cin, "pixels": 0}  # fmt: skip
-    if patch <= 256:
-        d["im2col_fill" if cin % 4 == 0 else "im2col_fill1"] = pixels * patch
-        d.update(im2col_macs=_ceil(pixels, 4) * 4 * cout * _ceil(patch, 4) * 4,
-                 im2col_blocks=_ceil(pixels, 4) * cout)  # fmt: skip
-    else:
-        dots = int(vy.sum()) * int((vx > 0).sum())
-        d.update(row_macs=ref["macs"], dots=n * dots * _ceil(cout, 2))
-    return {**d, "pixels": pixels}
+        clamped = lo > -128 or hi < 127
+        d.update(pw_pixels=total, pw_setup=cout * (cin // 2 + 10))
+        asm = total - total % 2 if cin == 8 and clamped else (0 if clamped else total)
+        d.update(pw_outputs=asm * cout, pw_macs=asm * cout * cin, pw_c_macs=(total - asm) * cout * cin,
+                 pw_clamp_outputs=asm * cout if clamped else 0)  # fmt: skip
+        return d
+    done = 0
+    if zp_ok:
+        g = {"n": n, "h": h, "w": w, "cin": cin, "cout": cout, "kh": kh, "kw": kw, "win": win,
+             "idx_ok": bool(np.all(shifts < 0)), "has_bias": has_bias, "lo_on": lo > -128, "hi_on": hi < 127}  # fmt: skip
+        done = _dsp_im2col(d, g, 6, 0, total - total % 6)
+        done += _dsp_im2col(d, g, 4, done, (total - done) & ~3)
+    rest = np.arange(done, total)
+    ry, rx = vy[rest // win.out_w % win.out_h], vx[rest % win.out_w]
+    d.update(row_macs=int((ry * rx).sum()) * cin * cout, dots=int((ry * (rx > 0)).sum()) * _ceil(cout, 2),
+             pixels=len(rest))  # fmt: skip
+    return d
 
 
 def _dsp_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
@@ -902,6 +1086,8 @@ def _specialised(node: Node, graph: Graph, variant: str) -> bool:
         grouped = f.shape[-1] != x.shape[-1]
         if variant == "arm_mve":
             return not grouped and y.shape[-1] >= 4 and (node.attrs.dilation_w == 1 or _mve_small_window(node, graph))
+        if variant == "arm_dsp":  # rq_fast_ok: else the variant's reference loop
+            return not grouped and _dsp_conv_fast(node, graph)
         return not grouped
     if node.op == "FULLY_CONNECTED" and variant == "arm_mve":
         return graph.out(node).shape[-1] >= 4
