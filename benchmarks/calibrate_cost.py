@@ -71,7 +71,7 @@ from microforge.targets import load_target  # noqa: E402
 from microforge.validate.host import load_metadata  # noqa: E402
 from microforge.validate.qemu import run_qemu  # noqa: E402
 
-from support import SHARED, act, const, merge, one_op_graph  # noqa: E402
+from support import SHARED, act, chain, const, merge, one_op_graph  # noqa: E402
 
 # core -> (target whose QEMU machine and flags calibrate it, targets that take its coefficients)
 CORES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -117,7 +117,7 @@ def conv(rng, h, w, cin, cout, k, stride=1, padding="SAME", n=1, activation="REL
     return one_op_graph("CONV_2D", [x, wt, b], [y], Conv2DAttrs(padding, stride, stride, 1, 1, activation))
 
 
-def dwconv(rng, h, w, cin, k, mult=1, stride=1, padding="SAME") -> Graph:
+def dwconv(rng, h, w, cin, k, mult=1, stride=1, padding="SAME", activation="RELU") -> Graph:
     kh, kw = k
     cout = cin * mult
     xs, xz = _xq(rng)
@@ -127,7 +127,7 @@ def dwconv(rng, h, w, cin, k, mult=1, stride=1, padding="SAME") -> Graph:
     b = const("b", rng.integers(-2000, 2000, cout).astype(np.int32), ws * xs, axis=0)
     oh, ow = out_size(padding, h, kh, stride, 1), out_size(padding, w, kw, stride, 1)
     y = act("y", (1, oh, ow, cout), float(xs * ws.mean() * 60 * np.sqrt(kh * kw)), int(rng.integers(-128, 128)))
-    attrs = DepthwiseConv2DAttrs(padding, stride, stride, mult, 1, 1, "RELU")
+    attrs = DepthwiseConv2DAttrs(padding, stride, stride, mult, 1, 1, activation)
     return one_op_graph("DEPTHWISE_CONV_2D", [x, wt, b], [y], attrs)
 
 
@@ -194,6 +194,49 @@ def concat(rng, shapes, axis) -> Graph:
     out[axis] = sum(sh[axis] for sh in shapes)
     xs = [act(f"x{i}", sh, s, z) for i, sh in enumerate(shapes)]
     return one_op_graph("CONCATENATION", xs, [act("y", out, s, z)], ConcatenationAttrs(axis))
+
+
+def dw_band_cases() -> list[Graph]:
+    """3x3 depthwise shapes for arm_dsp's band path (plan/cost.py _dsp_dw_band) and the paths its cost test still
+    leaves to the old code: stride 1 and 2, rows and columns (tall maps), clamped or not, odd widths, C % 4 != 0,
+    small maps with many channels, multipliers 4 / 8, stride-2 4-channel runs, rows wider than 128 values; chains
+    (the second layer's input dies there: in place, through the band buffer when the gap is not whole pixels).
+    Their own generator, so the other ops' cases stay the same."""
+    rng = np.random.default_rng(1)
+    g: list[Graph] = []
+    for h, w, c, m, s, a in [(16, 16, 16, 1, 1, "NONE"), (15, 15, 12, 1, 1, "NONE"), (24, 24, 8, 1, 1, "RELU6"),
+                             (11, 11, 16, 1, 1, "RELU"), (13, 9, 20, 1, 1, "NONE"), (21, 21, 4, 1, 1, "RELU"),
+                             (20, 20, 6, 1, 2, "RELU"), (17, 17, 10, 1, 2, "NONE"), (9, 9, 160, 1, 2, "RELU"),
+                             (12, 12, 2, 4, 2, "NONE"), (25, 19, 3, 1, 2, "NONE"), (10, 10, 6, 1, 1, "NONE"),
+                             (14, 14, 10, 1, 1, "RELU"), (8, 8, 7, 1, 1, "RELU6"), (12, 12, 5, 1, 1, "NONE"),
+                             (40, 10, 8, 1, 1, "RELU"), (25, 5, 64, 1, 1, "NONE"), (30, 8, 12, 1, 2, "RELU"),
+                             (49, 10, 16, 1, 1, "NONE"), (33, 7, 6, 1, 1, "RELU"),
+                             (6, 6, 192, 1, 1, "RELU"), (3, 3, 256, 1, 1, "NONE"), (6, 6, 128, 1, 1, "NONE"),
+                             (3, 3, 96, 1, 1, "RELU6"), (4, 4, 200, 1, 1, "RELU"), (7, 7, 132, 1, 1, "NONE"),
+                             (10, 10, 4, 4, 1, "RELU"), (16, 16, 2, 8, 1, "NONE"), (8, 8, 8, 4, 1, "RELU"),
+                             (20, 20, 32, 1, 2, "NONE"), (10, 10, 64, 1, 2, "RELU"), (16, 16, 128, 1, 2, "NONE"),
+                             (6, 130, 8, 1, 1, "RELU"), (8, 140, 4, 1, 1, "NONE"), (4, 130, 2, 4, 1, "RELU"),
+                             (10, 70, 8, 1, 2, "NONE"), (5, 120, 12, 1, 1, "NONE"), (30, 60, 2, 1, 1, "RELU")]:  # fmt: skip
+        g.append(dwconv(rng, h, w, c, (3, 3), m, s, "SAME", a))
+    for (h, w, c, m, s, a), (m2, s2, a2) in [((12, 12, 12, 1, 1, "NONE"), (1, 1, "RELU")),
+                                             ((14, 14, 6, 1, 1, "RELU"), (1, 1, "NONE")),
+                                             ((10, 10, 2, 4, 1, "NONE"), (1, 1, "RELU")),
+                                             ((16, 16, 8, 1, 1, "RELU"), (1, 1, "NONE")),
+                                             ((25, 5, 64, 1, 1, "NONE"), (1, 1, "RELU")),
+                                             ((20, 20, 16, 1, 1, "NONE"), (1, 2, "NONE")),
+                                             ((9, 9, 20, 1, 1, "RELU"), (1, 1, "RELU")),
+                                             ((12, 12, 2, 1, 1, "NONE"), (4, 1, "NONE")),
+                                             ((25, 5, 32, 1, 1, "RELU"), (1, 1, "RELU")),
+                                             ((25, 5, 48, 1, 1, "NONE"), (1, 1, "NONE")),
+                                             ((20, 8, 24, 1, 1, "NONE"), (1, 1, "RELU6")),
+                                             ((12, 12, 20, 1, 1, "RELU"), (1, 1, "NONE")),
+                                             ((16, 16, 12, 1, 1, "NONE"), (1, 1, "RELU")),
+                                             ((8, 8, 4, 4, 1, "NONE"), (1, 1, "NONE")),
+                                             ((10, 10, 36, 1, 1, "RELU"), (1, 1, "NONE"))]:  # fmt: skip
+        first = dwconv(rng, h, w, c, (3, 3), m, s, "SAME", a)
+        _, oh, ow, oc = first.tensor(first.outputs[0]).shape
+        g.append(chain([first, dwconv(rng, oh, ow, oc, (3, 3), m2, s2, "SAME", a2)], "dwchain"))
+    return g
 
 
 def calibration_set(seed: int = 0) -> list[Graph]:
@@ -299,6 +342,7 @@ def calibration_set(seed: int = 0) -> list[Graph]:
                                 # C == 8 3x3 interior runs (MVE dedicated asm block)
                                 (18, 18, 8, (3, 3), 1, 1, "VALID"), (24, 20, 8, (3, 3), 1, 2, "SAME")]:  # fmt: skip
         g.append(dwconv(rng, h, w, c, k, m, s, p))
+    g += dw_band_cases()
     for b, d, u in [(1, 1, 12), (1, 12, 20), (1, 20, 1), (1, 3000, 6), (1, 256, 64), (1, 64, 256), (2, 128, 32),
                     (1, 1000, 10), (4, 8, 8), (1, 512, 128), (1, 100, 3), (1, 700, 7), (3, 40, 13),
                     (1, 2000, 2)]:  # fmt: skip

@@ -214,10 +214,18 @@ def test_kernel_path_follows_the_variant_dispatch():
     f = features(m1.nodes[0], m1, "arm_mve")
     assert f["run_macs"] == 64 * 9 * 32 and f["run_chunks"] == 64 * 2 and f["m1_chunks"] == 36 * 4
     assert f["run_macs"] + f["m1_taps"] * 8 == f["macs"]
+    # arm_dsp stride 1: one band of all 10 rows through int16 planes (in place, a whole-pixel gap: straight to the
+    # output), 4-channel chunks, two pixels per step
     f = features(m1.nodes[0], m1, "arm_dsp")
-    assert f["run_groups"] == 64 * 8 and f["run_calls"] == 8
-    # arm_dsp takes the 36 border pixels through the same table (their valid taps x C/4), C <= 60: pre-extended
-    assert f["edge_groups"] == 36 * 8 and f["edge_taps"] == (f["macs"] // 32 - 64 * 9) * 8 and f["px_outputs"] == 0
+    assert (f["band_pairs"], f["band_odd"], f["band_rows"], f["band_chans"]) == (10 * 5 * 32, 0, 10 * 32, 32)
+    assert (f["band_copy"], f["band_copy_rows"], f["band_calls"], f["band_buf"]) == (10 * 10 * 32, 10 * 8, 8, 0)
+    assert f["run_groups"] == 0 and f["m1_taps"] == 0 and f["band_layers"] == 1
+    # stride 2: the bands' copy costs more than the 4-channel runs save: interior runs (4 rows of 4 pixels)
+    m2 = _conv_graph(rng, "DEPTHWISE_CONV_2D", 10, 10, 32, (3, 3), 2, 1, "SAME", 1)
+    f = features(m2.nodes[0], m2, "arm_dsp")
+    assert f["run_groups"] == 16 * 8 and f["run_calls"] == 4 and f["band_layers"] == 0
+    # arm_dsp takes the 9 border pixels through the same table (their valid taps x C/4), C <= 60: pre-extended
+    assert f["edge_groups"] == 9 * 8 and f["edge_taps"] == (f["macs"] // 32 - 16 * 9) * 8 and f["px_outputs"] == 0
     assert f["ext_taps"] == f["macs"] // 4
     assert f["run_groups"] * 4 * 9 + f["edge_taps"] * 4 == f["macs"] and f["m1_taps"] == 0
 

@@ -206,22 +206,36 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
             "pixels",
             CONST,
         ),
-        # depth multiplier 1, 3x3, C % 4 == 0, C <= 128, dilation_w 1: interior pixels (whole window inside) run
-        # in one call per output row (run_calls) with 4 channels × 9 taps per group (run_groups: interior pixels ×
-        # C / 4) from a per-channel table (run_setup: C); every other pixel of depth multiplier 1 runs 4 channels
-        # per tap step (m1_taps: valid (pixel, tap) pairs x floor(C / 4)), the C % 4 tail channels one at a time
-        # (tail_macs); multiplier % 4 == 0: one input against 4 filter lanes (m4_taps: valid (pixel, tap) pairs x
-        # C_out / 4); rows: valid (pixel, filter row) pairs x ceil(C_out / 4) and px_outputs: outputs, both of the
-        # pixels outside the runs, pixels: their count; multiplier % 4 == 0 with 3x3, dilation 1, stride_w 1 or 2
-        # runs planar rows instead: per output row an int16 copy of 3 input rows (planar_copy: out rows × 3 ×
-        # ((out_w - 1)·stride_w + 4) × C), per output channel a setup (planar_chans: out rows × C_out) and SMLAD
-        # steps of 2 pixels (planar_pairs: out rows × C_out × ceil(out_w / 2))
+        # first choice (_dsp_dw_band mirrors the kernel's dwb_plan and its thresholds): 3x3, dilation 1, foldable
+        # shifts, bands of R output rows (or columns, tall maps) through int16 planes, per channel 2 pixels per step.
+        # band_pairs / band_pairs2: pixel pairs at plane stride 1 / 2 (rows × out_w // 2 × C_out); band_odd: odd
+        # last pixels of a row (× C_out); band_clamp: outputs clamped to an activation narrower than int8;
+        # band_rows: output rows × C_out; band_chans: bands × C_out (weights, constants); copy into the planes:
+        # band_copy: values of 4-channel groups, band_copy_rows: plane rows × groups, band_copy1: values of the
+        # leftover channels (chunk % 4), band_calls: copy calls (bands × chunks), band_fill: padding values refilled
+        # (plane rows outside the image that held image values); band_buf: bytes through the band buffer (in place
+        # without a whole-pixel gap); band_layers: 1 (the scratch fill, the plans)
+        # otherwise: depth multiplier 1, 3x3, C % 4 == 0, C <= 128, dilation_w 1: interior pixels (whole window
+        # inside) run in one call per output row (run_calls) with 4 channels × 9 taps per group (run_groups:
+        # interior pixels × C / 4) from a per-channel table (run_setup: C); every other pixel of depth multiplier 1
+        # runs 4 channels per tap step (m1_taps: valid (pixel, tap) pairs x floor(C / 4)), the C % 4 tail channels
+        # one at a time (tail_macs); multiplier % 4 == 0: one input against 4 filter lanes (m4_taps: valid (pixel,
+        # tap) pairs x C_out / 4); rows: valid (pixel, filter row) pairs x ceil(C_out / 4) and px_outputs: outputs,
+        # both of the pixels outside the runs, pixels: their count; multiplier % 4 == 0 with 3x3, dilation 1,
+        # stride_w 1 or 2 runs planar rows instead (rows wider than the bands' 128 values): per output row an int16
+        # copy of 3 input rows (planar_copy: out rows × 3 × ((out_w - 1)·stride_w + 4) × C), per output channel a
+        # setup (planar_chans: out rows × C_out) and SMLAD steps of 2 pixels (planar_pairs: out rows × C_out ×
+        # ceil(out_w / 2))
         # run layers also take their border pixels through row asm (edge_taps: border pixels' valid taps × C / 4;
-        # edge_groups: border pixels × C / 4), and with C <= 60 pre-extended weights (ext_taps: every valid tap × C/4)
-        "DEPTHWISE_CONV_2D": ("edge_taps", "edge_groups", "ext_taps", "run_groups", "run_calls", "run_setup", "m1_taps",
-                              "tail_macs", "m4_taps", "rows",
+        # edge_groups: border pixels × C / 4), and with C <= 60 pre-extended weights (ext_taps: every valid tap × C/4);
+        # run_pixels: interior pixels, run_clamp: run and border 4-channel groups with an activation clamp narrower
+        # than int8 (SSUB8/SEL)
+        "DEPTHWISE_CONV_2D": ("edge_taps", "edge_groups", "ext_taps", "run_groups", "run_calls", "run_setup",
+                              "run_pixels", "run_clamp", "m1_taps", "tail_macs", "m4_taps", "rows",
                               "px_outputs", "pixels", "planar_copy", "planar_chans", "planar_pairs",
-                              CONST),  # fmt: skip
+                              "band_pairs", "band_pairs2", "band_odd", "band_clamp", "band_rows", "band_chans",
+                              "band_copy", "band_copy_rows", "band_copy1", "band_calls", "band_fill", "band_buf",
+                              "band_layers", CONST),  # fmt: skip
         # two output features per inner loop; an odd last feature runs alone (odd_macs)
         "FULLY_CONNECTED": ("macs", "odd_macs", "outputs", CONST),
         # dense inputs with the TFLM shift ranges (see _dsp_add): >= 256 elements with output shift >= -23 run the
@@ -912,29 +926,233 @@ def _dsp_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, floa
     return d
 
 
+_PLANS: dict[int, tuple[Graph, tuple, object]] = {}
+
+
+def _arena_plan(graph: Graph):
+    """The graph's arena plan (plan/memory.py, as emit_c makes it), cached per graph while its tensors are the same:
+    the arm_dsp depthwise kernel picks its path by whether its output overlaps its input."""
+    from .memory import plan_memory
+
+    sig = (tuple((nd.op, tuple(nd.inputs), tuple(nd.outputs)) for nd in graph.nodes),
+           tuple((k, t.shape, t.dtype) for k, t in graph.tensors.items() if not t.is_const))  # fmt: skip
+    hit = _PLANS.get(id(graph))
+    if hit is not None and hit[0] is graph and hit[1] == sig:
+        return hit[2]
+    plan = plan_memory(graph)
+    if len(_PLANS) > 8:
+        _PLANS.clear()
+    _PLANS[id(graph)] = (graph, sig, plan)
+    return plan
+
+
+def _dw_overlap(node: Node, graph: Graph) -> tuple[bool, int]:
+    """(disjoint, input offset - output offset) of a depthwise node's input and output in the arena."""
+    x, y = node.inputs[0], node.outputs[0]
+    offs = _arena_plan(graph).tensor_offset
+    if x not in offs or y not in offs:
+        return True, 0
+    xi, yo = offs[x], offs[y]
+    disjoint = yo + graph.tensor(y).nbytes <= xi or yo >= xi + graph.tensor(x).nbytes
+    return disjoint, xi - yo
+
+
+def _dsp_dw_quant(node: Node, graph: Graph) -> tuple[bool, bool]:
+    """(rq_fast_ok, fold_ok) of the arm_dsp depthwise kernel: every shift < 0 and the accumulator bound; every shift
+    >= -22."""
+    from ..ops.depthwise_conv2d import prepare
+
+    p = prepare(node, graph)
+    shifts = np.asarray(p.shifts)
+    _, kh, kw, _ = graph.inp(node, 1).shape
+    bias = graph.inp(node, 2) if len(node.inputs) > 2 and node.inputs[2] is not None else None
+    max_bias = 0
+    if bias is not None and bias.data is not None:
+        b = np.asarray(bias.data, np.int64).reshape(-1)
+        max_bias = int(np.max(np.where(b < 0, -(b + 1), b))) if b.size else 0
+    fast = bool((shifts < 0).all()) and kh * kw * 255 * 128 + max_bias + 1 < (1 << 30)
+    return fast, fast and bool((shifts >= -22).all())
+
+
+@dataclass
+class _Band:
+    """dwb_ctx's geometry (rows along the planes' rows; transposed for the columns orientation) and dwb_plan's choice."""
+
+    n: int
+    in_h: int
+    in_w: int
+    out_h: int
+    out_w: int
+    sh: int
+    sw: int
+    ph: int
+    pw: int
+    C: int
+    M: int
+    clamp: bool
+    wpp: int = 0
+    rs: int = 0
+    R: int = 0
+    cc: int = 0
+    bufout: bool = False
+
+
+_DWB_CAP = 2048  # the kernel's stack union (bytes)
+
+
+def _dwb_geometry(x_shape, win, m: int, clamp: bool, transpose: bool) -> _Band:
+    n, h, w, c = x_shape
+    if transpose:
+        g = _Band(n, w, h, win.out_w, win.out_h, win.stride_w, win.stride_h, win.pad_w, win.pad_h, c, m, clamp)
+    else:
+        g = _Band(n, h, w, win.out_h, win.out_w, win.stride_h, win.stride_w, win.pad_h, win.pad_w, c, m, clamp)
+    wpp = (g.out_w + (g.out_w & 1) - 1) * g.sw + 4
+    g.wpp = wpp + (wpp & 1)
+    return g
+
+
+def _dwb_plan(g: _Band, direct: bool, one_band: bool) -> int:
+    """dwb_plan: picks R, cc, bufout; returns the estimate per output in hundredths (0: the bands cannot run)."""
+    rowb, cm = g.out_w * g.C * g.M, g.C * g.M
+    rs = 16
+    while rs < 2 * g.wpp:
+        rs *= 2
+    if rs > 256 or g.out_w < 2:
+        return 0
+    g.rs = rs
+    best_cost, best_outs = 0, 1
+    ncopy = min(g.in_w, g.wpp)
+    per_out = (1700 if g.sw == 1 else 1900) + (650 if g.clamp else 0)
+    per_row = 1500 + (g.out_w & 1) * (2200 + (800 if g.clamp else 0) - per_out)
+    for r in range(g.out_h if one_band else 1, g.out_h + 1):
+        rows = (r - 1) * g.sh + 3
+        per_ch = rows * rs
+        if rows > 128 or per_ch > _DWB_CAP:
+            break
+        for buffered in (0, 1):
+            room = _DWB_CAP - (((r * rowb + 3) & ~3) if buffered else 0)
+            if room < per_ch:
+                continue
+            cc = room // per_ch
+            cc = g.C if cc > g.C else (cc & ~3 if cc >= 4 else cc)
+            if not buffered and not direct and cc < g.C:
+                continue
+            outs = r * g.out_w * cm
+            chunks = _ceil(g.C, cc)
+            copy = 220 if cc % 4 == 0 else 500
+            cost = (copy * rows * ncopy * g.C + 8500 * cm + per_row * cm * r + per_out * outs + 4000 * chunks * rows
+                    + (60 * r * rowb if buffered else 0))  # fmt: skip
+            if best_cost == 0 or cost * best_outs < best_cost * outs:
+                best_cost, best_outs = cost, outs
+                g.R, g.cc, g.bufout = r, cc, bool(buffered)
+    return 0 if best_cost == 0 else best_cost // best_outs + 1
+
+
+def _dsp_dw_band(node: Node, graph: Graph) -> _Band | None:
+    """The band plan the arm_dsp depthwise kernel runs (mf_depthwise_conv2d_s8's choice between the bands and the
+    older paths, its cost thresholds included), or None."""
+    x = graph.inp(node, 0)
+    _, kh, kw, _ = graph.inp(node, 1).shape
+    m = node.attrs.depth_multiplier
+    _, _, win = _axes(node, graph)
+    fast, fold = _dsp_dw_quant(node, graph)
+    if not (fast and fold and (m == 1 or m % 4 == 0) and (kh, kw) == (3, 3) and win.dilation_h == win.dilation_w == 1):
+        return None
+    if not (win.stride_w in (1, 2) or win.stride_h in (1, 2)):
+        return None
+    c = x.shape[-1]
+    lo, hi = output_clamp(node.attrs.activation, graph.out(node))
+    clamp = lo > -128 or hi < 127
+    disjoint, gap = _dw_overlap(node, graph)
+    direct = disjoint or (m == 1 and gap >= 0 and gap % c == 0)
+    rows = _dwb_geometry(x.shape, win, m, clamp, False)
+    est = _dwb_plan(rows, direct, False) if win.stride_w <= 2 else 0
+    chosen = rows
+    if direct and win.out_h > win.out_w and win.stride_h in (1, 2):
+        cols = _dwb_geometry(x.shape, win, m, clamp, True)
+        est_t = _dwb_plan(cols, True, not disjoint)
+        if est_t > 0 and not cols.bufout and (est == 0 or est_t < est):
+            chosen, est = cols, est_t
+    if est > 0 and (est < (3300 if c <= 128 else 5500) or m != 1 or c % 4 != 0):
+        return chosen
+    return None
+
+
+_BAND_FEATURES = ("band_pairs", "band_pairs2", "band_odd", "band_clamp", "band_rows", "band_chans", "band_copy",
+                  "band_copy_rows", "band_copy1", "band_calls", "band_fill", "band_buf", "band_layers")  # fmt: skip
+
+
+def _dwb_counts(g: _Band) -> dict[str, float]:
+    """Loop counts of dwb_run for a plan."""
+    oc = g.C * g.M
+    xa, xb = min(g.pw, g.wpp), min(g.in_w + g.pw, g.wpp)
+    ncols = max(xb - xa, 0)
+    d = dict.fromkeys(_BAND_FEATURES, 0)
+    pairs = g.n * g.out_h * (g.out_w // 2) * oc
+    odd = g.n * g.out_h * (g.out_w & 1) * oc
+    d["band_pairs" if g.sw == 1 else "band_pairs2"] = pairs
+    d.update(band_odd=odd, band_clamp=(2 * pairs + odd) if g.clamp else 0, band_rows=g.n * g.out_h * oc,
+             band_buf=g.n * g.out_h * g.out_w * oc if g.bufout else 0, band_layers=1)  # fmt: skip
+    dirty = np.zeros((g.out_h - 1) * g.sh + 3, bool)
+    for _ in range(g.n):
+        for y in range(0, g.out_h, g.R):
+            r = min(g.R, g.out_h - y)
+            rows = (r - 1) * g.sh + 3
+            iy0 = y * g.sh - g.ph
+            d["band_chans"] += oc
+            for c0 in range(0, g.C, g.cc):
+                nch = min(g.cc, g.C - c0)
+                d["band_calls"] += 1
+                if ncols == 0:
+                    continue
+                ra = min(-iy0, rows) if iy0 < 0 else 0
+                rb = max(min(g.in_h - iy0, rows), ra)
+                inside = np.zeros(rows, bool)
+                inside[ra:rb] = True
+                refill = ~inside & dirty[:rows]
+                d["band_fill"] += int(refill.sum()) * g.cc * ncols
+                dirty[:rows] = inside  # rows outside the image were refilled, or were clean
+                groups = nch // 4 if ncols >= 2 else 0
+                nrows = rb - ra
+                d["band_copy"] += nrows * ncols * 4 * groups
+                d["band_copy_rows"] += nrows * groups
+                d["band_copy1"] += nrows * ncols * (nch - 4 * groups)
+    return d
+
+
 def _dsp_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
     n, c = graph.inp(node, 0).shape[0], graph.inp(node, 0).shape[-1]
     _, kh, kw, oc = graph.inp(node, 1).shape
     m = node.attrs.depth_multiplier
     vy, vx, win = _axes(node, graph)
+    old = ("edge_taps", "edge_groups", "ext_taps", "run_groups", "run_calls", "run_setup", "run_pixels", "run_clamp",
+           "m1_taps", "tail_macs", "m4_taps", "rows", "px_outputs", "pixels", "planar_copy", "planar_chans",
+           "planar_pairs")  # fmt: skip
+    band = _dsp_dw_band(node, graph)
+    if band is not None:
+        return {**dict.fromkeys(old, 0), **_dwb_counts(band)}
+    _, fold = _dsp_dw_quant(node, graph)
     valid = n * int(vy.sum()) * int(vx.sum())
-    run = m == 1 and c % 4 == 0 and c <= 128 and (kh, kw) == (3, 3) and win.dilation_w == 1
+    run = fold and m == 1 and c % 4 == 0 and c <= 128 and (kh, kw) == (3, 3) and win.dilation_w == 1
     iy, ix = _interior(vy, vx, kh, kw) if run else (0, 0)
     inner = n * iy * ix
     vrows = n * int(vy.sum()) * len(vx) - inner * kh  # valid (pixel, filter row) pairs outside the runs
     px = n * len(vy) * len(vx) - inner
     d = {"run_groups": inner * c // 4, "run_calls": n * iy if ix else 0, "run_setup": c if run else 0,
          "rows": vrows * _ceil(oc, 4), "px_outputs": px * oc, "pixels": px,
-         "planar_copy": 0, "planar_chans": 0, "planar_pairs": 0, "edge_taps": 0, "edge_groups": 0, "ext_taps": 0}  # fmt: skip
+         "planar_copy": 0, "planar_chans": 0, "planar_pairs": 0, "edge_taps": 0, "edge_groups": 0, "ext_taps": 0,
+         "run_pixels": 0, "run_clamp": 0, **dict.fromkeys(_BAND_FEATURES, 0)}  # fmt: skip
     if run and ix:  # border pixels of run layers: the same table, 3/2/1-tap rows
         border_taps = valid - inner * kh * kw
+        lo, hi = output_clamp(node.attrs.activation, graph.out(node))
         d.update(edge_taps=border_taps * c // 4, edge_groups=px * c // 4, ext_taps=valid * c // 4 if c <= 60 else 0,
-                 rows=0, px_outputs=0, pixels=0)  # fmt: skip
+                 rows=0, px_outputs=0, pixels=0, run_pixels=inner,
+                 run_clamp=(inner + px) * c // 4 if lo > -128 or hi < 127 else 0)  # fmt: skip
         return {**d, "m1_taps": 0, "tail_macs": 0, "m4_taps": 0}
     wp = (win.out_w - 1) * win.stride_w + 4
-    if m > 1 and (kh, kw) == (3, 3) and (win.dilation_h, win.dilation_w) == (1, 1) and win.stride_w in (1, 2) and (
-        3 * wp <= 1024
-    ):
+    if fold and m > 1 and (kh, kw) == (3, 3) and (win.dilation_h, win.dilation_w) == (1, 1) and (
+        win.stride_w in (1, 2)
+    ) and 3 * wp <= 1024:
         out_rows = n * win.out_h
         zero = dict.fromkeys(("run_groups", "run_calls", "run_setup", "m1_taps", "tail_macs", "m4_taps", "rows",
                               "px_outputs", "pixels"), 0)  # fmt: skip
@@ -1102,8 +1320,10 @@ def _specialised(node: Node, graph: Graph, variant: str) -> bool:
     if node.op == "MEAN" and variant == "arm_mve":  # other axis sets: the reference loop
         return _mean_shape(node, graph)[0]
     if node.op == "DEPTHWISE_CONV_2D" and variant == "arm_dsp":
-        # (arm_dsp also runs the reference loop when a multiplier needs a left shift: not modelled here)
-        return node.attrs.depth_multiplier == 1 or node.attrs.depth_multiplier % 4 == 0
+        # other multipliers, and multipliers needing a left shift or accumulators that may reach 2^30 (rq_fast_ok):
+        # the reference loop
+        m = node.attrs.depth_multiplier
+        return (m == 1 or m % 4 == 0) and _dsp_dw_quant(node, graph)[0]
     return True
 
 
