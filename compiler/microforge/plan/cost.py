@@ -930,8 +930,9 @@ _PLANS: dict[int, tuple[Graph, tuple, object]] = {}
 
 
 def _arena_plan(graph: Graph):
-    """The graph's arena plan (plan/memory.py, as emit_c makes it), cached per graph while its tensors are the same:
-    the arm_dsp depthwise kernel picks its path by whether its output overlaps its input."""
+    """The graph's arena plan with the arm_dsp kernels' scratch (plan/memory.py, as emit_c makes it for that variant
+    when no scratch is refused), cached per graph while its tensors are the same: the arm_dsp depthwise kernel picks
+    its path by whether its output overlaps its input."""
     from .memory import plan_memory
 
     sig = (tuple((nd.op, tuple(nd.inputs), tuple(nd.outputs)) for nd in graph.nodes),
@@ -939,7 +940,8 @@ def _arena_plan(graph: Graph):
     hit = _PLANS.get(id(graph))
     if hit is not None and hit[0] is graph and hit[1] == sig:
         return hit[2]
-    plan = plan_memory(graph)
+    scratch = {i: ops.get(nd.op).scratch_bytes(nd, graph, "arm_dsp") for i, nd in enumerate(graph.nodes)}
+    plan = plan_memory(graph, scratch=scratch)
     if len(_PLANS) > 8:
         _PLANS.clear()
     _PLANS[id(graph)] = (graph, sig, plan)
