@@ -640,7 +640,7 @@ static int patch_fits(const mf_conv2d_params *params)
 #define PT_GROUPS(load, chan, first)                                                                                  \
     load PT_SETUP chan(first, "r0") chan(first, "r2") chan(first, "r4") chan(first, "r6") PT_GROUP_TAIL
 #define PT_OPERANDS                                                                                                   \
-    : [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [f] "+r"(f), [rest] "+r"(rest)                                       \
+    : [w] "+r"(w), [p] "+r"(blk), [out] "+l"(out), [f] "+r"(f), [rest] "+r"(rest)                                       \
     : [r] "r"(r), [ctx] "r"(ctx)                                                                                       \
     : "r0", "r2", "r4", "r6", "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory"
 
@@ -763,7 +763,7 @@ static void __attribute__((noinline)) patch_mem_run(const int8_t *w, const int32
                      "ldr %[x], [%[ctx], #24]\n\t"
                      "cmp %[out], %[x]\n\t"
                      "bne 2b\n"
-                     : [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [x] "=&r"(x), [w1] "=&r"(w1), [w2] "=&r"(w2),
+                     : [w] "+l"(w), [p] "+l"(blk), [out] "+l"(out), [x] "=&l"(x), [w1] "=&r"(w1), [w2] "=&r"(w2),
                        [w3] "=&r"(w3), [L] "=&r"(L)
                      : [ctx] "r"(ctx)
                      : "r0", "r2", "r4", "r6", "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "lr", "cc", "memory");

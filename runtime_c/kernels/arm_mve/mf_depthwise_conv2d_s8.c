@@ -816,7 +816,7 @@ static void __attribute__((noinline)) dw_c1_run_asm(const int8_t *xp, const int3
                      "add %[xp], %[pstep]\n\t"
                      "subs %[n], #1\n\t"
                      "bne 1b\n"
-                     : [xp] "+r"(xp), [op] "+l"(op), [n] "+r"(n), [pp] "=&r"(pp), [g] "=&r"(g)
+                     : [xp] "+l"(xp), [op] "+l"(op), [n] "+r"(n), [pp] "=&r"(pp), [g] "=&r"(g)
                      : [blk] "r"(blk), [ng] "r"(ngroups), [pstep] "r"(pstep), [offs] "w"(offs), [voff] "w"(voff),
                        [vlo] "w"(vlo), [vhi] "w"(vhi)
                      : "q0", "q1", "q2", "q3", "r8", "r10", "r12", "lr", "cc", "memory");
@@ -1076,7 +1076,7 @@ static void __attribute__((noinline)) dw3_pixel(const int8_t *x, const int32_t *
                      "str %[x], [%[ctx], #32]\n\t"
                      "mov %[x], %[xb]\n\t"
                      "bne 0b\n"
-                     : [x] "+r"(x), [p] "+r"(blk), [out] "+r"(out), [n] "=&r"(nch), [xb] "=&r"(xb), [xs] "=&r"(xs),
+                     : [x] "+l"(x), [p] "+r"(blk), [out] "+r"(out), [n] "=&r"(nch), [xb] "=&r"(xb), [xs] "=&r"(xs),
                        [ra] "=&r"(ra), [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi)
                      : [ctx] "r"(ctx)
                      : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
@@ -1095,7 +1095,7 @@ static void __attribute__((noinline)) dw3_pixel_tbl(const int8_t *const *tb, con
                      "1:\n\t"
                      DW3_CHUNK_B(DW3_XT)
                      "bne 1b\n"
-                     : [x] "=&r"(x), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "+r"(xb), [off] "=&r"(off),
+                     : [x] "=&l"(x), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "+r"(xb), [off] "=&r"(off),
                        [lo] "=&r"(lo), [hi] "=&r"(hi)
                      : [ctx] "r"(ctx), [tb] "r"(tb)
                      : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");
@@ -1129,7 +1129,7 @@ static void __attribute__((noinline)) dw3f_pixel(const int8_t *x, const int8_t *
                      "str %[x], [%[ctx], #32]\n\t"
                      "mov %[x], %[xb]\n\t"
                      "bne 0b\n"
-                     : [x] "+r"(x), [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [n] "=&r"(nch), [xb] "=&r"(xb),
+                     : [x] "+l"(x), [w] "+l"(w), [p] "+r"(blk), [out] "+r"(out), [n] "=&r"(nch), [xb] "=&r"(xb),
                        [xs] "=&r"(xs), [ra] "=&r"(ra), [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi), [C] "=&r"(C),
                        [wadj] "=&r"(wadj)
                      : [ctx] "r"(ctx)
@@ -1148,7 +1148,7 @@ static void __attribute__((noinline)) dw3f_pixel_tbl(const int8_t *const *tb, co
                      "1:\n\t"
                      DW3_CHUNK_F(DW3_XT)
                      "bne 1b\n"
-                     : [x] "=&r"(x), [w] "+r"(w), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "+r"(xb),
+                     : [x] "=&l"(x), [w] "+l"(w), [p] "+r"(blk), [out] "+r"(out), [n] "+r"(nch), [xb] "+r"(xb),
                        [off] "=&r"(off), [lo] "=&r"(lo), [hi] "=&r"(hi), [C] "=&r"(C), [wadj] "=&r"(wadj)
                      : [ctx] "r"(ctx), [tb] "r"(tb)
                      : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "cc", "memory");

@@ -50,7 +50,7 @@ static inline void mean_rows16(int16x8_t *a0, int16x8_t *a1, const int8_t *x, in
                      "vadd.i16 %q[s1], %q[s1], q1\n\t"
                      "add %[x], %[x], %[stride]\n\t"
                      "le lr, 1b\n"
-                     : [s0] "+w"(s0), [s1] "+w"(s1), [x] "+r"(x)
+                     : [s0] "+w"(s0), [s1] "+w"(s1), [x] "+l"(x)
                      : [n] "r"(n), [stride] "r"(stride)
                      : "q0", "q1", "lr", "memory");
     *a0 = s0;
