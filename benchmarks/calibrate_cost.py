@@ -365,6 +365,9 @@ def mve_conv_cases(rng) -> list[Graph]:
         (8, 8, 16, 16, (2, 2), 1, "VALID", 1, False), (14, 14, 2, 20, (5, 5), 1, "SAME", 1, False),
         (9, 9, 8, 12, (2, 3), 1, "SAME", 1, False), (20, 8, 1, 64, (6, 4), 1, "SAME", 1, False),
         (11, 11, 5, 8, (3, 3), 1, "SAME", 2, False),
+        # small windows over wide inputs (spanning > 256 bytes: no byte gather) take the patch path too
+        (50, 50, 3, 8, (3, 3), 2, "SAME", 1, False), (40, 40, 3, 16, (3, 3), 1, "VALID", 1, False),
+        (36, 36, 3, 12, (3, 3), 2, "VALID", 1, False),
         # patches through mve_dot4 (C_out % 4 != 0, left shift)
         (10, 10, 4, 10, (3, 3), 1, "SAME", 1, False), (10, 10, 4, 16, (3, 3), 1, "SAME", 1, True),
         (8, 8, 16, 6, (3, 3), 1, "SAME", 1, False),
@@ -394,7 +397,7 @@ def mve_conv_cases(rng) -> list[Graph]:
         (20, 20, 16, (3, 3), 1, 1, "SAME", False), (12, 12, 64, (3, 3), 1, 1, "SAME", False),
         (15, 15, 64, (3, 3), 1, 2, "SAME", False), (8, 8, 80, (3, 3), 1, 1, "SAME", False),
         (10, 10, 128, (3, 3), 1, 1, "SAME", False), (6, 6, 144, (3, 3), 1, 1, "SAME", False),
-        (5, 5, 16, (3, 3), 1, 1, "VALID", False), (1, 20, 32, (3, 3), 1, 1, "SAME", False),
+        (5, 5, 16, (3, 3), 1, 1, "VALID", False), (2, 20, 32, (3, 3), 1, 1, "SAME", False),
         (9, 9, 96, (3, 3), 1, 2, "VALID", False), (12, 12, 32, (3, 3), 1, 1, "SAME", True),
         (6, 6, 176, (3, 3), 1, 1, "SAME", False),
         # one input channel with > 16 taps (a C_in-1 convolution), and the scratch too small for it (M 64)
@@ -411,7 +414,7 @@ def mve_conv_cases(rng) -> list[Graph]:
         (12, 12, 24, (3, 3), 1, 1, "SAME", True), (4, 4, 24, (3, 3), 1, 1, "SAME", False),
         (10, 10, 32, (1, 3), 1, 1, "SAME", False),
         # multipliers 4 and 8
-        (12, 12, 2, (5, 5), 4, 1, "SAME", False), (10, 10, 4, (1, 1), 8, 1, "VALID", False),
+        (12, 12, 2, (5, 5), 4, 1, "SAME", False), (10, 10, 4, (3, 3), 8, 2, "SAME", False),
         (16, 16, 3, (3, 3), 8, 2, "SAME", False), (9, 9, 6, (2, 4), 4, 1, "SAME", False),
         (10, 10, 4, (3, 3), 3, 1, "SAME", False),
     ]:  # fmt: skip

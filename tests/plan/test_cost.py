@@ -205,7 +205,9 @@ def test_kernel_path_follows_the_variant_dispatch():
     f = features(patch.nodes[0], patch, "arm_mve")
     assert (f["pa_steps"], f["pa_groups"], f["pa_pixels"], f["p_border"]) == (64 * 2 * 3, 64 * 2, 64, 28)
     valid_rows = (2 + 6 * 3 + 2) * 8  # valid filter rows summed over the output rows, times 8 columns
-    assert (f["p_rows"], f["p_copies"]) == (valid_rows, valid_rows + 28 * 3) and f["vsteps"] == 0
+    # interior rows (12 bytes: one plain vector copy each), border rows and fills (predicated copies)
+    assert (f["p_rows"], f["p_vcopies"], f["p_copies"]) == (valid_rows, 36 * 3, valid_rows - 36 * 3 + 28 * 3)
+    assert f["p_pixels"] == 64 and f["vsteps"] == 0
     # the reference features stay
     assert features(pointwise.nodes[0], pointwise)["macs"] == features(pointwise.nodes[0], pointwise, "arm_mve")["macs"]
     # RV32 depthwise 3x3 multiplier 3: the generic loop, one input load per (pixel, channel, tap, output)

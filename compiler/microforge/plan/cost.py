@@ -91,8 +91,10 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         #   VMLADAVA per channel (win_groups) or 2 for 17..32-byte windows (win32_groups: those groups too);
         #   win_setup: C_out × 16 or 32 bytes of the filter copy (a byte loop)
         # - patch (im2col, dilation_w 1, KH·KW > 1, L = KH·KW·C_in in 17..64 bytes or L % 16 == 0): per pixel the
-        #   window is copied into the patch: p_copies (16-byte vector copies and zero-point fills), p_rows (filter rows
-        #   copied), p_border (border pixels: zero-point fill and per-pixel bounds); then without left and with
+        #   window is copied into the patch: p_vcopies (interior pixels' 16-byte vectors when a filter row is <= 16
+        #   bytes or a multiple of 16: plain copies), p_copies (the other, predicated, vector copies and the border
+        #   pixels' zero-point fills), p_rows (filter rows copied), p_pixels (the patch handed on), p_border
+        #   (border pixels: zero-point fill and per-pixel bounds); then without left and with
         #   C_out % 4 == 0: L <= 64 one patch_run asm call per pixel (pa_pixels) with per group nv = ceil(L / 16)
         #   VMLADAVA steps (pa_steps: groups × nv; pa_groups; pa_rgroups: the groups when L % 16 != 0, which skip
         #   the first vector's zero lanes); L > 64 one patch_mem_run call (pm_pixels) with a DLS/LE loop per group
@@ -111,13 +113,14 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         "CONV_2D": ("vsteps", "dots", "edge_steps", "blocks", "dot_groups", "pixels", "wsteps", "pw_steps", "pw_groups",
                     "pw8_groups", "pw8_pixels", "pw8_setup", "win_groups", "win32_groups", "win_border", "win_pixels",
                     "win_setup", "pa_steps", "pa_groups", "pa_rgroups", "pa_pixels", "pm_steps", "pm_groups",
-                    "pm_pixels", "p_copies", "p_rows", "p_border", CONST),  # fmt: skip
+                    "pm_pixels", "p_vcopies", "p_copies", "p_rows", "p_pixels", "p_border", CONST),  # fmt: skip
         # one path per shape (kernel dispatch order):
         # - one input channel (C == 1, OC % 4 == 0, OC <= 64, kh·kw <= 16 taps): one window gather per pixel and one
         #   VMLADAVA per output channel; interior pixels (whole window inside) run one asm block with OC <= 16 and no
         #   left shift (c1_groups: interior pixels × OC / 4), in C otherwise (c1_cgroups); border pixels build a tap
         #   mask (c1_btaps: their valid taps) and sum their valid weights (c1_bgroups: border pixels × OC / 4);
-        #   c1_setup: OC (filter transposition, 16 taps per channel)
+        #   c1_setup: OC (filter transposition, 16 taps per channel); c1_runs: output rows with interior pixels (a call
+        #   or a C loop each)
         # - one input channel with > 16 taps (OC >= 4, dilation_w 1): a C_in-1 convolution, the window copied into a
         #   patch per pixel (c1b_pixels; c1b_rows: valid filter rows copied; c1b_border: border pixels, whose patch is
         #   first filled with the zero point), one mve_dot4 per group of 4 channels over Lp = 16·ceil(taps / 16)
@@ -130,7 +133,8 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         #   d3_setup: C / 16 (the per-chunk blocks)
         # - M == 1: interior runs (C % 8 == 0, full windows) with C <= 128, dilation_w 1, no left shift and
         #   >= 4·kh·kw pixels run one asm block per pixel over 8- or 16-channel chunks (run_macs: their MACs in
-        #   8-channel chunks; run16_macs: in 16-channel chunks (C % 16 == 0); run_chunks: pixels × chunks;
+        #   8-channel chunks; run16_macs: in 16-channel chunks (C % 16 == 0); run_chunks: pixels × chunks; run_pixels:
+        #   the pixels (an asm call each);
         #   run_setup: C·kh·kw, the per-chunk table); the other pixels vectorise 8 channels per step (m1_taps: valid
         #   (pixel, tap) pairs × ceil(C / 8); m1_tail_taps: the same for a C % 8 tail, intrinsics; m1_chunks:
         #   pixels × ceil(C / 8), bias and requantization of 8 channels)
@@ -147,6 +151,7 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
             "c1_bgroups",
             "c1_btaps",
             "c1_setup",
+            "c1_runs",
             "c1b_steps",
             "c1b_groups",
             "c1b_rows",
@@ -163,6 +168,7 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
             "run_macs",
             "run16_macs",
             "run_chunks",
+            "run_pixels",
             "run_setup",
             "m1_taps",
             "m1_tail_taps",
@@ -666,8 +672,10 @@ def _mve_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, floa
         all_copies = n * int(vy.sum()) * int(_ceil(vx * cin, 16).sum())
         all_rows = n * int(vy.sum()) * int((vx > 0).sum())
         inner_copies = inner * kh * _ceil(row, 16)
-        d.update(p_copies=inner_copies + (all_copies - inner_copies) + (pixels - inner) * _ceil(big, 16),
-                 p_rows=all_rows, p_border=pixels - inner)  # fmt: skip
+        simple = row <= 16 or row % 16 == 0  # interior rows copied by plain vector loads and stores
+        d.update(p_vcopies=inner_copies if simple else 0,
+                 p_copies=(0 if simple else inner_copies) + (all_copies - inner_copies) + (pixels - inner) * _ceil(big, 16),
+                 p_rows=all_rows, p_pixels=pixels, p_border=pixels - inner)  # fmt: skip
         if blocks_fit and big <= 64 and 3 * cout + _ceil(big + 32, 16) * 4 <= _MVE_SCRATCH_WORDS:
             patch_run(big)
         elif blocks_fit and big > 64 and big % 16 == 0 and 3 * cout + _ceil(big + 32, 16) * 4 <= _MVE_SCRATCH_WORDS:
@@ -729,7 +737,7 @@ def _mve_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str,
         g4 = oc // 4
         asm = oc <= 16 and not left
         d.update(c1_groups=inner * g4 if asm else 0, c1_cgroups=0 if asm else inner * g4,
-                 c1_bgroups=(pixels - inner) * g4, c1_btaps=valid - inner_taps, c1_setup=oc,
+                 c1_bgroups=(pixels - inner) * g4, c1_btaps=valid - inner_taps, c1_setup=oc, c1_runs=n * iy if ix else 0,
                  pixels=pixels - inner)  # fmt: skip
     elif c == 1 and oc >= 4 and win.dilation_w == 1 and taps > 16 and oc * (lp + 4) + lp + 16 <= 4 * _MVE_SCRATCH_WORDS:
         g4 = _ceil(oc, 4)
@@ -748,6 +756,7 @@ def _mve_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str,
         run_macs = (run - c8) * kh * kw * c
         d.update(c8_run_pixels=c8, run_macs=0 if c % 16 == 0 else run_macs, run16_macs=run_macs if c % 16 == 0 else 0,
                  run_chunks=(run - c8) * (c // 16 if c % 16 == 0 else c // 8),
+                 run_pixels=run - c8,
                  run_setup=c * kh * kw if asm else 0, m1_taps=(valid - run * kh * kw) * chunks8,
                  m1_tail_taps=(valid - run * kh * kw) * (c % 8 != 0), m1_chunks=(pixels - run) * chunks8,
                  pixels=pixels - run)  # fmt: skip
