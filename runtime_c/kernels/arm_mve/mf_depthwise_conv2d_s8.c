@@ -15,7 +15,7 @@
  *    call); interior runs: one call, ~12 per pixel. Per call: ~80 per chunk of
  *    block setup. DS-CNN's 25x5x64 layers 1.83 -> 1.29, person_detect's C 16..128 layers 1.64-2.15 ->
  *    1.20-1.52 instructions/MAC.
- *  - one input channel with more than 16 taps (dw_c1big; e.g. micro_speech's 10x8 first layer 2.27 -> 0.94):
+ *  - one input channel with more than 16 taps (dw_c1big; e.g. micro_speech's 10x8 first layer 2.27 -> 0.71):
  *    a patch per pixel and one mve_dot4 per group of four channels against the filter transposed into the
  *    scratch (10 Lp / 16 + ~25 instructions per group, Lp = 16 ceil(taps / 16)).
  *  - other depth multiplier 1: 16 channels per pass in four accumulators; per valid tap, four VLDRB.S32 of the
@@ -1328,6 +1328,7 @@ static void __attribute__((noinline)) dw_c1big(const mf_depthwise_conv2d_params 
         vst1q_s8(patch + i, vdupq_n_s8(0));
     }
     const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
+    const mve_pred16_t prow = vctp8q((uint32_t)(kw < 16 ? kw : 16));
     for (int32_t b = 0; b < out.n; ++b) {
         const int8_t *in_b = input + b * in.h * in.w;
         for (int32_t y = 0; y < out.h; ++y) {
@@ -1338,16 +1339,27 @@ static void __attribute__((noinline)) dw_c1big(const mf_depthwise_conv2d_params 
                 const int32_t x0 = x * params->stride_w - params->pad_w;
                 const int32_t kx0 = first_tap(x0, 1, kw);
                 const int32_t kx1 = end_tap(x0, 1, kw, in.w);
-                if (ky0 != 0 || ky1 != kh || kx0 != 0 || kx1 != kw) {
-                    for (int32_t i = 0; i < K; i += 16) {
-                        vstrbq_p_s8(patch + i, zp, vctp8q((uint32_t)(K - i)));
-                    }
-                }
-                if (kx1 > kx0) {
-                    const int8_t *src = in_b + (y0 + ky0 * dh) * in.w + x0 + kx0;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        dw_copy_bytes(patch + ky * kw + kx0, src, kx1 - kx0);
+                if (ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw && kw <= 16) {
+                    /* full-vector stores: the next row overwrites the zeros past each row */
+                    const int8_t *src = in_b + y0 * in.w + x0;
+                    int8_t *d = patch;
+                    for (int32_t ky = 0; ky < kh; ++ky) {
+                        vst1q_s8(d, vldrbq_z_s8(src, prow));
                         src += dh * in.w;
+                        d += kw;
+                    }
+                } else {
+                    if (ky0 != 0 || ky1 != kh || kx0 != 0 || kx1 != kw) {
+                        for (int32_t i = 0; i < K; i += 16) {
+                            vstrbq_p_s8(patch + i, zp, vctp8q((uint32_t)(K - i)));
+                        }
+                    }
+                    if (kx1 > kx0) {
+                        const int8_t *src = in_b + (y0 + ky0 * dh) * in.w + x0 + kx0;
+                        for (int32_t ky = ky0; ky < ky1; ++ky) {
+                            dw_copy_bytes(patch + ky * kw + kx0, src, kx1 - kx0);
+                            src += dh * in.w;
+                        }
                     }
                 }
                 int8_t *op = output + ((b * out.h + y) * out.w + x) * OC;
