@@ -122,7 +122,8 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         #   c1_setup: OC (filter transposition, 16 taps per channel); c1_runs: output rows with interior pixels (a call
         #   or a C loop each)
         # - one input channel with > 16 taps (OC >= 4, dilation_w 1): a C_in-1 convolution, the window copied into a
-        #   patch per pixel (c1b_pixels; c1b_rows: valid filter rows copied; c1b_border: border pixels, whose patch is
+        #   patch per pixel (c1b_pixels; c1b_vrows: the rows of interior pixels with kw <= 16, one vector each;
+        #   c1b_rows: the other valid filter rows, predicated copies; c1b_border: border pixels, whose patch is
         #   first filled with the zero point), one mve_dot4 per group of 4 channels over Lp = 16·ceil(taps / 16)
         #   bytes (c1b_groups: pixels × ceil(OC / 4); c1b_steps: those × Lp / 16); c1b_setup: OC × Lp (the filter
         #   transposed into the scratch, a byte loop)
@@ -154,6 +155,7 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
             "c1_runs",
             "c1b_steps",
             "c1b_groups",
+            "c1b_vrows",
             "c1b_rows",
             "c1b_border",
             "c1b_pixels",
@@ -741,9 +743,10 @@ def _mve_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str,
                  pixels=pixels - inner)  # fmt: skip
     elif c == 1 and oc >= 4 and win.dilation_w == 1 and taps > 16 and oc * (lp + 4) + lp + 16 <= 4 * _MVE_SCRATCH_WORDS:
         g4 = _ceil(oc, 4)
-        d.update(c1b_steps=pixels * g4 * lp // 16, c1b_groups=pixels * g4,
-                 c1b_rows=n * int(vy.sum()) * int((vx > 0).sum()), c1b_border=pixels - inner, c1b_pixels=pixels,
-                 c1b_setup=oc * lp)  # fmt: skip
+        vrows = inner * kh if kw <= 16 else 0  # interior rows: one predicated load and a full store each
+        d.update(c1b_steps=pixels * g4 * lp // 16, c1b_groups=pixels * g4, c1b_vrows=vrows,
+                 c1b_rows=n * int(vy.sum()) * int((vx > 0).sum()) - vrows, c1b_border=pixels - inner,
+                 c1b_pixels=pixels, c1b_setup=oc * lp)  # fmt: skip
     elif m == 1 and (kh, kw) == (3, 3) and c % 16 == 0 and c <= 144 and not left:
         nch = c // 16
         d.update(d3_chunks=pixels * nch, d3_fchunks=pixels * nch if c > 64 else 0, d3_bchunks=(pixels - inner) * nch,
