@@ -420,11 +420,100 @@ def calibration_set(seed: int = 0) -> list[Graph]:
     g.append(concat(rng, [(1, 4, 4, 8), (1, 4, 4, 24), (1, 4, 4, 2)], 3))
     g.append(concat(rng, [(1, 100), (1, 300)], 1))
     g.append(concat(rng, [(1, 6, 6, 64), (1, 2, 6, 64)], 1))
+    g.extend(mve_conv_cases(np.random.default_rng(seed + 1000)))  # the arm_mve conv/depthwise paths
     for case in g:
         for node in case.nodes:
             problems = ops.get(node.op).check(node, case)
             if problems:
                 raise RuntimeError(f"calibration case {node.op} {case.inputs}: {problems}")
+    return g
+
+
+def _left_shift(g: Graph) -> Graph:
+    """The same one-op graph with an output scale below input × weight scale: every multiplier > 1 (a left shift,
+    which the MVE conv / depthwise asm paths hand to their C loops)."""
+    node = g.nodes[0]
+    x, w, y = g.inp(node, 0), g.inp(node, 1), g.out(node)
+    scale = float(x.quant.scale[0]) * float(np.min(w.quant.scale)) / 3
+    g.tensors[y.name] = dataclasses.replace(y, quant=dataclasses.replace(y.quant, scale=np.asarray([scale], np.float32)))
+    return g
+
+
+def mve_conv_cases(rng) -> list[Graph]:
+    """CONV_2D / DEPTHWISE_CONV_2D shapes for each arm_mve kernel path (runtime_c/kernels/arm_mve, plan/cost.py
+    _mve_conv / _mve_depthwise): conv windows of <= 16 and 17..32 bytes, im2col patches of 17..64 bytes and long
+    (L % 16 == 0) ones, pointwise C_in 8/16/32, 16 < C_in <= 64, C_in % 16 == 0 > 64 and others, C_out % 4 != 0 and
+    left shifts (the C loops); depthwise 3x3 C % 16 (<= 64 blocks, 80..144 in place, > 144), one input channel with
+    > 16 taps, multiplier-1 runs of 8/16-channel chunks, multipliers 4/8; borders, strides, batches, clamps."""
+    g: list[Graph] = []
+    acts = ("NONE", "RELU", "RELU6")
+    for i, (h, w, cin, cout, k, s, p, n, left) in enumerate([
+        # window path: <= 16-byte windows (one VMLADAVA per channel), 17..32 bytes (two), C_out % 4, left shift
+        (12, 12, 1, 12, (4, 4), 1, "SAME", 1, False), (20, 20, 2, 8, (3, 3), 1, "SAME", 1, False),
+        (14, 14, 3, 32, (3, 3), 2, "VALID", 1, False), (10, 10, 3, 56, (3, 3), 1, "SAME", 1, False),
+        (24, 24, 1, 4, (5, 5), 1, "SAME", 1, False), (9, 9, 2, 6, (2, 2), 1, "SAME", 1, False),
+        (12, 12, 3, 8, (3, 3), 1, "SAME", 1, True), (18, 18, 1, 64, (2, 3), 2, "SAME", 1, False),
+        # patches of 17..64 bytes (patch_run), C_out 60 > 56 leaves the window path
+        (8, 8, 3, 60, (3, 3), 1, "SAME", 1, False), (30, 10, 1, 48, (10, 4), 2, "SAME", 1, False),
+        (12, 12, 4, 16, (3, 3), 1, "SAME", 1, False), (10, 10, 6, 24, (3, 3), 2, "SAME", 1, False),
+        (8, 8, 16, 16, (2, 2), 1, "VALID", 1, False), (14, 14, 2, 20, (5, 5), 1, "SAME", 1, False),
+        (9, 9, 8, 12, (2, 3), 1, "SAME", 1, False), (20, 8, 1, 64, (6, 4), 1, "SAME", 1, False),
+        (11, 11, 5, 8, (3, 3), 1, "SAME", 2, False),
+        # small windows over wide inputs (spanning > 256 bytes: no byte gather) take the patch path too
+        (50, 50, 3, 8, (3, 3), 2, "SAME", 1, False), (40, 40, 3, 16, (3, 3), 1, "VALID", 1, False),
+        (36, 36, 3, 12, (3, 3), 2, "VALID", 1, False),
+        # patches through mve_dot4 (C_out % 4 != 0, left shift)
+        (10, 10, 4, 10, (3, 3), 1, "SAME", 1, False), (10, 10, 4, 16, (3, 3), 1, "SAME", 1, True),
+        (8, 8, 16, 6, (3, 3), 1, "SAME", 1, False),
+        # long patches (L % 16 == 0, > 64: patch_mem_run)
+        (12, 12, 16, 32, (3, 3), 2, "SAME", 1, False), (10, 10, 32, 64, (3, 3), 1, "SAME", 1, False),
+        (6, 6, 64, 64, (3, 3), 1, "SAME", 1, False), (8, 8, 16, 8, (5, 5), 1, "SAME", 1, False),
+        (6, 6, 48, 24, (2, 2), 2, "VALID", 1, False), (16, 16, 16, 16, (3, 3), 1, "VALID", 1, False),
+        (9, 9, 32, 12, (3, 3), 2, "VALID", 1, False),
+        # the row loop: L > 64 not a multiple of 16, blocks too large for the scratch
+        (8, 8, 12, 16, (3, 3), 1, "SAME", 1, False), (6, 6, 16, 160, (3, 3), 1, "SAME", 1, False),
+        (9, 9, 6, 8, (4, 4), 2, "SAME", 1, False),
+        # pointwise: 16 < C_in <= 64 (patch_run in place), C_in % 16 == 0 > 64 (patch_mem_run), the others
+        (12, 12, 48, 32, (1, 1), 1, "VALID", 1, False), (8, 8, 64, 64, (1, 1), 1, "VALID", 1, False),
+        (10, 10, 20, 12, (1, 1), 1, "VALID", 1, False), (6, 6, 40, 100, (1, 1), 1, "VALID", 1, False),
+        (9, 9, 64, 24, (1, 1), 2, "VALID", 1, False), (7, 7, 128, 128, (1, 1), 1, "VALID", 1, False),
+        (6, 6, 80, 40, (1, 1), 1, "VALID", 1, False), (4, 4, 144, 168, (1, 1), 1, "VALID", 1, False),
+        (8, 8, 72, 32, (1, 1), 1, "VALID", 1, False), (6, 6, 100, 20, (1, 1), 1, "VALID", 1, False),
+        (8, 8, 32, 16, (1, 1), 1, "VALID", 1, True), (8, 8, 16, 30, (1, 1), 1, "VALID", 1, False),
+        (6, 6, 32, 96, (1, 1), 1, "VALID", 1, False), (16, 16, 8, 24, (1, 1), 2, "VALID", 1, False),
+        (4, 4, 16, 260, (1, 1), 1, "VALID", 1, False), (10, 10, 8, 16, (1, 1), 1, "VALID", 1, True),
+        (10, 10, 24, 36, (1, 1), 1, "VALID", 2, False),
+    ]):  # fmt: skip
+        case = conv(rng, h, w, cin, cout, k, s, p, n=n, activation=acts[i % 3])
+        g.append(_left_shift(case) if left else case)
+    for h, w, c, k, m, s, p, left in [
+        # 3x3 multiplier 1, C % 16 == 0: blocks (C <= 64), filter in place (80..144), above (the C loops)
+        (20, 20, 16, (3, 3), 1, 1, "SAME", False), (12, 12, 64, (3, 3), 1, 1, "SAME", False),
+        (15, 15, 64, (3, 3), 1, 2, "SAME", False), (8, 8, 80, (3, 3), 1, 1, "SAME", False),
+        (10, 10, 128, (3, 3), 1, 1, "SAME", False), (6, 6, 144, (3, 3), 1, 1, "SAME", False),
+        (5, 5, 16, (3, 3), 1, 1, "VALID", False), (2, 20, 32, (3, 3), 1, 1, "SAME", False),
+        (9, 9, 96, (3, 3), 1, 2, "VALID", False), (12, 12, 32, (3, 3), 1, 1, "SAME", True),
+        (6, 6, 176, (3, 3), 1, 1, "SAME", False),
+        # one input channel with > 16 taps (a C_in-1 convolution), and the scratch too small for it (M 64)
+        (25, 20, 1, (5, 5), 4, 1, "SAME", False), (30, 16, 1, (9, 4), 12, 2, "SAME", False),
+        (20, 20, 1, (7, 7), 6, 1, "VALID", False), (40, 12, 1, (10, 4), 16, 2, "SAME", False),
+        (16, 16, 1, (5, 4), 32, 1, "SAME", False), (18, 18, 1, (3, 7), 5, 1, "SAME", False),
+        (12, 12, 1, (5, 4), 64, 1, "SAME", False), (24, 16, 1, (6, 6), 8, 1, "SAME", True),
+        # one input channel, <= 16 taps, left shift (C loop instead of the asm block)
+        (12, 12, 1, (3, 3), 8, 1, "SAME", True),
+        # multiplier 1: 8/16-channel asm runs of other windows, C % 8 tails, too few pixels, left shift
+        (16, 16, 24, (5, 5), 1, 1, "SAME", False), (12, 12, 48, (5, 5), 1, 1, "SAME", False),
+        (14, 14, 16, (5, 5), 1, 2, "SAME", False), (10, 10, 8, (5, 5), 1, 1, "SAME", False),
+        (20, 20, 40, (2, 2), 1, 1, "VALID", False), (12, 12, 10, (5, 5), 1, 1, "SAME", False),
+        (12, 12, 24, (3, 3), 1, 1, "SAME", True), (4, 4, 24, (3, 3), 1, 1, "SAME", False),
+        (10, 10, 32, (1, 3), 1, 1, "SAME", False),
+        # multipliers 4 and 8
+        (12, 12, 2, (5, 5), 4, 1, "SAME", False), (10, 10, 4, (3, 3), 8, 2, "SAME", False),
+        (16, 16, 3, (3, 3), 8, 2, "SAME", False), (9, 9, 6, (2, 4), 4, 1, "SAME", False),
+        (10, 10, 4, (3, 3), 3, 1, "SAME", False),
+    ]:  # fmt: skip
+        case = dwconv(rng, h, w, c, k, m, s, p)
+        g.append(_left_shift(case) if left else case)
     return g
 
 

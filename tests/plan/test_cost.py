@@ -190,10 +190,26 @@ def test_kernel_path_follows_the_variant_dispatch():
     assert kernel_path(narrow.nodes[0], narrow, "arm_mve") == "reference"
     assert kernel_path(narrow.nodes[0], narrow, "riscv") == "riscv"
     assert kernel_path(dw3.nodes[0], dw3, "riscv") == "riscv"
-    # MVE pointwise: one VMLADAVA step per 16 input bytes, per pixel and 4-channel group
+    # MVE pointwise, 16 < C_in <= 64: the patch asm block per pixel, ceil(C_in / 16) VMLADAVA steps per 4-channel
+    # group (C_in % 16 != 0: the first vector's zero lanes skipped), no row-loop dot products
     f = features(pointwise.nodes[0], pointwise, "arm_mve")
-    assert (f["vsteps"], f["blocks"], f["pixels"], f["edge_steps"]) == (36 * 3 * 2, 36 * 3, 36, 0)
-    assert features(pointwise.nodes[0], pointwise)["macs"] == f["macs"]  # the reference features stay
+    assert (f["pa_steps"], f["pa_groups"], f["pa_rgroups"], f["pa_pixels"]) == (36 * 3 * 2, 36 * 3, 36 * 3, 36)
+    assert (f["vsteps"], f["dots"], f["blocks"], f["edge_steps"], f["p_copies"]) == (0, 0, 0, 0, 0)
+    # C_out % 4 != 0: one mve_dot4 per pixel and group instead
+    odd = _conv_graph(rng, "CONV_2D", 6, 6, 20, (1, 1), 1, 1, "VALID", 10)
+    f = features(odd.nodes[0], odd, "arm_mve")
+    assert (f["vsteps"], f["dot_groups"], f["pixels"], f["pa_steps"]) == (36 * 3 * 2, 36 * 3, 36, 0)
+    # MVE im2col patch, 3x3 over 4 channels (36 bytes, rows of 12): 36 interior pixels copy 3 rows each, the 28
+    # border pixels fill the patch (3 vectors) and copy their valid rows; patch_run, 3 vector steps per group
+    patch = _conv_graph(rng, "CONV_2D", 8, 8, 4, (3, 3), 1, 1, "SAME", 8)
+    f = features(patch.nodes[0], patch, "arm_mve")
+    assert (f["pa_steps"], f["pa_groups"], f["pa_pixels"], f["p_border"]) == (64 * 2 * 3, 64 * 2, 64, 28)
+    valid_rows = (2 + 6 * 3 + 2) * 8  # valid filter rows summed over the output rows, times 8 columns
+    # interior rows (12 bytes: one plain vector copy each), border rows and fills (predicated copies)
+    assert (f["p_rows"], f["p_vcopies"], f["p_copies"]) == (valid_rows, 36 * 3, valid_rows - 36 * 3 + 28 * 3)
+    assert f["p_pixels"] == 64 and f["vsteps"] == 0
+    # the reference features stay
+    assert features(pointwise.nodes[0], pointwise)["macs"] == features(pointwise.nodes[0], pointwise, "arm_mve")["macs"]
     # RV32 depthwise 3x3 multiplier 3: the generic loop, one input load per (pixel, channel, tap, output)
     f = features(dw3.nodes[0], dw3, "riscv")
     assert f["group_macs"] == 0 and f["generic_macs"] == f["macs"] and f["loads"] == f["macs"]
@@ -209,11 +225,17 @@ def test_kernel_path_follows_the_variant_dispatch():
     f = features(c1.nodes[0], c1, "arm_mve")
     assert f["c1_groups"] == 6 * 7 * 2 and f["c1_bgroups"] == (72 - 42) * 2 and f["m1_taps"] == 0
     assert f["c1_btaps"] == f["macs"] // 8 - 42 * 9
-    # MVE / arm_dsp multiplier 1, C % 16 == 0: interior pixels run the asm / 3x3 run path
+    # MVE 3x3 multiplier 1, C % 16 == 0: every pixel through the 16-channel asm block, interior runs of a row in
+    # one call, border pixels through the tap table; arm_dsp: the 3x3 run path
     m1 = _conv_graph(rng, "DEPTHWISE_CONV_2D", 10, 10, 32, (3, 3), 1, 1, "SAME", 1)
     f = features(m1.nodes[0], m1, "arm_mve")
-    assert f["run_macs"] == 64 * 9 * 32 and f["run_chunks"] == 64 * 2 and f["m1_chunks"] == 36 * 4
-    assert f["run_macs"] + f["m1_taps"] * 8 == f["macs"]
+    assert (f["d3_chunks"], f["d3_bchunks"], f["d3_border"], f["d3_run_pixels"], f["d3_runs"]) == (200, 72, 36, 64, 8)
+    assert f["d3_fchunks"] == 0 and f["run16_macs"] == f["m1_taps"] == f["pixels"] == 0
+    # other windows: interior pixels run the asm chunk loop (16-channel chunks), the others 8 channels per tap
+    m5 = _conv_graph(rng, "DEPTHWISE_CONV_2D", 10, 10, 32, (5, 5), 1, 1, "SAME", 1)
+    f = features(m5.nodes[0], m5, "arm_mve")
+    assert f["run16_macs"] == 36 * 25 * 32 and f["run_chunks"] == 36 * 2 and f["m1_chunks"] == 64 * 4
+    assert f["run16_macs"] + f["m1_taps"] * 8 == f["macs"] and f["d3_chunks"] == 0
     # arm_dsp stride 1: one band of all 10 rows through int16 planes (in place, a whole-pixel gap: straight to the
     # output), 4-channel chunks, two pixels per step
     f = features(m1.nodes[0], m1, "arm_dsp")

@@ -84,38 +84,67 @@ GENERIC_FEATURES = ("macs", "outputs", "inputs", CONST)
 #: is fitted on the reference features. All counts are for the whole layer (batch included).
 VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
     "arm_mve": {
-        # vsteps: VMLADAVA loop steps = Σ over (pixel, valid filter row, 4-channel group) of ceil(row span / 16),
-        #   span = valid taps of the row × C_in (16 bytes × 4 channels per step);
-        # dots: dot-product calls = (pixel, valid row, 4-channel group) triples (loop setup, accumulator merge);
-        # edge_steps: the vsteps of windows clipped by padding, which sum their valid weights on the fly;
-        # blocks: pixels × ceil(C_out / 4) (one vector requantization per 4 channels); pixels: window bounds;
-        # wsteps: per-call bias + offset·Σw precomputation, C_out × ceil(KH·KW·C_in / 16);
-        # pw_steps: 1x1 layers with C_in 8, 16 or 32 and C_out % 4 == 0 run one asm loop per pixel instead
-        # (dot, requantization and store per 4 channels): pixels × C_out / 4 × ceil(C_in / 16), the other
-        # loop features 0 but pixels and wsteps
-        # pw8_groups / pw8_pixels: 1x1 stride-1 layers with C_in 8, C_out % 4 == 0 and <= 64 run as one asm block
-        # for the whole layer (pw8_layer): per pixel × 4-channel group, and per pixel
-        # win_groups / win_pixels: windows of <= 32 bytes (e.g. 3x3 on RGB) gathered into two vectors per pixel
-        # (win_fits), then per pixel × 4-channel group
-        "CONV_2D": ("vsteps", "dots", "edge_steps", "blocks", "pw_steps", "pw8_groups", "pw8_pixels", "win_groups",
-                    "win_pixels", "pixels", "wsteps", CONST),  # fmt: skip
+        # CONV_2D, one path per shape (kernel dispatch order; "group" = 4 output channels, g4 = ceil(C_out / 4);
+        # "left": some per-channel shift > 0, which the asm paths do not take):
+        # - window (<= 32-byte windows, KH·KW > 1, C_out <= 64, <= 56 for 17..32 bytes; _mve_small_window): two byte
+        #   gathers per pixel (win_pixels), padding taps predicated off (win_border: border pixels), per group 1
+        #   VMLADAVA per channel (win_groups) or 2 for 17..32-byte windows (win32_groups: those groups too);
+        #   win_setup: C_out × 16 or 32 bytes of the filter copy (a byte loop)
+        # - patch (im2col, dilation_w 1, KH·KW > 1, L = KH·KW·C_in in 17..64 bytes or L % 16 == 0): per pixel the
+        #   window is copied into the patch: p_vcopies (interior pixels' 16-byte vectors when a filter row is <= 16
+        #   bytes or a multiple of 16: plain copies), p_copies (the other, predicated, vector copies and the border
+        #   pixels' zero-point fills), p_rows (filter rows copied), p_pixels (the patch handed on), p_border
+        #   (border pixels: zero-point fill and per-pixel bounds); then without left and with
+        #   C_out % 4 == 0: L <= 64 one patch_run asm call per pixel (pa_pixels) with per group nv = ceil(L / 16)
+        #   VMLADAVA steps (pa_steps: groups × nv; pa_groups; pa_rgroups: the groups when L % 16 != 0, which skip
+        #   the first vector's zero lanes); L > 64 one patch_mem_run call (pm_pixels) with a DLS/LE loop per group
+        #   (pm_steps: groups × L / 16; pm_groups); otherwise mve_dot4 per group (vsteps: groups × ceil(L / 16),
+        #   dot_groups: groups; pixels)
+        # - pointwise (1x1, every tap inside): C_in 8 stride 1, C_out % 4 == 0, <= 64, no left: one asm block for
+        #   the layer (pw8_groups: pixels × C_out / 4; pw8_pixels; pw8_setup: C_out / 4 blocks built); C_in 8/16/32:
+        #   one asm loop per pixel (pw_groups: pixels × C_out / 4; pw_steps: those × ceil(C_in / 16); pixels);
+        #   16 < C_in <= 64: patch_run on the pixel in place (pa_*); C_in % 16 == 0 > 64 (C_out <= 170):
+        #   patch_mem_run (pm_*); else mve_dot4 per group (vsteps, dot_groups, pixels)
+        # - the rest: per (pixel, valid filter row, group) an mve_dot4 over the row's span: vsteps = Σ ceil(span / 16)
+        #   (span = valid taps of the row × C_in), dots: the (pixel, row, group) triples, edge_steps: the vsteps of
+        #   windows clipped by padding and of the groups past C_out 256 (weights summed on the fly), blocks:
+        #   pixels × g4 (requantization), pixels
+        # wsteps (every path): bias + offset·Σw per channel, min(C_out, 256) × ceil(KH·KW·C_in / 16)
+        "CONV_2D": ("vsteps", "dots", "edge_steps", "blocks", "dot_groups", "pixels", "wsteps", "pw_steps", "pw_groups",
+                    "pw8_groups", "pw8_pixels", "pw8_setup", "win_groups", "win32_groups", "win_border", "win_pixels",
+                    "win_setup", "pa_steps", "pa_groups", "pa_rgroups", "pa_pixels", "pm_steps", "pm_groups",
+                    "pm_pixels", "p_vcopies", "p_copies", "p_rows", "p_pixels", "p_border", CONST),  # fmt: skip
         # one path per shape (kernel dispatch order):
         # - one input channel (C == 1, OC % 4 == 0, OC <= 64, kh·kw <= 16 taps): one window gather per pixel and one
-        #   VMLADAVA per output channel; interior pixels (whole window inside) run one asm block with OC <= 16
-        #   (c1_groups: interior pixels × OC / 4), in C with more channels (c1_cgroups); border pixels build a tap
+        #   VMLADAVA per output channel; interior pixels (whole window inside) run one asm block with OC <= 16 and no
+        #   left shift (c1_groups: interior pixels × OC / 4), in C otherwise (c1_cgroups); border pixels build a tap
         #   mask (c1_btaps: their valid taps) and sum their valid weights (c1_bgroups: border pixels × OC / 4);
-        #   c1_setup: OC (filter transposition, 16 taps per channel)
-        # - M == 1: interior runs (C % 8 == 0, full windows) with C <= 128, dilation_w 1 and >= 4·kh·kw pixels run
-        #   one asm block per pixel over 8- or 16-channel chunks (run_macs: their MACs; run_chunks: pixels ×
-        #   chunks; run_setup: C·kh·kw, the per-chunk table); the other pixels vectorise 8 channels per step
-        #   (m1_taps: valid (pixel, tap) pairs × ceil(C / 8); m1_tail_taps: the same for a C % 8 tail, intrinsics;
-        #   m1_chunks: pixels × ceil(C / 8), bias and requantization of 8 channels)
+        #   c1_setup: OC (filter transposition, 16 taps per channel); c1_runs: output rows with interior pixels (a call
+        #   or a C loop each)
+        # - one input channel with > 16 taps (OC >= 4, dilation_w 1): a C_in-1 convolution, the window copied into a
+        #   patch per pixel (c1b_pixels; c1b_vrows: the rows of interior pixels with kw <= 16, one vector each;
+        #   c1b_rows: the other valid filter rows, predicated copies; c1b_border: border pixels, whose patch is
+        #   first filled with the zero point), one mve_dot4 per group of 4 channels over Lp = 16·ceil(taps / 16)
+        #   bytes (c1b_groups: pixels × ceil(OC / 4); c1b_steps: those × Lp / 16); c1b_setup: OC × Lp (the filter
+        #   transposed into the scratch, a byte loop)
+        # - 3x3, M == 1, C % 16 == 0, C <= 144, no left shift: per pixel one asm block over 16-channel chunks
+        #   (d3_chunks: pixels × C / 16; d3_fchunks: the same for C > 64, filter read in place; d3_bchunks: border
+        #   pixels × C / 16, taps through an address table), border pixels one call each after building the table
+        #   (d3_border), interior runs of an output row in one call (d3_runs; d3_run_pixels: their pixels);
+        #   d3_setup: C / 16 (the per-chunk blocks)
+        # - M == 1: interior runs (C % 8 == 0, full windows) with C <= 128, dilation_w 1, no left shift and
+        #   >= 4·kh·kw pixels run one asm block per pixel over 8- or 16-channel chunks (run_macs: their MACs in
+        #   8-channel chunks; run16_macs: in 16-channel chunks (C % 16 == 0); run_chunks: pixels × chunks; run_pixels:
+        #   the pixels (an asm call each);
+        #   run_setup: C·kh·kw, the per-chunk table); the other pixels vectorise 8 channels per step (m1_taps: valid
+        #   (pixel, tap) pairs × ceil(C / 8); m1_tail_taps: the same for a C % 8 tail, intrinsics; m1_chunks:
+        #   pixels × ceil(C / 8), bias and requantization of 8 channels)
         # - M % 4 == 0 shares each input byte across 4 or 8 filter lanes (m4_taps: valid (pixel, tap) pairs ×
-        #   C_out / lanes; m4_blocks: pixels × C_out / 4)
+        #   C_out / lanes; m4_rows: valid (pixel, filter row) pairs × C_out / lanes; m4_blocks: pixels × C_out / 4)
         # - other M gather 4 lanes' inputs and check the bounds of every tap (mn_taps: all (pixel, tap) pairs ×
         #   ceil(C_out / 4); mn_blocks: pixels × ceil(C_out / 4))
         # c8_run_pixels: interior runs of 3x3, C == 8 layers take a dedicated asm block (dw_run8_3x3) instead
-        # pixels: window bounds of every pixel outside the asm runs
+        # pixels: window bounds of every pixel of the C == 1 border, M == 1 and M > 1 loops outside the asm runs
         "DEPTHWISE_CONV_2D": (
             "c8_run_pixels",
             "c1_groups",
@@ -123,13 +152,31 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
             "c1_bgroups",
             "c1_btaps",
             "c1_setup",
+            "c1_runs",
+            "c1b_steps",
+            "c1b_groups",
+            "c1b_vrows",
+            "c1b_rows",
+            "c1b_border",
+            "c1b_pixels",
+            "c1b_setup",
+            "d3_chunks",
+            "d3_fchunks",
+            "d3_bchunks",
+            "d3_border",
+            "d3_run_pixels",
+            "d3_runs",
+            "d3_setup",
             "run_macs",
+            "run16_macs",
             "run_chunks",
+            "run_pixels",
             "run_setup",
             "m1_taps",
             "m1_tail_taps",
             "m1_chunks",
             "m4_taps",
+            "m4_rows",
             "m4_blocks",
             "mn_taps",
             "mn_blocks",
@@ -600,12 +647,37 @@ def _axes(node: Node, graph: Graph):
 
 
 def _mve_small_window(node: Node, graph: Graph) -> bool:
-    """The MVE conv's gather path (win_fits): a whole window of <= 32 bytes within 256 input bytes, <= 64 channels."""
+    """The MVE conv's gather path (win_fits): a whole window of <= 32 bytes within 256 input bytes, C_out <= 64
+    (<= 56 for windows of 17..32 bytes: corr and the filter copy, 16 or 32 bytes per channel, fill the scratch)."""
     _, _, w, cin = graph.inp(node, 0).shape
     cout, kh, kw, fc = graph.inp(node, 1).shape
     a = node.attrs
     span = (kh - 1) * a.dilation_h * w * cin + (kw - 1) * a.dilation_w * cin + cin - 1
-    return fc == cin and kh * kw > 1 and kh * kw * cin <= 32 and 4 <= cout <= 64 and span <= 255
+    wb = 16 if kh * kw * cin <= 16 else 32
+    return (fc == cin and kh * kw > 1 and kh * kw * cin <= 32 and 4 <= cout <= 64 and span <= 255
+            and cout + cout * wb // 4 <= _MVE_SCRATCH_WORDS)  # fmt: skip
+
+
+_MVE_SCRATCH_WORDS = 512  # the arm_mve conv / depthwise kernels' 2 KB stack scratch
+
+
+def _mve_left(node: Node, graph: Graph) -> bool:
+    """Some per-channel shift > 0 (a left shift before the multiplier): the MVE asm paths do not take it."""
+    if node.op == "CONV_2D":
+        from ..ops.conv2d import prepare
+    else:
+        from ..ops.depthwise_conv2d import prepare
+    return bool((np.asarray(prepare(node, graph).shifts) > 0).any())
+
+
+def _mve_patch_fits(node: Node, graph: Graph) -> bool:
+    """The MVE conv's im2col patch path (patch_fits): KH·KW > 1, dilation_w 1, L = KH·KW·C_in > 16 bytes and
+    either <= 64 or a multiple of 16 whose per-channel blocks fit the scratch; C_out 4..256."""
+    cin = graph.inp(node, 0).shape[-1]
+    cout, kh, kw, fc = graph.inp(node, 1).shape
+    big = kh * kw * fc
+    return (fc == cin and node.attrs.dilation_w == 1 and kh * kw > 1 and big > 16 and 4 <= cout <= 256
+            and (big <= 64 or (big % 16 == 0 and 12 * cout + big + 48 <= 4 * _MVE_SCRATCH_WORDS)))  # fmt: skip
 
 
 def _mve_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
@@ -614,33 +686,76 @@ def _mve_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, floa
     cout = graph.out(node).shape[-1]
     vy, vx, _ = _axes(node, graph)
     g4 = _ceil(cout, 4)
+    big = kh * kw * cin  # L: one output channel's filter bytes
+    pixels = n * len(vy) * len(vx)
+    names = VARIANT_FEATURES["arm_mve"]["CONV_2D"]
+    d: dict[str, float] = dict.fromkeys((f for f in names if f != CONST), 0)
+    d["wsteps"] = min(cout, 256) * _ceil(big, 16)
+    left = _mve_left(node, graph)
+    groups = pixels * g4
+    blocks_fit = cout % 4 == 0 and not left
+
+    def patch_run(nbytes: int) -> None:  # patch_run per pixel over a patch of nbytes (<= 64)
+        nv = _ceil(nbytes, 16)
+        d.update(pa_steps=groups * nv, pa_groups=groups, pa_rgroups=groups if nbytes % 16 else 0, pa_pixels=pixels)
+
+    def patch_mem(nbytes: int) -> None:  # patch_mem_run per pixel (nbytes % 16 == 0)
+        d.update(pm_steps=groups * nbytes // 16, pm_groups=groups, pm_pixels=pixels)
+
+    def dot(nbytes: int) -> None:  # one mve_dot4 per pixel and group over nbytes contiguous bytes
+        d.update(vsteps=groups * _ceil(nbytes, 16), dot_groups=groups, pixels=pixels)
+
+    if _mve_small_window(node, graph):  # two byte gathers per pixel, 1 or 2 VMLADAVA per output channel
+        iy, ix = _interior(vy, vx, kh, kw)
+        wb = 16 if big <= 16 else 32
+        return {**d, "win_groups": groups, "win32_groups": groups if wb == 32 else 0,
+                "win_border": pixels - n * iy * ix, "win_pixels": pixels, "win_setup": cout * wb}  # fmt: skip
+    if _mve_patch_fits(node, graph):
+        iy, ix = _interior(vy, vx, kh, kw)
+        inner = n * iy * ix
+        row = kw * cin
+        # every pixel: the interior ones copy kh whole rows, the border ones fill the patch with the zero point
+        # and copy the valid part of each valid row
+        all_copies = n * int(vy.sum()) * int(_ceil(vx * cin, 16).sum())
+        all_rows = n * int(vy.sum()) * int((vx > 0).sum())
+        inner_copies = inner * kh * _ceil(row, 16)
+        simple = row <= 16 or row % 16 == 0  # interior rows copied by plain vector loads and stores
+        d.update(p_vcopies=inner_copies if simple else 0,
+                 p_copies=(0 if simple else inner_copies) + (all_copies - inner_copies) + (pixels - inner) * _ceil(big, 16),
+                 p_rows=all_rows, p_pixels=pixels, p_border=pixels - inner)  # fmt: skip
+        if blocks_fit and big <= 64 and 3 * cout + _ceil(big + 32, 16) * 4 <= _MVE_SCRATCH_WORDS:
+            patch_run(big)
+        elif blocks_fit and big > 64 and big % 16 == 0 and 3 * cout + _ceil(big + 32, 16) * 4 <= _MVE_SCRATCH_WORDS:
+            patch_mem(big)
+        else:
+            dot(big)
+        return d
+    a = node.attrs
+    pointwise = (kh, kw) == (1, 1) and bool((vy == 1).all() and (vx == 1).all()) and cout <= 256
+    if pointwise:
+        same_size = graph.out(node).shape[1:3] == graph.inp(node, 0).shape[1:3]
+        if blocks_fit and cin == 8 and cout <= 64 and (a.stride_h, a.stride_w) == (1, 1) and same_size:
+            d.update(pw8_groups=groups, pw8_pixels=pixels, pw8_setup=g4)
+        elif blocks_fit and cin in (8, 16, 32):
+            d.update(pw_groups=groups, pw_steps=groups * _ceil(cin, 16), pixels=pixels)
+        elif blocks_fit and 16 < cin <= 64 and 3 * cout + 4 <= _MVE_SCRATCH_WORDS:
+            patch_run(cin)
+        elif blocks_fit and cin > 64 and cin % 16 == 0 and 3 * cout <= _MVE_SCRATCH_WORDS:
+            patch_mem(cin)
+        else:
+            dot(cin)
+        return d
     steps = np.outer(vy, _ceil(vx * cin, 16)) * (vx > 0)[None, :]  # per pixel: Σ rows ceil(span / 16)
     dots = np.outer(vy, (vx > 0).astype(np.int64))
     clipped = ~np.outer(vy == kh, vx == kw)
-    pixels = n * len(vy) * len(vx)
-    zero = dict.fromkeys(("vsteps", "dots", "edge_steps", "blocks", "pw_steps", "pw8_groups", "pw8_pixels",
-                          "win_groups", "win_pixels"), 0)  # fmt: skip
-    if _mve_small_window(node, graph):  # two byte gathers per pixel, 2 VMLADAVA per output channel
-        return {**zero, "win_groups": pixels * g4, "win_pixels": pixels, "pixels": 0, "wsteps": cout}
-    a = node.attrs
-    same_size = graph.out(node).shape[1:3] == graph.inp(node, 0).shape[1:3]
-    if (kh, kw) == (1, 1) and cin == 8 and cout % 4 == 0 and cout <= 64 and (a.stride_h, a.stride_w) == (1, 1) and same_size:
-        return {**zero, "pw8_groups": pixels * cout // 4, "pw8_pixels": pixels, "pixels": 0, "wsteps": cout // 4}
-    if (kh, kw) == (1, 1) and not clipped.any() and cin in (8, 16, 32) and cout % 4 == 0:
-        return {
-            **zero,
-            "pw_steps": pixels * cout // 4 * _ceil(cin, 16),
-            "pixels": pixels,
-            "wsteps": cout * _ceil(cin, 16),
-        }
+    beyond = max(g4 - 64, 0)  # groups past the 256 channels of corr[] sum their weights in every window
     return {
-        **zero,
+        **d,
         "vsteps": n * g4 * int(steps.sum()),
         "dots": n * g4 * int(dots.sum()),
-        "edge_steps": n * g4 * int(steps[clipped].sum()),
-        "blocks": n * g4 * len(vy) * len(vx),
-        "pixels": n * len(vy) * len(vx),
-        "wsteps": min(cout, 256) * _ceil(kh * kw * cin, 16),
+        "edge_steps": n * (g4 * int(steps[clipped].sum()) + beyond * int(steps[~clipped].sum())),
+        "blocks": groups,
+        "pixels": pixels,
     }
 
 
@@ -661,24 +776,42 @@ def _mve_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str,
     inner_taps = inner * kh * kw
     names = VARIANT_FEATURES["arm_mve"]["DEPTHWISE_CONV_2D"]
     d: dict[str, float] = dict.fromkeys((f for f in names if f != CONST), 0)
+    left = _mve_left(node, graph)
     span = (kh - 1) * win.dilation_h * graph.inp(node, 0).shape[2] + (kw - 1) * win.dilation_w
-    if c == 1 and kh * kw <= 16 and span <= 255 and oc % 4 == 0 and oc <= 64:
+    taps = kh * kw
+    lp = 16 * _ceil(taps, 16)
+    if c == 1 and taps <= 16 and span <= 255 and oc % 4 == 0 and oc <= 64:
         g4 = oc // 4
-        d.update(c1_groups=inner * g4 if oc <= 16 else 0, c1_cgroups=0 if oc <= 16 else inner * g4,
-                 c1_bgroups=(pixels - inner) * g4, c1_btaps=valid - inner_taps, c1_setup=oc,
+        asm = oc <= 16 and not left
+        d.update(c1_groups=inner * g4 if asm else 0, c1_cgroups=0 if asm else inner * g4,
+                 c1_bgroups=(pixels - inner) * g4, c1_btaps=valid - inner_taps, c1_setup=oc, c1_runs=n * iy if ix else 0,
                  pixels=pixels - inner)  # fmt: skip
+    elif c == 1 and oc >= 4 and win.dilation_w == 1 and taps > 16 and oc * (lp + 4) + lp + 16 <= 4 * _MVE_SCRATCH_WORDS:
+        g4 = _ceil(oc, 4)
+        vrows = inner * kh if kw <= 16 else 0  # interior rows: one predicated load and a full store each
+        d.update(c1b_steps=pixels * g4 * lp // 16, c1b_groups=pixels * g4, c1b_vrows=vrows,
+                 c1b_rows=n * int(vy.sum()) * int((vx > 0).sum()) - vrows, c1b_border=pixels - inner,
+                 c1b_pixels=pixels, c1b_setup=oc * lp)  # fmt: skip
+    elif m == 1 and (kh, kw) == (3, 3) and c % 16 == 0 and c <= 144 and not left:
+        nch = c // 16
+        d.update(d3_chunks=pixels * nch, d3_fchunks=pixels * nch if c > 64 else 0, d3_bchunks=(pixels - inner) * nch,
+                 d3_border=pixels - inner, d3_run_pixels=inner, d3_runs=n * iy if ix else 0, d3_setup=nch)  # fmt: skip
     elif m == 1:
         chunks8 = _ceil(c, 8)
-        asm = c % 8 == 0 and c <= 128 and win.dilation_w == 1 and pixels >= 4 * kh * kw
+        asm = c % 8 == 0 and c <= 128 and win.dilation_w == 1 and not left and pixels >= 4 * kh * kw
         run = inner if asm else 0
         c8 = run if (c, kh, kw) == (8, 3, 3) else 0  # the dedicated C == 8 3x3 block
-        d.update(c8_run_pixels=c8, run_macs=(run - c8) * kh * kw * c,
+        run_macs = (run - c8) * kh * kw * c
+        d.update(c8_run_pixels=c8, run_macs=0 if c % 16 == 0 else run_macs, run16_macs=run_macs if c % 16 == 0 else 0,
                  run_chunks=(run - c8) * (c // 16 if c % 16 == 0 else c // 8),
+                 run_pixels=run - c8,
                  run_setup=c * kh * kw if asm else 0, m1_taps=(valid - run * kh * kw) * chunks8,
                  m1_tail_taps=(valid - run * kh * kw) * (c % 8 != 0), m1_chunks=(pixels - run) * chunks8,
                  pixels=pixels - run)  # fmt: skip
     elif m % 4 == 0:
-        d.update(m4_taps=valid * oc // (8 if m % 8 == 0 else 4), m4_blocks=pixels * oc // 4, pixels=pixels)
+        lanes = 8 if m % 8 == 0 else 4
+        rows = n * int(vy.sum()) * int((vx > 0).sum())
+        d.update(m4_taps=valid * oc // lanes, m4_rows=rows * oc // lanes, m4_blocks=pixels * oc // 4, pixels=pixels)
     else:
         d.update(mn_taps=pixels * kh * kw * _ceil(oc, 4), mn_blocks=pixels * _ceil(oc, 4), pixels=pixels)
     return d
