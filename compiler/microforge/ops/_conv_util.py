@@ -56,6 +56,12 @@ class Window:
     out_w: int
 
 
+def window_fields(win: Window) -> dict[str, int]:
+    """The stride / dilation / leading-padding fields every conv parameter struct in runtime_c shares."""
+    return dict(stride_h=win.stride_h, stride_w=win.stride_w, dilation_h=win.dilation_h, dilation_w=win.dilation_w,
+                pad_h=win.pad_h, pad_w=win.pad_w)  # fmt: skip
+
+
 def window(attrs, in_h: int, in_w: int, kh: int, kw: int) -> Window:
     """The window TFLM computes from the op options (attrs has padding/stride_*/dilation_*)."""
     oh = out_size(attrs.padding, in_h, kh, attrs.stride_h, attrs.dilation_h)

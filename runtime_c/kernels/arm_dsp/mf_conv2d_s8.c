@@ -55,15 +55,7 @@
  * from the pointers: disjoint buffers, or the block's last output byte below the lowest input byte still to be
  * read); elsewhere pixels are done one by one, in the reference order.
  */
-/* The fast paths' inline assembly needs 12-14 registers: whatever the project's flags (-Og, -fno-omit-frame-pointer
- * debug builds) build this file optimised without a frame pointer; at -O0 (no __OPTIMIZE__) only the reference
- * loop is compiled. */
-#if defined(__OPTIMIZE__) /* the project's own level, before the pragma redefines it */
-#define MF_DSP_OPTIMIZED_BUILD 1
-#endif
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O2", "omit-frame-pointer")
-#endif
+#include "mf_arm_dsp_build.h" /* first: how this file is built */
 
 #include "mf_conv2d_s8.h"
 

@@ -54,15 +54,7 @@
  * except in planar rows: those copy the row's input before writing it channel-major (checked per row, see
  * dw_row_planar).
  */
-/* The fast paths' inline assembly needs 12-14 registers: whatever the project's flags (-Og, -fno-omit-frame-pointer
- * debug builds) build this file optimised without a frame pointer; at -O0 (no __OPTIMIZE__) only the reference
- * loop is compiled. */
-#if defined(__OPTIMIZE__) /* the project's own level, before the pragma redefines it */
-#define MF_DSP_OPTIMIZED_BUILD 1
-#endif
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O2", "omit-frame-pointer")
-#endif
+#include "mf_arm_dsp_build.h" /* first: how this file is built */
 
 #include "mf_depthwise_conv2d_s8.h"
 

@@ -34,14 +34,7 @@
  *  - the rest (groups == 1, dilation_w 1): per pixel and valid filter row one mve_dot4 span per group.
  *  - grouped or dilation_w > 1 outside the window path: a copy of the reference loop.
  */
-/* The inline assembly needs most registers: whatever the project's flags, build this file without a frame pointer
- * (-Og / -fno-omit-frame-pointer debug builds) and at -O2 unless optimising for size (-O0 / -O1 builds). */
-#if defined(__GNUC__) && !defined(__clang__)
-#if !defined(__OPTIMIZE_SIZE__)
-#pragma GCC optimize("O2")
-#endif
-#pragma GCC optimize("omit-frame-pointer")
-#endif
+#include "mf_arm_mve_build.h" /* first: how this file is built */
 
 #include "mf_conv2d_s8.h"
 

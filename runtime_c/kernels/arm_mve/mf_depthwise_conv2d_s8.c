@@ -39,14 +39,7 @@
  * a sign-fixed VRSHL, bit-exact with mf_requantize. Outputs are written pixel by pixel, channels in
  * increasing order (the reference's order), so in-place arena plans hold.
  */
-/* The inline assembly needs most registers: whatever the project's flags, build this file without a frame pointer
- * (-Og / -fno-omit-frame-pointer debug builds) and at -O2 unless optimising for size (-O0 / -O1 builds). */
-#if defined(__GNUC__) && !defined(__clang__)
-#if !defined(__OPTIMIZE_SIZE__)
-#pragma GCC optimize("O2")
-#endif
-#pragma GCC optimize("omit-frame-pointer")
-#endif
+#include "mf_arm_mve_build.h" /* first: how this file is built */
 
 #include "mf_depthwise_conv2d_s8.h"
 

@@ -9,14 +9,7 @@
  * and a sign-fixed VRSHL, bit-exact with mf_requantize). Fewer than four features: the reference loop.
  * Expected: ~0.25 instructions/MAC for in_depth >= 64.
  */
-/* The inline assembly needs most registers: whatever the project's flags, build this file without a frame pointer
- * (-Og / -fno-omit-frame-pointer debug builds) and at -O2 unless optimising for size (-O0 / -O1 builds). */
-#if defined(__GNUC__) && !defined(__clang__)
-#if !defined(__OPTIMIZE_SIZE__)
-#pragma GCC optimize("O2")
-#endif
-#pragma GCC optimize("omit-frame-pointer")
-#endif
+#include "mf_arm_mve_build.h" /* first: how this file is built */
 
 #include "mf_fully_connected_s8.h"
 
