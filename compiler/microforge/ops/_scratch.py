@@ -43,9 +43,24 @@ def _riscv_conv(f: Fields) -> int:
     return _align4(6 * f["output"][3]) if f["filter"][3] == f["input"][3] else 0
 
 
+def _arm_dsp_im2col_need(cin: int, cout: int, patch: int, np_: int, cap: int) -> int:
+    # im2col_need: the np_-pixel lanes (+ staging when C_in % 4 != 0), then the per-channel table and the padded
+    # filter copy when they fit; all of cap when the patch must be chunked
+    groups = (patch + 3) >> 2
+    used = groups * 8 * np_ + (groups * 4 + 4 if cin & 3 else 0)
+    if used > cap:
+        return cap
+    if used + 16 * cout <= cap:
+        used += 16 * cout
+    patch4 = (patch + 3) & ~3
+    if patch4 != patch and used + cout * patch4 <= cap:
+        used += cout * patch4
+    return used
+
+
 @twin("mf_conv2d_s8", "arm_dsp")
 def _arm_dsp_conv(f: Fields) -> int:
-    # ungrouped: the whole-layer 1x1 table (pw_fits), else 2 KB for the im2col blocks (MF_SCRATCH_WORDS)
+    # ungrouped: the whole-layer 1x1 table (pw_fits), else what the im2col blocks take of 2 KB (MF_SCRATCH_WORDS)
     (n, h, w, cin), (_, kh, kw, fc), (on, oh, ow, cout) = f["input"], f["filter"], f["output"]
     if fc != cin:
         return 0
@@ -53,7 +68,7 @@ def _arm_dsp_conv(f: Fields) -> int:
     table = cout * (cin // 2 + 4) * 4
     if whole_1x1 and (h, w, n) == (oh, ow, on) and cin in (8, 16) and table <= 2048:
         return table
-    return 2048
+    return max(_arm_dsp_im2col_need(cin, cout, kh * kw * cin, np_, 2048) for np_ in (6, 4))
 
 
 @twin("mf_depthwise_conv2d_s8", "arm_dsp")

@@ -1940,16 +1940,42 @@ static void conv_reference(const mf_conv2d_params *params, const mf_per_channel_
 }
 
 
+#if defined(__ARM_FEATURE_DSP) && defined(MF_DSP_OPTIMIZED_BUILD)
+/* Bytes of cap that conv_im2col's np-pixel blocks use when the patch fits unchunked (lanes, then the per-channel
+ * table and the padded filter copy when they fit, in conv_im2col's order), else all of cap: given that many,
+ * conv_im2col makes the same choices as with cap. */
+static int32_t im2col_need(const mf_conv2d_params *params, int32_t np, int32_t cap)
+{
+    const int32_t cin = params->input.c, cout = params->output.c;
+    const int32_t patch = params->filter.h * params->filter.w * cin, patch4 = (patch + 3) & ~3;
+    int32_t used = im2col4_bytes(patch, cin, np);
+    if (used > cap) {
+        return cap;
+    }
+    if (used + 16 * cout <= cap) {
+        used += 16 * cout;
+    }
+    if (patch4 != patch && used + cout * patch4 <= cap) {
+        used += cout * patch4;
+    }
+    return used;
+}
+#endif
+
 int32_t mf_conv2d_s8_get_buffer_size(const mf_conv2d_params *params)
 {
 #if defined(__ARM_FEATURE_DSP) && defined(MF_DSP_OPTIMIZED_BUILD)
-    /* ungrouped layers: the whole-layer 1x1 table (C_out records of C_in / 2 + 4 words), or 2 KB for the im2col
-     * blocks' lanes, tables and partial sums (they chunk the patch to what they get) */
+    /* ungrouped layers: the whole-layer 1x1 table (C_out records of C_in / 2 + 4 words), or what the im2col blocks
+     * take of 2 KB (lanes, table, padded filter copy; all of it when they chunk the patch) */
     const int32_t cap = MF_SCRATCH_WORDS * (int32_t)sizeof(int32_t);
     if (params->filter.c != params->input.c) {
         return 0;
     }
-    return pw_fits(params, params->output.c, cap) ? params->output.c * (params->input.c / 2 + 4) * 4 : cap;
+    if (pw_fits(params, params->output.c, cap)) {
+        return params->output.c * (params->input.c / 2 + 4) * 4;
+    }
+    const int32_t six = im2col_need(params, 6, cap), four = im2col_need(params, 4, cap);
+    return six > four ? six : four;
 #else
     (void)params;
     return 0; /* only the reference loop is compiled */
