@@ -107,10 +107,11 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         #   patch_mem_run (pm_*); else mve_dot4 per group (vsteps, dot_groups, pixels)
         # - the rest: per (pixel, valid filter row, group) an mve_dot4 over the row's span: vsteps = Σ ceil(span / 16)
         #   (span = valid taps of the row × C_in), dots: the (pixel, row, group) triples, edge_steps: the vsteps of
-        #   windows clipped by padding and of the groups past C_out 256 (weights summed on the fly), blocks:
+        #   windows clipped by padding and of the groups past C_out 256 (weights summed on the fly; edge_dots: their
+        #   (pixel, row, group) triples, a mve_sum4 each), blocks:
         #   pixels × g4 (requantization), pixels
         # wsteps (every path): bias + offset·Σw per channel, min(C_out, 256) × ceil(KH·KW·C_in / 16)
-        "CONV_2D": ("vsteps", "dots", "edge_steps", "blocks", "dot_groups", "pixels", "wsteps", "pw_steps", "pw_groups",
+        "CONV_2D": ("vsteps", "dots", "edge_steps", "edge_dots", "blocks", "dot_groups", "pixels", "wsteps", "pw_steps", "pw_groups",
                     "pw8_groups", "pw8_pixels", "pw8_setup", "win_groups", "win32_groups", "win_border", "win_pixels",
                     "win_setup", "pa_steps", "pa_groups", "pa_rgroups", "pa_pixels", "pm_steps", "pm_groups",
                     "pm_pixels", "p_vcopies", "p_copies", "p_rows", "p_pixels", "p_border", CONST),  # fmt: skip
@@ -135,7 +136,7 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
         # - M == 1: interior runs (C % 8 == 0, full windows) with C <= 128, dilation_w 1, no left shift and
         #   >= 4·kh·kw pixels run one asm block per pixel over 8- or 16-channel chunks (run_macs: their MACs in
         #   8-channel chunks; run16_macs: in 16-channel chunks (C % 16 == 0); run_chunks: pixels × chunks; run_pixels:
-        #   the pixels (an asm call each);
+        #   the pixels (an asm call each); run_calls: output rows with an interior run (C == 8 3x3 included);
         #   run_setup: C·kh·kw, the per-chunk table); the other pixels vectorise 8 channels per step (m1_taps: valid
         #   (pixel, tap) pairs × ceil(C / 8); m1_tail_taps: the same for a C % 8 tail, intrinsics; m1_chunks:
         #   pixels × ceil(C / 8), bias and requantization of 8 channels)
@@ -171,6 +172,7 @@ VARIANT_FEATURES: dict[str, dict[str, tuple[str, ...]]] = {
             "run16_macs",
             "run_chunks",
             "run_pixels",
+            "run_calls",
             "run_setup",
             "m1_taps",
             "m1_tail_taps",
@@ -754,6 +756,7 @@ def _mve_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, floa
         "vsteps": n * g4 * int(steps.sum()),
         "dots": n * g4 * int(dots.sum()),
         "edge_steps": n * (g4 * int(steps[clipped].sum()) + beyond * int(steps[~clipped].sum())),
+        "edge_dots": n * (g4 * int(dots[clipped].sum()) + beyond * int(dots[~clipped].sum())),
         "blocks": groups,
         "pixels": pixels,
     }
@@ -804,7 +807,7 @@ def _mve_depthwise(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str,
         run_macs = (run - c8) * kh * kw * c
         d.update(c8_run_pixels=c8, run_macs=0 if c % 16 == 0 else run_macs, run16_macs=run_macs if c % 16 == 0 else 0,
                  run_chunks=(run - c8) * (c // 16 if c % 16 == 0 else c // 8),
-                 run_pixels=run - c8,
+                 run_pixels=run - c8, run_calls=n * iy if asm and ix else 0,
                  run_setup=c * kh * kw if asm else 0, m1_taps=(valid - run * kh * kw) * chunks8,
                  m1_tail_taps=(valid - run * kh * kw) * (c % 8 != 0), m1_chunks=(pixels - run) * chunks8,
                  pixels=pixels - run)  # fmt: skip
