@@ -43,11 +43,24 @@ def _riscv_conv(f: Fields) -> int:
     return _align4(6 * f["output"][3]) if f["filter"][3] == f["input"][3] else 0
 
 
+ARM_DSP_CONV_SCRATCH = 2048  # bytes: the arm_dsp conv's working buffer at most (MF_SCRATCH_WORDS)
+
+
+def arm_dsp_lanes(elems: int, cin: int, np_: int) -> int:
+    """im2col4_bytes: a chunk's np_ int16 patch lanes (+ one pixel's staging bytes when C_in % 4 != 0)."""
+    groups = (elems + 3) >> 2
+    return groups * 8 * np_ + (groups * 4 + 4 if cin & 3 else 0)
+
+
+def arm_dsp_pw_table(cin: int, cout: int) -> int:
+    """Bytes of the whole-layer 1x1 path's table: C_out records of C_in / 2 + 4 words."""
+    return cout * (cin // 2 + 4) * 4
+
+
 def _arm_dsp_im2col_need(cin: int, cout: int, patch: int, np_: int, cap: int) -> int:
-    # im2col_need: the np_-pixel lanes (+ staging when C_in % 4 != 0), then the per-channel table and the padded
-    # filter copy when they fit; all of cap when the patch must be chunked
-    groups = (patch + 3) >> 2
-    used = groups * 8 * np_ + (groups * 4 + 4 if cin & 3 else 0)
+    # im2col_need: the np_-pixel lanes, then the per-channel table and the padded filter copy when they fit; all of
+    # cap when the patch must be chunked
+    used = arm_dsp_lanes(patch, cin, np_)
     if used > cap:
         return cap
     if used + 16 * cout <= cap:
@@ -65,10 +78,10 @@ def _arm_dsp_conv(f: Fields) -> int:
     if fc != cin:
         return 0
     whole_1x1 = (kh, kw, f["stride_h"], f["stride_w"], f["pad_h"], f["pad_w"]) == (1, 1, 1, 1, 0, 0)
-    table = cout * (cin // 2 + 4) * 4
-    if whole_1x1 and (h, w, n) == (oh, ow, on) and cin in (8, 16) and table <= 2048:
+    table = arm_dsp_pw_table(cin, cout)
+    if whole_1x1 and (h, w, n) == (oh, ow, on) and cin in (8, 16) and table <= ARM_DSP_CONV_SCRATCH:
         return table
-    return max(_arm_dsp_im2col_need(cin, cout, kh * kw * cin, np_, 2048) for np_ in (6, 4))
+    return max(_arm_dsp_im2col_need(cin, cout, kh * kw * cin, np_, ARM_DSP_CONV_SCRATCH) for np_ in (6, 4))
 
 
 @twin("mf_depthwise_conv2d_s8", "arm_dsp")

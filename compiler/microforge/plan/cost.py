@@ -33,6 +33,7 @@ import numpy as np
 from .. import ops
 from ..ir import Graph, Node
 from ..ops._common import output_clamp
+from ..ops._scratch import ARM_DSP_CONV_SCRATCH, arm_dsp_lanes, arm_dsp_pw_table
 from ..targets import Target
 
 CONST = "const"  # the feature that is always 1: call overhead and kernel prologue
@@ -881,23 +882,14 @@ def _rv_fc(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, float]:
     return {"block_macs": batches * depth * (units - units % 4), "tail_macs": batches * depth * (units % 4)}
 
 
-_DSP_SCRATCH = 2048  # bytes: the arm_dsp conv's one stack buffer (MF_SCRATCH_WORDS)
-
-
-def _dsp_lanes(elems: int, cin: int, np_: int) -> int:
-    """Scratch bytes of a chunk's np_ int16 patch lanes (+ one pixel's staging bytes when C_in % 4 != 0)."""
-    groups = (elems + 3) >> 2
-    return groups * 8 * np_ + (groups * 4 + 4 if cin & 3 else 0)
-
-
 def _dsp_taps_per_chunk(taps: int, cin: int, cout: int, np_: int) -> int:
-    if _dsp_lanes(taps * cin, cin, np_) <= _DSP_SCRATCH:
+    if arm_dsp_lanes(taps * cin, cin, np_) <= ARM_DSP_CONV_SCRATCH:
         return taps
-    room = _DSP_SCRATCH - 4 * np_ * cout
+    room = ARM_DSP_CONV_SCRATCH - 4 * np_ * cout
     if room < 64:
         return 0
     t = room // (2 * np_ * cin)
-    while t > 0 and _dsp_lanes(t * cin, cin, np_) > room:
+    while t > 0 and arm_dsp_lanes(t * cin, cin, np_) > room:
         t -= 1
     return t
 
@@ -931,10 +923,10 @@ def _dsp_im2col(d: dict[str, float], g: dict, np_: int, start: int, count: int) 
     if tpc == 0:
         return 0
     chunked, staged = tpc < taps, cin % 4 != 0
-    used = (4 * np_ * cout if chunked else 0) + _dsp_lanes(tpc * cin, cin, np_)
-    tab = not chunked and used + 16 * cout <= _DSP_SCRATCH
+    used = (4 * np_ * cout if chunked else 0) + arm_dsp_lanes(tpc * cin, cin, np_)
+    tab = not chunked and used + 16 * cout <= ARM_DSP_CONV_SCRATCH
     patch4 = (patch + 3) & ~3
-    wpad = not chunked and patch4 != patch and used + (16 * cout if tab else 0) + cout * patch4 <= _DSP_SCRATCH
+    wpad = not chunked and patch4 != patch and used + (16 * cout if tab else 0) + cout * patch4 <= ARM_DSP_CONV_SCRATCH
     idx_ok, has_bias = g["idx_ok"], g["has_bias"]
     if np_ == 6:  # the kernel's 6-vs-4 chunk estimate, and every chunk in the assembly loop
         last = (taps - (taps - 1) // tpc * tpc) * cin
@@ -1041,7 +1033,7 @@ def _dsp_conv(node: Node, graph: Graph, ref: dict[str, float]) -> dict[str, floa
     d: dict[str, float] = dict.fromkeys((k for k in VARIANT_FEATURES["arm_dsp"]["CONV_2D"] if k != CONST), 0)
     zp_ok = bool(np.all(shifts >= -22))
     if zp_ok and (kh, kw, win.stride_h, win.stride_w, win.pad_h, win.pad_w) == (1, 1, 1, 1, 0, 0) and (
-        (win.out_h, win.out_w) == (h, w) and cin in (8, 16) and cout * (cin // 2 + 4) * 4 <= _DSP_SCRATCH
+        (win.out_h, win.out_w) == (h, w) and cin in (8, 16) and arm_dsp_pw_table(cin, cout) <= ARM_DSP_CONV_SCRATCH
     ):
         clamped = lo > -128 or hi < 127
         d.update(pw_pixels=total, pw_setup=cout * (cin // 2 + 10))
@@ -1069,6 +1061,7 @@ def _arena_plan(graph: Graph):
     """The graph's arena plan with the arm_dsp kernels' scratch (plan/memory.py, as emit_c makes it for that variant
     when no scratch is refused), cached per graph while its tensors are the same: the arm_dsp depthwise kernel picks
     its path by whether its output overlaps its input."""
+    from ..analysis import scratch_wanted
     from .memory import plan_memory
 
     sig = (tuple((nd.op, tuple(nd.inputs), tuple(nd.outputs)) for nd in graph.nodes),
@@ -1076,8 +1069,7 @@ def _arena_plan(graph: Graph):
     hit = _PLANS.get(id(graph))
     if hit is not None and hit[0] is graph and hit[1] == sig:
         return hit[2]
-    scratch = {i: ops.get(nd.op).scratch_bytes(nd, graph, "arm_dsp") for i, nd in enumerate(graph.nodes)}
-    plan = plan_memory(graph, scratch=scratch)
+    plan = plan_memory(graph, scratch=scratch_wanted(graph, "arm_dsp"))
     if len(_PLANS) > 8:
         _PLANS.clear()
     _PLANS[id(graph)] = (graph, sig, plan)
